@@ -1,0 +1,431 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull().default(now);
+const updatedAt = () => integer("updated_at", { mode: "timestamp_ms" }).notNull().default(now);
+
+export const TASK_STATUSES = [
+  "queued",
+  "provisioning",
+  "running",
+  "awaiting_followup",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TASK_MODES = ["task", "conversation"] as const;
+export type TaskMode = (typeof TASK_MODES)[number];
+
+export const IDEA_STATUSES = ["draft", "exploring", "ready", "executing", "done", "parked"] as const;
+export type IdeaStatus = (typeof IDEA_STATUSES)[number];
+
+export const TOKEN_KINDS = ["task", "node", "personal", "join", "login"] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+export const MEMBER_ROLES = ["owner", "member"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+// ---------------------------------------------------------------------------
+// Users and the Auth.js tables (shape required by @auth/drizzle-adapter).
+
+export const users = sqliteTable("users", {
+  id: text("id")
+    .primaryKey()
+    .$defaultFn(() => crypto.randomUUID()),
+  name: text("name"),
+  email: text("email").unique(),
+  emailVerified: integer("email_verified", { mode: "timestamp_ms" }),
+  image: text("image"),
+  // The local owner account of a self-hosted instance, signed in through one-time links.
+  isInstanceOwner: integer("is_instance_owner", { mode: "boolean" }).notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    provider: text("provider").notNull(),
+    providerAccountId: text("provider_account_id").notNull(),
+    refresh_token: text("refresh_token"),
+    access_token: text("access_token"),
+    expires_at: integer("expires_at"),
+    token_type: text("token_type"),
+    scope: text("scope"),
+    id_token: text("id_token"),
+    session_state: text("session_state"),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.providerAccountId] })],
+);
+
+export const sessions = sqliteTable("sessions", {
+  sessionToken: text("session_token").primaryKey(),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  expires: integer("expires", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const verificationTokens = sqliteTable(
+  "verification_tokens",
+  {
+    identifier: text("identifier").notNull(),
+    token: text("token").notNull(),
+    expires: integer("expires", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.identifier, t.token] })],
+);
+
+// ---------------------------------------------------------------------------
+// Projects and membership.
+
+export const projects = sqliteTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    // A local path (absolute) or a remote URL (https, ssh, scp-like, file).
+    repo: text("repo").notNull(),
+    repoKind: text("repo_kind", { enum: ["local", "remote"] }).notNull(),
+    defaultBranch: text("default_branch").notNull(),
+    maxDepth: integer("max_depth").notNull().default(3),
+    maxChildren: integer("max_children").notNull().default(5),
+    maxActiveDispatched: integer("max_active_dispatched").notNull().default(10),
+    maxRetries: integer("max_retries").notNull().default(3),
+    stopGraceSeconds: integer("stop_grace_seconds").notNull().default(5),
+    harness: text("harness").notNull().default("builtin"),
+    model: text("model").notNull().default("scripted"),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    archivedAt: integer("archived_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("projects_archived_idx").on(t.archivedAt)],
+);
+
+export const projectMembers = sqliteTable(
+  "project_members",
+  {
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: MEMBER_ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.userId] }), index("project_members_user_idx").on(t.userId)],
+);
+
+// ---------------------------------------------------------------------------
+// Nodes and workspaces.
+
+export const nodes = sqliteTable(
+  "nodes",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    provider: text("provider", { enum: ["local", "joined", "hetzner"] }).notNull(),
+    status: text("status", {
+      enum: ["provisioning", "ready", "warm", "draining", "lost", "destroyed"],
+    }).notNull(),
+    // Base URL of the node's agent daemon.
+    url: text("url"),
+    capacity: integer("capacity").notNull().default(4),
+    providerRef: text("provider_ref"),
+    lastHeartbeatAt: integer("last_heartbeat_at", { mode: "timestamp_ms" }),
+    warmUntil: integer("warm_until", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("nodes_status_idx").on(t.status)],
+);
+
+export const workspaces = sqliteTable(
+  "workspaces",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => nodes.id),
+    taskId: text("task_id").notNull(),
+    path: text("path").notNull(),
+    branch: text("branch").notNull(),
+    status: text("status", { enum: ["creating", "ready", "removed", "failed"] }).notNull(),
+    createdAt: createdAt(),
+    removedAt: integer("removed_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("workspaces_node_status_idx").on(t.nodeId, t.status), index("workspaces_task_idx").on(t.taskId)],
+);
+
+// ---------------------------------------------------------------------------
+// Tasks, their dependencies and their append-only event log.
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    parentId: text("parent_id"),
+    rootId: text("root_id").notNull(),
+    depth: integer("depth").notNull().default(0),
+    mode: text("mode", { enum: TASK_MODES }).notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull().default("queued"),
+    title: text("title").notNull(),
+    description: text("description").notNull(),
+    baseBranch: text("base_branch"),
+    branch: text("branch"),
+    prUrl: text("pr_url"),
+    summary: text("summary"),
+    failureReason: text("failure_reason"),
+    // Retry lineage: the first task of a lineage and the task this one replaces.
+    lineageId: text("lineage_id").notNull(),
+    retryOfId: text("retry_of_id"),
+    retryCount: integer("retry_count").notNull().default(0),
+    nodeId: text("node_id"),
+    workspaceId: text("workspace_id"),
+    sourceIdeaId: text("source_idea_id"),
+    createdByUserId: text("created_by_user_id"),
+    harness: text("harness"),
+    model: text("model"),
+    // A stop is recorded before it starts so a restart can finish it.
+    stopRequestedAt: integer("stop_requested_at", { mode: "timestamp_ms" }),
+    stopReason: text("stop_reason"),
+    stopGraceSeconds: integer("stop_grace_seconds"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("tasks_parent_status_idx").on(t.parentId, t.status),
+    index("tasks_project_status_idx").on(t.projectId, t.status),
+    index("tasks_project_depth_status_idx").on(t.projectId, t.depth, t.status),
+    index("tasks_lineage_idx").on(t.lineageId),
+    index("tasks_node_status_idx").on(t.nodeId, t.status),
+  ],
+);
+
+export const taskDependencies = sqliteTable(
+  "task_dependencies",
+  {
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    dependsOnTaskId: text("depends_on_task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.dependsOnTaskId] }),
+    index("task_dependencies_depends_on_idx").on(t.dependsOnTaskId),
+  ],
+);
+
+export const taskEvents = sqliteTable(
+  "task_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    fromStatus: text("from_status", { enum: TASK_STATUSES }),
+    toStatus: text("to_status", { enum: TASK_STATUSES }).notNull(),
+    actorKind: text("actor_kind", { enum: ["user", "task", "system", "node"] }).notNull(),
+    actorId: text("actor_id"),
+    reason: text("reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("task_events_task_idx").on(t.taskId, t.id)],
+);
+
+// ---------------------------------------------------------------------------
+// Chat sessions, their messages and the agent events shipped by daemons.
+
+export const chatSessions = sqliteTable(
+  "chat_sessions",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    // Every session is backed by exactly one task.
+    taskId: text("task_id")
+      .notNull()
+      .unique()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    mode: text("mode", { enum: TASK_MODES }).notNull(),
+    state: text("state", { enum: ["active", "awaiting_followup", "ended"] })
+      .notNull()
+      .default("active"),
+    title: text("title").notNull(),
+    createdByUserId: text("created_by_user_id"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("chat_sessions_project_idx").on(t.projectId, t.updatedAt)],
+);
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: "cascade" }),
+    // Per-session sequence number; messages are append-only.
+    seq: integer("seq").notNull(),
+    role: text("role", { enum: ["user", "assistant", "system", "tool"] }).notNull(),
+    authorKind: text("author_kind", { enum: ["user", "agent", "parent", "system"] }).notNull(),
+    authorId: text("author_id"),
+    content: text("content").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("messages_session_seq_idx").on(t.sessionId, t.seq)],
+);
+
+export const agentEvents = sqliteTable(
+  "agent_events",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: "cascade" }),
+    // Sequence number assigned by the daemon's outbox; (session, seq) is stored once.
+    seq: integer("seq").notNull(),
+    type: text("type").notNull(),
+    payload: text("payload").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
+);
+
+// ---------------------------------------------------------------------------
+// Ideas, linked many-to-many to chat sessions.
+
+export const ideas = sqliteTable(
+  "ideas",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    content: text("content").notNull().default(""),
+    status: text("status", { enum: IDEA_STATUSES }).notNull().default("draft"),
+    priority: integer("priority").notNull().default(0),
+    // Order within a kanban column.
+    position: integer("position").notNull().default(0),
+    createdByUserId: text("created_by_user_id"),
+    createdByTaskId: text("created_by_task_id"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("ideas_project_status_idx").on(t.projectId, t.status, t.position)],
+);
+
+export const ideaSessionLinks = sqliteTable(
+  "idea_session_links",
+  {
+    ideaId: text("idea_id")
+      .notNull()
+      .references(() => ideas.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: "cascade" }),
+    context: text("context"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.ideaId, t.sessionId] }), index("idea_session_links_session_idx").on(t.sessionId)],
+);
+
+// ---------------------------------------------------------------------------
+// Tokens (stored only as hashes), inbox, notifications, secrets.
+
+export const tokens = sqliteTable(
+  "tokens",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: TOKEN_KINDS }).notNull(),
+    // SHA-256 of the token; the token itself is never stored.
+    tokenHash: text("token_hash").notNull().unique(),
+    name: text("name"),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    projectId: text("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    taskId: text("task_id").references(() => tasks.id, { onDelete: "cascade" }),
+    nodeId: text("node_id").references(() => nodes.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    usedAt: integer("used_at", { mode: "timestamp_ms" }),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("tokens_task_idx").on(t.taskId), index("tokens_user_kind_idx").on(t.userId, t.kind)],
+);
+
+export const inboxMessages = sqliteTable(
+  "inbox_messages",
+  {
+    id: text("id").primaryKey(),
+    // The task whose session receives the message.
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    senderTaskId: text("sender_task_id"),
+    senderUserId: text("sender_user_id"),
+    kind: text("kind", { enum: ["message", "stop_warning", "child_ended", "system"] }).notNull(),
+    body: text("body").notNull(),
+    createdAt: createdAt(),
+    deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("inbox_messages_pending_idx").on(t.taskId, t.deliveredAt)],
+);
+
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    projectId: text("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    taskId: text("task_id").references(() => tasks.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    urgency: text("urgency", { enum: ["low", "normal", "high"] })
+      .notNull()
+      .default("normal"),
+    title: text("title").notNull(),
+    body: text("body"),
+    createdAt: createdAt(),
+    readAt: integer("read_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("notifications_user_unread_idx").on(t.userId, t.readAt)],
+);
+
+export const secrets = sqliteTable(
+  "secrets",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["model_api_key", "git_token", "other"] }).notNull(),
+    name: text("name").notNull(),
+    // AES-256-GCM: base64 of iv (12 bytes) | tag (16 bytes) | ciphertext.
+    ciphertext: text("ciphertext").notNull(),
+    // The last characters of the value, enough to recognise it in the UI.
+    hint: text("hint").notNull(),
+    createdByUserId: text("created_by_user_id"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("secrets_project_name_idx").on(t.projectId, t.name)],
+);

@@ -1,0 +1,72 @@
+/**
+ * The one error type of SAM. Every failure that reaches a user, an agent or a script carries a
+ * stable code; HTTP statuses and JSON-RPC error codes are derived from it here and nowhere else.
+ */
+export const ERROR_CODES = {
+  invalid_input: { http: 400, jsonRpc: -32602 },
+  unauthenticated: { http: 401, jsonRpc: -32001 },
+  forbidden: { http: 403, jsonRpc: -32003 },
+  not_found: { http: 404, jsonRpc: -32004 },
+  conflict: { http: 409, jsonRpc: -32009 },
+  limit_reached: { http: 429, jsonRpc: -32029 },
+  repo_invalid: { http: 422, jsonRpc: -32022 },
+  unavailable: { http: 503, jsonRpc: -32053 },
+  internal: { http: 500, jsonRpc: -32603 },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export class SamError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: { fields?: FieldIssue[]; [key: string]: unknown };
+
+  constructor(code: ErrorCode, message: string, details?: SamError["details"]) {
+    super(message);
+    this.name = "SamError";
+    this.code = code;
+    this.details = details;
+  }
+
+  static is(err: unknown): err is SamError {
+    return err instanceof SamError || (err instanceof Error && err.name === "SamError" && "code" in err);
+  }
+}
+
+/** Turns any thrown value into a SamError; unknown failures become `internal` without leaking internals. */
+export function toSamError(err: unknown): SamError {
+  if (SamError.is(err)) return err;
+  return new SamError("internal", "Internal error");
+}
+
+export function errorBody(err: SamError) {
+  return {
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  };
+}
+
+export function httpStatusOf(err: SamError): number {
+  return ERROR_CODES[err.code].http;
+}
+
+/** The HTTP response for an error; route handlers call this and nothing else. */
+export function errorResponse(err: unknown): Response {
+  const samError = toSamError(err);
+  if (samError.code === "internal") console.error(err);
+  return Response.json(errorBody(samError), { status: httpStatusOf(samError) });
+}
+
+/** The JSON-RPC error object for an error; the MCP endpoint calls this and nothing else. */
+export function jsonRpcErrorOf(err: unknown): { code: number; message: string; data?: unknown } {
+  const samError = toSamError(err);
+  if (samError.code === "internal") console.error(err);
+  return {
+    code: ERROR_CODES[samError.code].jsonRpc,
+    message: samError.message,
+    data: { code: samError.code, ...(samError.details ?? {}) },
+  };
+}

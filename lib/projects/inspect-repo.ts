@@ -1,0 +1,117 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { SamError } from "../errors";
+import { runGit } from "../git/run-git";
+
+export interface RepoInfo {
+  /** Absolute path for a local repository, the URL (without credentials) for a remote one. */
+  repo: string;
+  repoKind: "local" | "remote";
+  defaultBranch: string;
+}
+
+const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)[^\s]+$/;
+const SUPPORTED_SCHEMES = new Set(["https:", "http:", "ssh:", "git:", "file:"]);
+
+function repoError(message: string): SamError {
+  return new SamError("repo_invalid", message, { fields: [{ field: "repo", message }] });
+}
+
+/** True when the input is meant as a URL rather than a path on this machine. */
+export function looksLikeUrl(input: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(input) || SCP_LIKE.test(input);
+}
+
+/** Removes user:password from a URL so that no credential reaches the database or a log. */
+export function redactUrl(input: string): string {
+  try {
+    const url = new URL(input);
+    if (url.username || url.password) {
+      url.username = "";
+      url.password = "";
+    }
+    return url.toString();
+  } catch {
+    return input;
+  }
+}
+
+function firstLine(text: string): string {
+  return (
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? "no output"
+  );
+}
+
+/** Checks a repository URL's form; returns it normalised or throws naming what is wrong. */
+export function parseRepoUrl(input: string): string {
+  if (SCP_LIKE.test(input)) return input;
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw repoError(`Malformed repository URL: ${JSON.stringify(input)}`);
+  }
+  if (!SUPPORTED_SCHEMES.has(url.protocol)) {
+    throw repoError(
+      `Unsupported repository URL scheme ${JSON.stringify(url.protocol)}: use https://, ssh://, git@host:path or file://`,
+    );
+  }
+  if (url.protocol !== "file:" && (!url.hostname || url.pathname.replace(/\/+$/, "") === "")) {
+    throw repoError(`Malformed repository URL: ${JSON.stringify(input)} needs a host and a repository path`);
+  }
+  if (/\s/.test(input)) throw repoError(`Malformed repository URL: ${JSON.stringify(input)} contains spaces`);
+  return input;
+}
+
+async function inspectRemote(input: string): Promise<RepoInfo> {
+  const url = parseRepoUrl(input);
+  const shown = redactUrl(url);
+  const result = await runGit(["ls-remote", "--symref", url, "HEAD"], { timeoutMs: 30_000 });
+  if (result.timedOut) throw repoError(`Timed out reaching the repository at ${shown}`);
+  if (result.code !== 0) {
+    throw repoError(`Could not read the repository at ${shown}: ${firstLine(result.stderr)}`);
+  }
+  const symref = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(result.stdout);
+  if (!symref?.[1]) {
+    throw repoError(`The repository at ${shown} has no default branch (is it empty?)`);
+  }
+  return { repo: shown, repoKind: "remote", defaultBranch: symref[1] };
+}
+
+async function inspectLocal(input: string): Promise<RepoInfo> {
+  const abs = path.resolve(input);
+  let stat: Awaited<ReturnType<typeof fs.stat>>;
+  try {
+    stat = await fs.stat(abs);
+  } catch {
+    throw repoError(`No such path: ${abs}`);
+  }
+  if (!stat.isDirectory()) throw repoError(`Not a directory: ${abs}`);
+
+  const gitDir = await runGit(["rev-parse", "--is-bare-repository", "--show-toplevel"], { cwd: abs });
+  if (gitDir.code !== 0) throw repoError(`Not a git repository: ${abs}`);
+  const [bare, topLevel] = gitDir.stdout.trim().split("\n");
+  if (bare !== "true") {
+    const top = path.resolve(topLevel ?? abs);
+    const real = await fs.realpath(abs);
+    if (top !== real) {
+      throw repoError(`${abs} is inside the git repository at ${top}; give the repository's top-level path`);
+    }
+  }
+  const head = await runGit(["symbolic-ref", "--short", "HEAD"], { cwd: abs });
+  if (head.code !== 0) throw repoError(`The repository at ${abs} has a detached HEAD; check out a branch`);
+  const branch = head.stdout.trim();
+  const commit = await runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: abs });
+  if (commit.code !== 0) throw repoError(`The repository at ${abs} has no commits on ${branch} yet`);
+  return { repo: abs, repoKind: "local", defaultBranch: branch };
+}
+
+/** Finds out whether `input` is a usable git repository and which branch is its default. */
+export async function inspectRepo(input: string): Promise<RepoInfo> {
+  const trimmed = input.trim();
+  if (trimmed === "") throw repoError("A repository path or URL is required");
+  return looksLikeUrl(trimmed) ? inspectRemote(trimmed) : inspectLocal(trimmed);
+}

@@ -1,0 +1,193 @@
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "@/db/client";
+import { type MemberRole, projectMembers, projects, users } from "@/db/schema";
+import { SamError } from "../errors";
+import { newId } from "../ids";
+import { parseInput } from "../validation";
+import { inspectRepo } from "./inspect-repo";
+import { type ProjectSettingsInput, projectSettingsSchema } from "./settings";
+
+export type Project = typeof projects.$inferSelect;
+export type ProjectWithRole = Project & { role: MemberRole };
+
+export const createProjectSchema = z
+  .object({
+    repo: z.string().trim().min(1, { message: "A repository path or URL is required" }).max(2000),
+    name: z
+      .string()
+      .trim()
+      .max(100, { message: "Name must be at most 100 characters" })
+      .optional()
+      .transform((v) => (v === "" ? undefined : v)),
+  })
+  .strict();
+export type CreateProjectInput = z.input<typeof createProjectSchema>;
+
+function nameFromRepo(repo: string): string {
+  const last =
+    repo
+      .replace(/[/\\]+$/, "")
+      .split(/[/\\:]/)
+      .pop() ?? "project";
+  return last.replace(/\.git$/, "") || "project";
+}
+
+/** Creates a project from a repository the server can read; the creator becomes its owner. */
+export async function createProject(db: Db, userId: string, input: CreateProjectInput): Promise<ProjectWithRole> {
+  const { repo, name } = parseInput(createProjectSchema, input);
+  const info = await inspectRepo(repo);
+  const id = newId();
+  const [project] = await db.batch([
+    db
+      .insert(projects)
+      .values({
+        id,
+        name: name ?? nameFromRepo(info.repo),
+        repo: info.repo,
+        repoKind: info.repoKind,
+        defaultBranch: info.defaultBranch,
+        createdBy: userId,
+      })
+      .returning(),
+    db.insert(projectMembers).values({ projectId: id, userId, role: "owner" }),
+  ]);
+  const created = project[0];
+  if (!created) throw new SamError("internal", "The project was not stored");
+  return { ...created, role: "owner" };
+}
+
+/** The projects a user is a member of, newest first. */
+export async function listProjects(
+  db: Db,
+  userId: string,
+  opts: { includeArchived?: boolean } = {},
+): Promise<ProjectWithRole[]> {
+  const rows = await db
+    .select({ project: projects, role: projectMembers.role })
+    .from(projects)
+    .innerJoin(projectMembers, and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, userId)))
+    .where(opts.includeArchived ? undefined : isNull(projects.archivedAt))
+    .orderBy(desc(projects.createdAt));
+  return rows.map((r) => ({ ...r.project, role: r.role }));
+}
+
+/** A project as seen by one user; a project the user is not a member of does not exist for them. */
+export async function getProjectForUser(db: Db, userId: string, projectId: string): Promise<ProjectWithRole> {
+  const rows = await db
+    .select({ project: projects, role: projectMembers.role })
+    .from(projects)
+    .innerJoin(projectMembers, and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, userId)))
+    .where(eq(projects.id, projectId))
+    .limit(1);
+  const row = rows[0];
+  if (!row) throw new SamError("not_found", "Project not found");
+  return { ...row.project, role: row.role };
+}
+
+async function requireOwner(db: Db, userId: string, projectId: string): Promise<ProjectWithRole> {
+  const project = await getProjectForUser(db, userId, projectId);
+  if (project.role !== "owner") throw new SamError("forbidden", "Only a project owner can change this project");
+  return project;
+}
+
+/** Changes limits, harness or model; out-of-range values are refused with the field named. */
+export async function updateProjectSettings(
+  db: Db,
+  userId: string,
+  projectId: string,
+  input: ProjectSettingsInput,
+): Promise<Project> {
+  const settings = parseInput(projectSettingsSchema, input);
+  await requireOwner(db, userId, projectId);
+  const [updated] = await db
+    .update(projects)
+    .set({ ...settings, updatedAt: new Date() })
+    .where(eq(projects.id, projectId))
+    .returning();
+  if (!updated) throw new SamError("not_found", "Project not found");
+  return updated;
+}
+
+export async function setProjectArchived(
+  db: Db,
+  userId: string,
+  projectId: string,
+  archived: boolean,
+): Promise<Project> {
+  await requireOwner(db, userId, projectId);
+  const [updated] = await db
+    .update(projects)
+    .set({ archivedAt: archived ? new Date() : null, updatedAt: new Date() })
+    .where(eq(projects.id, projectId))
+    .returning();
+  if (!updated) throw new SamError("not_found", "Project not found");
+  return updated;
+}
+
+export interface Member {
+  userId: string;
+  name: string | null;
+  email: string | null;
+  role: MemberRole;
+}
+
+export async function listMembers(db: Db, userId: string, projectId: string): Promise<Member[]> {
+  await getProjectForUser(db, userId, projectId);
+  return db
+    .select({ userId: users.id, name: users.name, email: users.email, role: projectMembers.role })
+    .from(projectMembers)
+    .innerJoin(users, eq(users.id, projectMembers.userId))
+    .where(eq(projectMembers.projectId, projectId))
+    .orderBy(projectMembers.createdAt);
+}
+
+export const addMemberSchema = z
+  .object({
+    email: z.email({ message: "must be an email address" }),
+    role: z.enum(["owner", "member"]).default("member"),
+  })
+  .strict();
+
+/** Adds an existing user (by email) to a project, or changes their role. */
+export async function addMember(
+  db: Db,
+  actorId: string,
+  projectId: string,
+  input: z.input<typeof addMemberSchema>,
+): Promise<Member> {
+  const { email, role } = parseInput(addMemberSchema, input);
+  await requireOwner(db, actorId, projectId);
+  const user = await db.query.users.findFirst({ where: eq(users.email, email.toLowerCase()) });
+  if (!user) {
+    throw new SamError(
+      "not_found",
+      `No user with email ${email}; they sign in once (or are added with \`sam user add\`) first`,
+      {
+        fields: [{ field: "email", message: "no such user" }],
+      },
+    );
+  }
+  await db
+    .insert(projectMembers)
+    .values({ projectId, userId: user.id, role })
+    .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role } });
+  return { userId: user.id, name: user.name, email: user.email, role };
+}
+
+/** Removes a member; the last owner cannot be removed, so a project never becomes unreachable. */
+export async function removeMember(db: Db, actorId: string, projectId: string, memberId: string): Promise<void> {
+  await requireOwner(db, actorId, projectId);
+  // Invariant: a project keeps at least one owner. The check is part of the DELETE itself.
+  const result = await db.run(sql`
+    DELETE FROM project_members
+    WHERE project_id = ${projectId} AND user_id = ${memberId}
+      AND (role <> 'owner' OR (SELECT count(*) FROM project_members WHERE project_id = ${projectId} AND role = 'owner') > 1)`);
+  if (result.rowsAffected === 0) {
+    const exists = await db.query.projectMembers.findFirst({
+      where: and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, memberId)),
+    });
+    if (!exists) throw new SamError("not_found", "No such member");
+    throw new SamError("conflict", "A project needs at least one owner; add another owner first");
+  }
+}

@@ -1,0 +1,32 @@
+import { z } from "zod";
+
+export const HARNESSES = ["builtin", "claude-code", "codex", "gemini-cli", "opencode"] as const;
+
+/** `scripted`, or `provider:model` for a provider the built-in harness knows. */
+export const MODEL_PATTERN = /^(scripted|(anthropic|openai|openai-compatible):[A-Za-z0-9._:/@-]{1,200})$/;
+
+const int = (min: number, max: number, what: string) =>
+  z.coerce
+    .number({ message: `${what} must be a number` })
+    .int({ message: `${what} must be a whole number` })
+    .min(min, { message: `${what} must be between ${min} and ${max}` })
+    .max(max, { message: `${what} must be between ${min} and ${max}` });
+
+/** A project's settings as users and scripts submit them; every field optional for partial updates. */
+export const projectSettingsSchema = z
+  .object({
+    maxDepth: int(1, 10, "Max depth"),
+    maxChildren: int(1, 20, "Children per parent"),
+    maxActiveDispatched: int(1, 50, "Active dispatched tasks"),
+    maxRetries: int(0, 10, "Retries"),
+    stopGraceSeconds: int(0, 30, "Stop grace seconds"),
+    harness: z.enum(HARNESSES, { message: `Harness must be one of ${HARNESSES.join(", ")}` }),
+    model: z.string().trim().regex(MODEL_PATTERN, {
+      message: "Model must be `scripted` or `provider:model` (anthropic, openai, openai-compatible)",
+    }),
+  })
+  .partial()
+  .strict();
+
+export type ProjectSettingsInput = z.input<typeof projectSettingsSchema>;
+export type ProjectSettings = z.output<typeof projectSettingsSchema>;
