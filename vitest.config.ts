@@ -1,7 +1,8 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const alias = { "@": path.resolve(import.meta.dirname) };
+const alias = { "@": path.dirname(fileURLToPath(import.meta.url)) };
 
 export default defineConfig({
   resolve: { alias },
@@ -11,6 +12,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "agent-daemon/test/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
@@ -21,6 +23,8 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "e2e",
+          // After the unit group: browser tests get the machine's two cores to themselves.
+          sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/e2e/global-setup.ts"],

@@ -1,6 +1,17 @@
 import path from "node:path";
 import { z } from "zod";
+import { SamError } from "./errors";
 import { parseInput } from "./validation";
+
+// An empty variable (`PORT=` in an env file) means "not set", as it does for every variable below.
+const unsetIfEmpty = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema);
+
+/** An integer variable; every kind of bad value gets one message that says what is expected. */
+const intVar = (min: number, max: number, fallback: number, message: string) =>
+  unsetIfEmpty(
+    z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message }).default(fallback),
+  );
 
 const optionalString = z
   .string()
@@ -9,9 +20,9 @@ const optionalString = z
 
 /** Every environment variable SAM reads, validated in one place (the README's table mirrors it). */
 const envSchema = z.object({
-  HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  SAM_DATA_DIR: z.string().min(1).default("./data"),
+  HOST: unsetIfEmpty(z.string().trim().default("127.0.0.1")),
+  PORT: intVar(0, 65535, 3000, "must be a port number (0-65535)"),
+  SAM_DATA_DIR: unsetIfEmpty(z.string().default("./data")),
   SAM_PUBLIC_URL: optionalString.pipe(
     z.url({ protocol: /^https?$/, message: "must be an absolute http(s) URL" }).optional(),
   ),
@@ -26,18 +37,25 @@ const envSchema = z.object({
   SAM_SECRET_KEY: optionalString,
   AUTH_GITHUB_ID: optionalString,
   AUTH_GITHUB_SECRET: optionalString,
-  SAM_LOGIN_LINK_TTL_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(15),
+  SAM_LOGIN_LINK_TTL_MINUTES: intVar(1, 24 * 60, 15, "must be a whole number of minutes (1-1440)"),
 });
 
 export type SamConfig = ReturnType<typeof loadConfig>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = parseInput(envSchema, env);
+/** Parses the environment; a bad value is refused with the variable named, as an operator reads it. */
+function parseEnv(env: Record<string, string | undefined>) {
+  try {
+    return parseInput(envSchema, env);
+  } catch (err) {
+    const fields = SamError.is(err) ? err.details?.fields : undefined;
+    if (!fields) throw err;
+    const summary = fields.map((f) => `${f.field} ${f.message}`).join("; ");
+    throw new SamError("invalid_input", `Invalid environment: ${summary}`, { fields });
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = parseEnv(env);
   const dataDir = path.resolve(parsed.SAM_DATA_DIR);
   const hostForUrl = parsed.HOST === "0.0.0.0" || parsed.HOST === "::" ? "127.0.0.1" : parsed.HOST;
   return {

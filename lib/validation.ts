@@ -5,10 +5,14 @@ import { type FieldIssue, SamError } from "./errors";
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const fields: FieldIssue[] = result.error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join(".") : "(input)",
-    message: issue.message,
-  }));
+  const fields: FieldIssue[] = result.error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    // An unknown key is reported on the object that holds it; name the key itself instead.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ field: [...at, key].join("."), message: "is not a known field" }));
+    }
+    return [{ field: at.length > 0 ? at.join(".") : "(input)", message: issue.message }];
+  });
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
   throw new SamError("invalid_input", `Invalid input: ${summary}`, { fields });
 }

@@ -91,15 +91,21 @@ async function inspectLocal(input: string): Promise<RepoInfo> {
   }
   if (!stat.isDirectory()) throw repoError(`Not a directory: ${abs}`);
 
-  const gitDir = await runGit(["rev-parse", "--is-bare-repository", "--show-toplevel"], { cwd: abs });
-  if (gitDir.code !== 0) throw repoError(`Not a git repository: ${abs}`);
-  const [bare, topLevel] = gitDir.stdout.trim().split("\n");
+  // --show-toplevel fails in a bare repository, so bareness is asked first; a bare repository's
+  // top level is its git dir.
+  const probe = await runGit(["rev-parse", "--is-bare-repository", "--absolute-git-dir"], { cwd: abs });
+  if (probe.code !== 0) throw repoError(`Not a git repository: ${abs}`);
+  const [bare, gitDir = abs] = probe.stdout.trim().split("\n");
+  let top = gitDir;
   if (bare !== "true") {
-    const top = path.resolve(topLevel ?? abs);
-    const real = await fs.realpath(abs);
-    if (top !== real) {
-      throw repoError(`${abs} is inside the git repository at ${top}; give the repository's top-level path`);
+    const workTree = await runGit(["rev-parse", "--show-toplevel"], { cwd: abs });
+    if (workTree.code !== 0) {
+      throw repoError(`${abs} is inside the git directory ${gitDir}; give the repository's top-level path`);
     }
+    top = workTree.stdout.trim();
+  }
+  if (path.resolve(top) !== (await fs.realpath(abs))) {
+    throw repoError(`${abs} is inside the git repository at ${top}; give the repository's top-level path`);
   }
   const head = await runGit(["symbolic-ref", "--short", "HEAD"], { cwd: abs });
   if (head.code !== 0) throw repoError(`The repository at ${abs} has a detached HEAD; check out a branch`);

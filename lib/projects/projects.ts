@@ -6,7 +6,7 @@ import { SamError } from "../errors";
 import { newId } from "../ids";
 import { parseInput } from "../validation";
 import { inspectRepo } from "./inspect-repo";
-import { type ProjectSettingsInput, projectSettingsSchema } from "./settings";
+import { projectSettingsSchema } from "./settings";
 
 export type Project = typeof projects.$inferSelect;
 export type ProjectWithRole = Project & { role: MemberRole };
@@ -33,8 +33,8 @@ function nameFromRepo(repo: string): string {
   return last.replace(/\.git$/, "") || "project";
 }
 
-/** Creates a project from a repository the server can read; the creator becomes its owner. */
-export async function createProject(db: Db, userId: string, input: CreateProjectInput): Promise<ProjectWithRole> {
+/** Creates a project from a repository the server can read; `input` is validated here. */
+export async function createProject(db: Db, userId: string, input: unknown): Promise<ProjectWithRole> {
   const { repo, name } = parseInput(createProjectSchema, input);
   const info = await inspectRepo(repo);
   const id = newId();
@@ -72,6 +72,15 @@ export async function listProjects(
   return rows.map((r) => ({ ...r.project, role: r.role }));
 }
 
+/** Every project of the instance, whoever its members are: the operator's view (`sam project list --all`). */
+export async function listAllProjects(db: Db, opts: { includeArchived?: boolean } = {}): Promise<Project[]> {
+  return db
+    .select()
+    .from(projects)
+    .where(opts.includeArchived ? undefined : isNull(projects.archivedAt))
+    .orderBy(desc(projects.createdAt));
+}
+
 /** A project as seen by one user; a project the user is not a member of does not exist for them. */
 export async function getProjectForUser(db: Db, userId: string, projectId: string): Promise<ProjectWithRole> {
   const rows = await db
@@ -96,7 +105,7 @@ export async function updateProjectSettings(
   db: Db,
   userId: string,
   projectId: string,
-  input: ProjectSettingsInput,
+  input: unknown,
 ): Promise<Project> {
   const settings = parseInput(projectSettingsSchema, input);
   await requireOwner(db, userId, projectId);
@@ -150,12 +159,7 @@ export const addMemberSchema = z
   .strict();
 
 /** Adds an existing user (by email) to a project, or changes their role. */
-export async function addMember(
-  db: Db,
-  actorId: string,
-  projectId: string,
-  input: z.input<typeof addMemberSchema>,
-): Promise<Member> {
+export async function addMember(db: Db, actorId: string, projectId: string, input: unknown): Promise<Member> {
   const { email, role } = parseInput(addMemberSchema, input);
   await requireOwner(db, actorId, projectId);
   const user = await db.query.users.findFirst({ where: eq(users.email, email.toLowerCase()) });

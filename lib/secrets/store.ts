@@ -44,7 +44,7 @@ export async function setSecret(
   key: Buffer,
   userId: string,
   projectId: string,
-  input: z.input<typeof setSecretSchema>,
+  input: unknown,
 ): Promise<SecretSummary> {
   const { name, kind, value } = parseInput(setSecretSchema, input);
   const project = await getProjectForUser(db, userId, projectId);

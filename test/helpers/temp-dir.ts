@@ -1,9 +1,2 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-
-/** A fresh directory under the OS temp dir; remove it with the returned cleanup. */
-export function makeTempDir(prefix = "sam-test-"): { dir: string; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
+// One helper for both packages; the daemon's tests cannot import the web app's, so it lives there.
+export { makeTempDir } from "../../agent-daemon/test/temp-dir.ts";

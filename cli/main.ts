@@ -1,0 +1,67 @@
+import { SamError } from "@/lib/errors";
+import { UsageError } from "./args";
+
+interface Command {
+  summary: string;
+  // Loaded on demand: each command pulls in only the modules it needs, so `sam --help` stays fast.
+  load: () => Promise<{ run: (argv: string[]) => Promise<void> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  "login-link": { summary: "print a fresh one-time sign-in URL", load: () => import("./commands/login-link") },
+  project: { summary: "add and list projects (sam project --help)", load: () => import("./commands/project") },
+  user: { summary: "add and list local users (sam user --help)", load: () => import("./commands/user") },
+};
+
+const HELP = `Usage: sam <command> [options]
+
+The SAM command line. It uses the same data as the server: SAM_DATA_DIR (default ./data),
+or DATABASE_URL (and DATABASE_AUTH_TOKEN) for a libSQL server.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`)
+  .join("\n")}
+
+Every command takes --json for machine-readable output and --help for its options.
+Exit status: 0 on success, 1 when the command fails, 2 when the command line is wrong.
+`;
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** Prints an error the way scripts expect (one line on stderr) and returns the exit status. */
+function report(err: unknown): number {
+  if (err instanceof UsageError) {
+    const help = err.command ? `sam ${err.command} --help` : "sam --help";
+    process.stderr.write(`sam: ${oneLine(err.message)} (see \`${help}\`)\n`);
+    return 2;
+  }
+  if (SamError.is(err)) {
+    process.stderr.write(`sam: ${oneLine(err.message)}\n`);
+    return 1;
+  }
+  // Not a failure SAM anticipated: the stack trace is what a bug report needs.
+  process.stderr.write(`sam: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}
+
+/** Runs one `sam` invocation and returns its exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === "--help" || name === "-h") {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (name === undefined) throw new UsageError("missing command", "");
+    if (name.startsWith("-")) throw new UsageError(`unknown option ${name}; options go after the command`, "");
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`, "");
+    await (await command.load()).run(rest);
+    return 0;
+  } catch (err) {
+    return report(err);
+  }
+}
