@@ -1,0 +1,219 @@
+/**
+ * The contract between the web app and the agent daemon: routes and their zod schemas, in both
+ * directions. Both sides import this module; neither imports the other.
+ *
+ * web app → daemon: Authorization: Bearer <node token>
+ * daemon → web app: Authorization: Bearer <node token> (the web app keeps only its hash)
+ */
+import { z } from "zod";
+
+// ---------------------------------------------------------------------------
+// Daemon routes (served by the daemon, called by the web app).
+
+export const DAEMON_ROUTES = {
+  health: "/health",
+  workspaces: "/workspaces",
+  workspace: (id: string) => `/workspaces/${encodeURIComponent(id)}`,
+  sessions: "/sessions",
+  session: (id: string) => `/sessions/${encodeURIComponent(id)}`,
+  sessionMessages: (id: string) => `/sessions/${encodeURIComponent(id)}/messages`,
+  sessionCancel: (id: string) => `/sessions/${encodeURIComponent(id)}/cancel`,
+  sessionStop: (id: string) => `/sessions/${encodeURIComponent(id)}/stop`,
+} as const;
+
+export const healthResponseSchema = z.object({
+  status: z.literal("ok"),
+  nodeId: z.string().min(1),
+  version: z.string().min(1),
+  workspaces: z.number().int().min(0),
+  sessions: z.number().int().min(0),
+  capacity: z.number().int().min(1),
+  // Events written to the outbox and not yet acknowledged by the web app.
+  outboxPending: z.number().int().min(0),
+});
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+
+export const daemonErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type DaemonError = z.infer<typeof daemonErrorSchema>;
+
+const id = z.string().min(1).max(200);
+
+/** A git branch name SAM creates: `sam/<slug>-<short id>`. */
+export const samBranchSchema = z
+  .string()
+  .regex(/^sam\/[a-z0-9][a-z0-9-]{0,60}$/, { message: "must look like sam/<slug>-<short id>" });
+
+export const createWorkspaceRequestSchema = z.object({
+  workspaceId: id,
+  taskId: id,
+  // A local path or a git URL (https, ssh, scp-like, file). Other schemes are refused.
+  repo: z.string().min(1).max(2000),
+  baseBranch: z.string().min(1).max(250),
+  branch: samBranchSchema,
+});
+export type CreateWorkspaceRequest = z.infer<typeof createWorkspaceRequestSchema>;
+
+export const workspaceResponseSchema = z.object({
+  workspaceId: id,
+  path: z.string(),
+  branch: z.string(),
+  baseCommit: z.string(),
+});
+export type WorkspaceResponse = z.infer<typeof workspaceResponseSchema>;
+
+export const HARNESS_KINDS = ["builtin", "builtin-subprocess"] as const;
+
+export const startSessionRequestSchema = z.object({
+  sessionId: id,
+  taskId: id,
+  workspaceId: id,
+  mode: z.enum(["task", "conversation"]),
+  harness: z.enum(HARNESS_KINDS),
+  // `scripted` or `provider:model`.
+  model: z.string().min(1).max(250),
+  // Provider API key and base URL for the model, if it needs them; never written to disk or env.
+  modelApiKey: z.string().max(16_384).optional(),
+  modelBaseUrl: z.url().optional(),
+  // The first user-role message: the task description.
+  prompt: z.string().min(1).max(200_000),
+  // What the agent's MCP client uses to reach the web app's tools.
+  mcpUrl: z.url(),
+  taskToken: z.string().min(32).max(200),
+  // Git identity for the commits the daemon makes.
+  gitAuthorName: z.string().min(1).max(200).default("SAM agent"),
+  gitAuthorEmail: z.string().min(3).max(320).default("agent@sam.local"),
+});
+export type StartSessionRequest = z.input<typeof startSessionRequestSchema>;
+export type StartSession = z.output<typeof startSessionRequestSchema>;
+
+export const SESSION_STATES = ["starting", "working", "idle", "stopping", "finished"] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+export const sessionResponseSchema = z.object({
+  sessionId: id,
+  taskId: id,
+  state: z.enum(SESSION_STATES),
+});
+export type SessionResponse = z.infer<typeof sessionResponseSchema>;
+
+export const injectMessageRequestSchema = z.object({
+  // Idempotency key: a message with an id the session has seen is acknowledged, not delivered twice.
+  messageId: id,
+  text: z.string().min(1).max(200_000),
+  source: z.enum(["user", "parent", "system"]),
+});
+export type InjectMessageRequest = z.infer<typeof injectMessageRequestSchema>;
+
+export const injectMessageResponseSchema = z.object({
+  delivered: z.boolean(),
+  // True when the agent was mid-turn: the message is the next prompt, after the current turn.
+  queued: z.boolean(),
+});
+
+export const stopSessionRequestSchema = z.object({
+  warning: z.string().max(10_000).optional(),
+  graceMs: z.number().int().min(0).max(30_000),
+  reason: z.string().min(1).max(2000),
+});
+export type StopSessionRequest = z.infer<typeof stopSessionRequestSchema>;
+
+// ---------------------------------------------------------------------------
+// Web app routes (served by the web app, called by the daemon).
+
+export const WEB_ROUTES = {
+  events: "/api/daemon/events",
+  heartbeat: "/api/daemon/heartbeat",
+} as const;
+
+/**
+ * What a daemon reports about a session, in order. `seq` is per session, from 1, without gaps; the
+ * web app stores each (sessionId, seq) once.
+ */
+export const agentEventPayloadSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("session_started"), harness: z.string(), model: z.string() }),
+  z.object({
+    type: z.literal("user_message"),
+    text: z.string(),
+    source: z.enum(["user", "parent", "system", "task"]),
+    messageId: z.string().optional(),
+  }),
+  z.object({ type: z.literal("agent_text"), text: z.string() }),
+  z.object({ type: z.literal("agent_thought"), text: z.string() }),
+  z.object({
+    type: z.literal("tool_call"),
+    toolCallId: z.string(),
+    name: z.string(),
+    input: z.unknown(),
+  }),
+  z.object({
+    type: z.literal("tool_result"),
+    toolCallId: z.string(),
+    name: z.string(),
+    status: z.enum(["completed", "failed"]),
+    output: z.unknown(),
+  }),
+  z.object({ type: z.literal("agent_error"), message: z.string() }),
+  z.object({
+    type: z.literal("turn_ended"),
+    stopReason: z.enum(["end_turn", "cancelled", "max_turn_requests", "max_tokens", "refusal", "error"]),
+  }),
+  z.object({ type: z.literal("work_saved"), branch: z.string(), commit: z.string(), pushed: z.boolean() }),
+  // Terminal: the session is over; the task completes or fails with this outcome.
+  z.object({
+    type: z.literal("session_finished"),
+    outcome: z.enum(["completed", "failed"]),
+    reason: z.string().optional(),
+    branch: z.string().optional(),
+    commit: z.string().optional(),
+  }),
+]);
+export type AgentEventPayload = z.infer<typeof agentEventPayloadSchema>;
+export type AgentEventType = AgentEventPayload["type"];
+
+export const agentEventSchema = z.object({
+  sessionId: id,
+  taskId: id,
+  seq: z.number().int().min(1),
+  at: z.number().int(),
+  event: agentEventPayloadSchema,
+});
+export type AgentEvent = z.infer<typeof agentEventSchema>;
+
+export const eventBatchSchema = z.object({
+  nodeId: id,
+  events: z.array(agentEventSchema).min(1).max(500),
+});
+export type EventBatch = z.infer<typeof eventBatchSchema>;
+
+export const eventBatchResponseSchema = z.object({
+  // How many of the batch's events were new (the rest had been stored before).
+  stored: z.number().int().min(0),
+});
+
+export const heartbeatRequestSchema = z.object({
+  nodeId: id,
+  url: z.url(),
+  capacity: z.number().int().min(1),
+  workspaces: z.number().int().min(0),
+  sessions: z.array(z.object({ sessionId: id, taskId: id, state: z.enum(SESSION_STATES) })),
+});
+export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
+
+// ---------------------------------------------------------------------------
+// The daemon's own settings, from its environment or flags.
+
+export const daemonConfigSchema = z.object({
+  nodeId: z.string().min(1, { message: "SAM_NODE_ID is required" }),
+  nodeToken: z.string().min(32, { message: "SAM_NODE_TOKEN must be at least 32 characters" }),
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.coerce.number().int().min(0).max(65535).default(0),
+  capacity: z.coerce.number().int().min(1).max(64).default(4),
+  // Where workspaces, repository mirrors and the event outbox live.
+  dataDir: z.string().min(1, { message: "SAM_DAEMON_DATA_DIR is required" }),
+  // The web app the daemon ships events and heartbeats to; unset: events wait in the outbox.
+  webUrl: z.url({ message: "SAM_WEB_URL must be an http(s) URL" }).optional(),
+  heartbeatMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+});
+export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
