@@ -1,0 +1,7 @@
+import { redirect } from "next/navigation";
+import { requireUser } from "./current-user";
+
+export default async function Home() {
+  await requireUser();
+  redirect("/projects");
+}

@@ -1,0 +1,87 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { actionError } from "@/app/action-error";
+import { requireApiUser } from "@/app/current-user";
+import type { ActionState } from "@/components/forms/action-state";
+import { getDb } from "@/db/client";
+import { loadConfig } from "@/lib/config";
+import { secretKey } from "@/lib/instance-secrets";
+import { addMember, removeMember, setProjectArchived, updateProjectSettings } from "@/lib/projects/projects";
+import { deleteSecret, setSecret } from "@/lib/secrets/store";
+
+const SETTINGS_FIELDS = [
+  "maxDepth",
+  "maxChildren",
+  "maxActiveDispatched",
+  "maxRetries",
+  "stopGraceSeconds",
+  "harness",
+  "model",
+];
+
+async function run(projectId: string, fn: (userId: string) => Promise<string>): Promise<ActionState> {
+  try {
+    const user = await requireApiUser();
+    const message = await fn(user.id);
+    revalidatePath(`/projects/${projectId}`, "layout");
+    return { ok: true, message };
+  } catch (err) {
+    return actionError(err);
+  }
+}
+
+export async function updateSettingsAction(projectId: string, _prev: ActionState, formData: FormData) {
+  return run(projectId, async (userId) => {
+    const input: Record<string, unknown> = {};
+    for (const field of SETTINGS_FIELDS) {
+      const value = formData.get(field);
+      if (value !== null) input[field] = value;
+    }
+    await updateProjectSettings(getDb(), userId, projectId, input);
+    return "Settings saved.";
+  });
+}
+
+export async function setSecretAction(projectId: string, _prev: ActionState, formData: FormData) {
+  return run(projectId, async (userId) => {
+    const config = loadConfig();
+    const saved = await setSecret(getDb(), secretKey(config.dataDir, config.secretKey), userId, projectId, {
+      name: formData.get("name"),
+      kind: formData.get("kind"),
+      value: formData.get("value"),
+    });
+    return `Secret ${saved.name} saved.`;
+  });
+}
+
+export async function deleteSecretAction(projectId: string, name: string, _prev: ActionState, _formData: FormData) {
+  return run(projectId, async (userId) => {
+    await deleteSecret(getDb(), userId, projectId, name);
+    return `Secret ${name} deleted.`;
+  });
+}
+
+export async function addMemberAction(projectId: string, _prev: ActionState, formData: FormData) {
+  return run(projectId, async (userId) => {
+    const member = await addMember(getDb(), userId, projectId, {
+      email: formData.get("email"),
+      role: formData.get("role") ?? undefined,
+    });
+    return `${member.email} is now a ${member.role}.`;
+  });
+}
+
+export async function removeMemberAction(projectId: string, memberId: string, _prev: ActionState, _formData: FormData) {
+  return run(projectId, async (userId) => {
+    await removeMember(getDb(), userId, projectId, memberId);
+    return "Member removed.";
+  });
+}
+
+export async function setArchivedAction(projectId: string, archived: boolean, _prev: ActionState, _formData: FormData) {
+  return run(projectId, async (userId) => {
+    await setProjectArchived(getDb(), userId, projectId, archived);
+    return archived ? "Project archived." : "Project restored.";
+  });
+}

@@ -1,0 +1,80 @@
+import { requireUser } from "@/app/current-user";
+import { ActionButton } from "@/components/forms/ActionButton";
+import { MembersPanel } from "@/components/projects/MembersPanel";
+import { ProjectNav } from "@/components/projects/ProjectNav";
+import { SecretsPanel } from "@/components/projects/SecretsPanel";
+import { SettingsForm } from "@/components/projects/SettingsForm";
+import { getDb } from "@/db/client";
+import { listMembers } from "@/lib/projects/projects";
+import { HARNESSES } from "@/lib/projects/settings";
+import { listSecrets } from "@/lib/secrets/store";
+import { loadProjectOr404 } from "../../load-project";
+import {
+  addMemberAction,
+  deleteSecretAction,
+  removeMemberAction,
+  setArchivedAction,
+  setSecretAction,
+  updateSettingsAction,
+} from "./actions";
+
+function Section({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <section className="rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+      <h2 className="mb-4 font-medium">{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export default async function ProjectSettingsPage({ params }: { params: Promise<{ id: string }> }) {
+  const user = await requireUser();
+  const project = await loadProjectOr404(user.id, (await params).id);
+  const db = getDb();
+  const [members, secrets] = await Promise.all([
+    listMembers(db, user.id, project.id),
+    listSecrets(db, user.id, project.id),
+  ]);
+  const canEdit = project.role === "owner";
+  return (
+    <div className="space-y-6">
+      <ProjectNav projectId={project.id} name={project.name} current="settings" />
+      <Section title="Limits and agent">
+        <SettingsForm
+          values={project}
+          harnesses={HARNESSES}
+          canEdit={canEdit}
+          save={updateSettingsAction.bind(null, project.id)}
+        />
+      </Section>
+      <Section title="Secrets">
+        <SecretsPanel
+          canEdit={canEdit}
+          save={setSecretAction.bind(null, project.id)}
+          secrets={secrets.map((s) => ({ ...s, deleteAction: deleteSecretAction.bind(null, project.id, s.name) }))}
+        />
+      </Section>
+      <Section title="Members">
+        <MembersPanel
+          canEdit={canEdit}
+          add={addMemberAction.bind(null, project.id)}
+          members={members.map((m) => ({
+            userId: m.userId,
+            label: m.email ?? m.name ?? m.userId,
+            role: m.role,
+            removeAction: removeMemberAction.bind(null, project.id, m.userId),
+          }))}
+        />
+      </Section>
+      {canEdit ? (
+        <Section title={project.archivedAt ? "Restore" : "Archive"}>
+          <ActionButton
+            action={setArchivedAction.bind(null, project.id, !project.archivedAt)}
+            label={project.archivedAt ? "Restore project" : "Archive project"}
+            danger={!project.archivedAt}
+          />
+        </Section>
+      ) : null}
+    </div>
+  );
+}

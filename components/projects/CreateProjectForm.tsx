@@ -1,0 +1,46 @@
+"use client";
+
+import { useActionState } from "react";
+import type { ActionState, FormAction } from "@/components/forms/action-state";
+import { FieldError, FormError } from "@/components/forms/FieldError";
+
+const input =
+  "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900";
+
+export function CreateProjectForm({ create }: { create: FormAction }) {
+  const [state, action, pending] = useActionState<ActionState, FormData>(create, {});
+  return (
+    <form action={action} className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+      <h2 className="font-medium">New project</h2>
+      <FormError state={state} />
+      <div>
+        <label htmlFor="repo" className="mb-1 block text-sm font-medium">
+          Repository (local path or git URL)
+        </label>
+        <input
+          id="repo"
+          name="repo"
+          required
+          placeholder="/home/me/code/app or https://github.com/me/app.git"
+          aria-describedby="repo-error"
+          className={input}
+        />
+        <FieldError id="repo-error" message={state.fields?.repo} />
+      </div>
+      <div>
+        <label htmlFor="name" className="mb-1 block text-sm font-medium">
+          Name (optional)
+        </label>
+        <input id="name" name="name" aria-describedby="name-error" className={input} />
+        <FieldError id="name-error" message={state.fields?.name} />
+      </div>
+      <button
+        type="submit"
+        disabled={pending}
+        className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
+      >
+        {pending ? "Checking repository…" : "Create project"}
+      </button>
+    </form>
+  );
+}

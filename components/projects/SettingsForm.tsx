@@ -1,0 +1,99 @@
+"use client";
+
+import { useActionState } from "react";
+import type { ActionState, FormAction } from "@/components/forms/action-state";
+import { FieldError, FormError } from "@/components/forms/FieldError";
+
+export interface SettingsValues {
+  maxDepth: number;
+  maxChildren: number;
+  maxActiveDispatched: number;
+  maxRetries: number;
+  stopGraceSeconds: number;
+  harness: string;
+  model: string;
+}
+
+const LIMITS: { name: keyof SettingsValues; label: string; min: number; max: number }[] = [
+  { name: "maxDepth", label: "Max depth", min: 1, max: 10 },
+  { name: "maxChildren", label: "Children per parent", min: 1, max: 20 },
+  { name: "maxActiveDispatched", label: "Active dispatched tasks", min: 1, max: 50 },
+  { name: "maxRetries", label: "Retries per lineage", min: 0, max: 10 },
+  { name: "stopGraceSeconds", label: "Stop grace (seconds)", min: 0, max: 30 },
+];
+
+const input =
+  "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900";
+
+export function SettingsForm({
+  values,
+  harnesses,
+  canEdit,
+  save,
+}: {
+  values: SettingsValues;
+  harnesses: readonly string[];
+  canEdit: boolean;
+  save: FormAction;
+}) {
+  const [state, action, pending] = useActionState<ActionState, FormData>(save, {});
+  return (
+    // noValidate: the server names the offending field, the same for browsers and scripts.
+    <form action={action} noValidate className="space-y-4" aria-label="Project settings">
+      <FormError state={state} />
+      <fieldset disabled={!canEdit} className="grid gap-4 sm:grid-cols-2">
+        {LIMITS.map((limit) => (
+          <div key={limit.name}>
+            <label htmlFor={limit.name} className="mb-1 block text-sm font-medium">
+              {limit.label}{" "}
+              <span className="font-normal text-zinc-500">
+                ({limit.min}–{limit.max})
+              </span>
+            </label>
+            <input
+              id={limit.name}
+              name={limit.name}
+              type="number"
+              defaultValue={values[limit.name]}
+              aria-describedby={`${limit.name}-error`}
+              aria-invalid={state.fields?.[limit.name] ? true : undefined}
+              className={input}
+            />
+            <FieldError id={`${limit.name}-error`} message={state.fields?.[limit.name]} />
+          </div>
+        ))}
+        <div>
+          <label htmlFor="harness" className="mb-1 block text-sm font-medium">
+            Agent harness
+          </label>
+          <select id="harness" name="harness" defaultValue={values.harness} className={input}>
+            {harnesses.map((h) => (
+              <option key={h} value={h}>
+                {h}
+              </option>
+            ))}
+          </select>
+          <FieldError id="harness-error" message={state.fields?.harness} />
+        </div>
+        <div>
+          <label htmlFor="model" className="mb-1 block text-sm font-medium">
+            Model <span className="font-normal text-zinc-500">(scripted or provider:model)</span>
+          </label>
+          <input id="model" name="model" defaultValue={values.model} aria-describedby="model-error" className={input} />
+          <FieldError id="model-error" message={state.fields?.model} />
+        </div>
+      </fieldset>
+      {canEdit ? (
+        <button
+          type="submit"
+          disabled={pending}
+          className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
+        >
+          {pending ? "Saving…" : "Save settings"}
+        </button>
+      ) : (
+        <p className="text-sm text-zinc-500">Only project owners can change settings.</p>
+      )}
+    </form>
+  );
+}

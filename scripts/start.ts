@@ -1,0 +1,68 @@
+/**
+ * `npm start`: migrate, build if needed, serve, and print a one-time sign-in link — everything a
+ * fresh clone needs, with the embedded defaults (a libSQL file under ./data).
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { openDb } from "@/db/client";
+import { applyMigrations } from "@/db/migrate";
+import { createLoginLink } from "@/lib/auth/login-links";
+import { loadConfig } from "@/lib/config";
+import { authSecret, secretKey } from "@/lib/instance-secrets";
+import { ensureInstanceOwner } from "@/lib/users";
+import { ensureBuilt } from "./build-state";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+async function main() {
+  const config = loadConfig();
+  const db = openDb({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  await applyMigrations(db);
+  // Generated once into the data dir when not given, then shared with the server through the env.
+  process.env.AUTH_SECRET = authSecret(config.dataDir, config.authSecret);
+  secretKey(config.dataDir, config.secretKey);
+  await ensureBuilt();
+
+  const app = next({ dev: false, dir: root, hostname: config.host, port: config.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      console.error(err);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const baseUrl = process.env.SAM_PUBLIC_URL ? config.publicUrl : `http://${urlHost(config.host)}:${port}`;
+
+  const owner = await ensureInstanceOwner(db);
+  const link = await createLoginLink(db, { userId: owner.id, baseUrl, ttlMs: config.loginLinkTtlMs });
+  console.log(`SAM is running at ${baseUrl} (data: ${config.dataDir})`);
+  console.log("Sign in with this one-time link (or run `npx sam login-link` for a new one):");
+  console.log(link.url);
+
+  const stop = () => {
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

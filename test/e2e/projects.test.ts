@@ -1,0 +1,158 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AppServer, startAppServer } from "../helpers/app-server";
+import { launchBrowser } from "../helpers/browser";
+import { makeGitRepo } from "../helpers/git";
+import { mintLoginLink } from "../helpers/login-link";
+import { makeTempDir } from "../helpers/temp-dir";
+
+async function signedIn(
+  browser: Browser,
+  link: string,
+  baseUrl: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${baseUrl}/projects`);
+  return { context, page };
+}
+
+async function submitRepo(page: Page, repo: string): Promise<void> {
+  await page.getByLabel("Repository (local path or git URL)").fill(repo);
+  await page.getByRole("button", { name: "Create project" }).click();
+}
+
+describe("projects in the web app", () => {
+  let app: AppServer;
+  let browser: Browser;
+  let owner: { context: BrowserContext; page: Page };
+  const repos = makeTempDir("sam-repos-");
+  let projectId: string;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startAppServer(), launchBrowser()]);
+    owner = await signedIn(browser, app.signInLink, app.baseUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    repos.cleanup();
+  });
+
+  it("creates a project from a local git repository and lists it", async () => {
+    const repo = makeGitRepo(path.join(repos.dir, "alpha"), { branch: "trunk" });
+    const { page } = owner;
+    await submitRepo(page, repo);
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    projectId = page.url().split("/").pop()!;
+    await page.getByRole("heading", { name: "alpha" }).waitFor();
+    expect(await page.getByText("trunk").count()).toBeGreaterThan(0);
+
+    await page.goto(`${app.baseUrl}/projects`);
+    const list = page.getByTestId("project-list");
+    expect(await list.textContent()).toContain("alpha");
+    expect(await list.textContent()).toContain(repo);
+  });
+
+  it("gives a path that is not a repository, a missing path and a malformed URL each their own error", async () => {
+    const { page } = owner;
+    const plainDir = path.join(repos.dir, "not-a-repo");
+    fs.mkdirSync(plainDir);
+    const cases = [
+      [plainDir, `Not a git repository: ${plainDir}`],
+      [path.join(repos.dir, "missing"), `No such path: ${path.join(repos.dir, "missing")}`],
+      ["https://", "Malformed repository URL"],
+    ] as const;
+    const seen = new Set<string>();
+    for (const [input, expected] of cases) {
+      await page.goto(`${app.baseUrl}/projects`);
+      await submitRepo(page, input);
+      const error = page.locator("#repo-error");
+      await error.waitFor();
+      const text = (await error.textContent()) ?? "";
+      expect(text).toContain(expected);
+      seen.add(text);
+    }
+    expect(seen.size).toBe(3);
+    await page.goto(`${app.baseUrl}/projects`);
+    expect(await page.getByTestId("project-list").locator("li").count()).toBe(1);
+  });
+
+  it("refuses settings out of range with the field named, and keeps valid ones", async () => {
+    const { page } = owner;
+    await page.goto(`${app.baseUrl}/projects/${projectId}/settings`);
+    await page.getByLabel(/^Max depth/).fill("11");
+    await page.getByLabel(/^Stop grace/).fill("31");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.locator("#maxDepth-error").waitFor();
+    expect(await page.locator("#maxDepth-error").textContent()).toContain("Max depth must be between 1 and 10");
+    expect(await page.locator("#stopGraceSeconds-error").textContent()).toContain("between 0 and 30");
+
+    await page.reload();
+    expect(await page.getByLabel(/^Max depth/).inputValue()).toBe("3");
+
+    await page.getByLabel(/^Max depth/).fill("4");
+    await page.getByLabel(/^Children per parent/).fill("7");
+    await page.getByLabel(/^Stop grace/).fill("12");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
+    await page.reload();
+    expect(await page.getByLabel(/^Max depth/).inputValue()).toBe("4");
+    expect(await page.getByLabel(/^Children per parent/).inputValue()).toBe("7");
+    expect(await page.getByLabel(/^Stop grace/).inputValue()).toBe("12");
+  });
+
+  it("refuses out-of-range settings through the API with the field named", async () => {
+    const res = await owner.context.request.patch(`${app.baseUrl}/api/projects/${projectId}`, {
+      data: { maxChildren: 21, model: "nope" },
+    });
+    expect(res.status()).toBe(400);
+    const body = await res.json();
+    expect(body.error.code).toBe("invalid_input");
+    expect(body.error.details.fields.map((f: { field: string }) => f.field).sort()).toEqual(["maxChildren", "model"]);
+    const after = await (await owner.context.request.get(`${app.baseUrl}/api/projects/${projectId}`)).json();
+    expect(after.maxChildren).toBe(7);
+  });
+
+  it("stores a secret without ever showing its value again", async () => {
+    const { page } = owner;
+    const value = "sk-test-0123456789abcdef";
+    await page.goto(`${app.baseUrl}/projects/${projectId}/settings`);
+    await page.getByLabel("Secret name").fill("ANTHROPIC_API_KEY");
+    await page.getByLabel("Secret value").fill(value);
+    await page.getByRole("button", { name: "Save secret" }).click();
+    await page.getByTestId("secret-masked").waitFor();
+    expect(await page.getByTestId("secret-masked").textContent()).toBe("••••cdef");
+    await page.reload();
+    expect(await page.content()).not.toContain(value);
+  });
+
+  it("hides the project from a second user: 404 through pages and API, and no change possible", async () => {
+    const link = await mintLoginLink(app, "second@example.com");
+    const second = await signedIn(browser, link, app.baseUrl);
+    try {
+      expect(await second.page.getByTestId("project-list").count()).toBe(0);
+      for (const url of [`/projects/${projectId}`, `/projects/${projectId}/settings`]) {
+        const res = await second.page.goto(`${app.baseUrl}${url}`);
+        expect(res?.status()).toBe(404);
+        expect(await second.page.content()).not.toContain("alpha");
+      }
+      const get = await second.context.request.get(`${app.baseUrl}/api/projects/${projectId}`);
+      expect(get.status()).toBe(404);
+      const patch = await second.context.request.patch(`${app.baseUrl}/api/projects/${projectId}`, {
+        data: { maxDepth: 9 },
+      });
+      expect(patch.status()).toBe(404);
+      const list = await (await second.context.request.get(`${app.baseUrl}/api/projects`)).json();
+      expect(list).toEqual([]);
+      const after = await (await owner.context.request.get(`${app.baseUrl}/api/projects/${projectId}`)).json();
+      expect(after.maxDepth).toBe(4);
+    } finally {
+      await second.context.close();
+    }
+  });
+});
