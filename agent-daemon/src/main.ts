@@ -1,25 +1,54 @@
-import { daemonConfigSchema } from "./contract.ts";
-import { startDaemonServer } from "./server.ts";
+import fs from "node:fs";
+import path from "node:path";
+import { readConfig, USAGE } from "./config.ts";
+import { startDaemon } from "./daemon.ts";
+import { log } from "./log.ts";
 
-const parsed = daemonConfigSchema.safeParse({
-  nodeId: process.env.SAM_NODE_ID,
-  nodeToken: process.env.SAM_NODE_TOKEN,
-  host: process.env.SAM_DAEMON_HOST || undefined,
-  port: process.env.SAM_DAEMON_PORT || undefined,
-  capacity: process.env.SAM_NODE_CAPACITY || undefined,
-  dataDir: process.env.SAM_DAEMON_DATA_DIR,
-  webUrl: process.env.SAM_WEB_URL || undefined,
-  heartbeatMs: process.env.SAM_HEARTBEAT_MS || undefined,
-});
-if (!parsed.success) {
-  for (const issue of parsed.error.issues) console.error(`sam-daemon: ${issue.path.join(".")}: ${issue.message}`);
+const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const result = readConfig(args, process.env);
+if (!result.ok) {
+  for (const error of result.errors) console.error(`sam-daemon: ${error}`);
+  console.error(USAGE);
   process.exit(2);
 }
-const daemon = await startDaemonServer(parsed.data);
-// The supervisor reads this line to learn where the daemon listens.
-console.log(`sam-daemon listening on ${daemon.url}`);
-const stop = () => {
-  void daemon.close().then(() => process.exit(0));
+const { config } = result;
+// A supervisor that started the daemon detached (so it outlives a web app restart) finds it here.
+// A file left by a killed predecessor is removed first, so whoever waits for it reads this daemon's.
+const infoFile = path.join(config.dataDir, "daemon.json");
+fs.rmSync(infoFile, { force: true });
+const daemon = await startDaemon(config).catch((err: unknown) => {
+  // A port in use, an unwritable data dir: say what, without a stack trace.
+  console.error(`sam-daemon: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
+
+// Handlers first: a supervisor may send SIGTERM the moment it reads the line below.
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: shutting down`);
+  void daemon.close().then(() => {
+    // Only our own record: a successor on the same data dir may already have written its own.
+    try {
+      const info = JSON.parse(fs.readFileSync(infoFile, "utf8")) as { pid?: number };
+      if (info.pid === process.pid) fs.rmSync(infoFile);
+    } catch {
+      // Already gone or replaced: nothing of ours to remove.
+    }
+    process.exit(0);
+  });
 };
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+process.on("SIGTERM", () => stop("SIGTERM"));
+process.on("SIGINT", () => stop("SIGINT"));
+
+// Written aside and renamed, so a reader never sees half a file.
+const temp = `${infoFile}.${process.pid}.tmp`;
+fs.writeFileSync(temp, `${JSON.stringify({ pid: process.pid, url: daemon.url, nodeId: config.nodeId })}\n`);
+fs.renameSync(temp, infoFile);
+// The one line on stdout: a supervisor that reads the daemon's output learns the URL from it.
+console.log(`sam-daemon listening on ${daemon.url}`);

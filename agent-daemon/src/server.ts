@@ -1,9 +1,40 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { DAEMON_ROUTES, type DaemonConfig, type DaemonError, type HealthResponse } from "./contract.ts";
+import {
+  createWorkspaceRequestSchema,
+  type DaemonConfig,
+  type HealthResponse,
+  injectMessageRequestSchema,
+  startSessionRequestSchema,
+  stopSessionRequestSchema,
+  type WorkspaceResponse,
+} from "./contract.ts";
+import { RequestError } from "./errors.ts";
+import { parseInput, readJson, sendError, sendJson } from "./http-util.ts";
+import { log } from "./log.ts";
+import type { Outbox } from "./outbox.ts";
+import type { Sessions } from "./sessions.ts";
+import type { Workspaces } from "./workspaces.ts";
 
 const VERSION = "0.1.0";
+
+export interface ApiDeps {
+  config: DaemonConfig;
+  workspaces: Workspaces;
+  sessions: Sessions;
+  outbox: Outbox;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+interface Route {
+  method: string;
+  path: RegExp;
+  handle: (params: string[], req: http.IncomingMessage) => Promise<Reply>;
+}
 
 function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
@@ -16,48 +47,141 @@ function authorized(req: http.IncomingMessage, expected: Buffer): boolean {
   return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
 }
 
-function send(res: http.ServerResponse, status: number, body: HealthResponse | DaemonError): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
+function routes({ config, workspaces, sessions, outbox }: ApiDeps): Route[] {
+  return [
+    {
+      method: "GET",
+      path: /^\/health$/,
+      handle: async () => {
+        const body: HealthResponse = {
+          status: "ok",
+          nodeId: config.nodeId,
+          version: VERSION,
+          workspaces: workspaces.count(),
+          sessions: sessions.activeCount(),
+          capacity: config.capacity,
+          outboxPending: outbox.pendingCount(),
+        };
+        return { status: 200, body };
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/workspaces$/,
+      handle: async (_params, req) => {
+        const input = parseInput(createWorkspaceRequestSchema, await readJson(req));
+        const { workspace, created } = await workspaces.create(input);
+        const body: WorkspaceResponse = {
+          workspaceId: workspace.workspaceId,
+          path: workspace.path,
+          branch: workspace.branch,
+          baseCommit: workspace.baseCommit,
+        };
+        return { status: created ? 201 : 200, body };
+      },
+    },
+    {
+      method: "DELETE",
+      path: /^\/workspaces\/([^/]+)$/,
+      handle: async ([id = ""]) => {
+        const running = sessions.activeIn(id);
+        if (running) {
+          throw new RequestError(
+            409,
+            "workspace_busy",
+            `Workspace ${id} still runs session ${running.id}; stop it first`,
+          );
+        }
+        await workspaces.remove(id);
+        return { status: 204 };
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/sessions$/,
+      handle: async (_params, req) => {
+        const input = parseInput(startSessionRequestSchema, await readJson(req));
+        const { session, created } = sessions.start(input);
+        return { status: created ? 201 : 200, body: session };
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/sessions\/([^/]+)$/,
+      handle: async ([id = ""]) => ({ status: 200, body: sessions.get(id).view() }),
+    },
+    {
+      method: "POST",
+      path: /^\/sessions\/([^/]+)\/messages$/,
+      handle: async ([id = ""], req) => {
+        const input = parseInput(injectMessageRequestSchema, await readJson(req));
+        return { status: 200, body: sessions.get(id).inject(input) };
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/sessions\/([^/]+)\/cancel$/,
+      handle: async ([id = ""]) => {
+        const session = sessions.get(id);
+        await session.cancel();
+        return { status: 200, body: session.view() };
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/sessions\/([^/]+)\/stop$/,
+      handle: async ([id = ""], req) => {
+        const input = parseInput(stopSessionRequestSchema, await readJson(req));
+        const session = sessions.get(id);
+        session.stop(input);
+        // Accepted: the warning, the grace and the hard stop continue in the background.
+        return { status: 202, body: session.view() };
+      },
+    },
+  ];
 }
 
-export interface RunningDaemon {
-  url: string;
-  close: () => Promise<void>;
+function decodeParams(match: RegExpExecArray): string[] {
+  try {
+    return match.slice(1).map((part) => decodeURIComponent(part));
+  } catch {
+    throw new RequestError(400, "invalid_path", "The request path is not valid");
+  }
 }
 
-/** Starts the daemon's HTTP API; every request must carry the node's token. */
-export async function startDaemonServer(config: DaemonConfig): Promise<RunningDaemon> {
-  const expected = digest(config.nodeToken);
-  const server = http.createServer((req, res) => {
+async function respond(res: http.ServerResponse, handle: () => Promise<Reply>, what: string): Promise<void> {
+  try {
+    const reply = await handle();
+    if (reply.body === undefined) res.writeHead(reply.status).end();
+    else sendJson(res, reply.status, reply.body);
+  } catch (err) {
+    if (err instanceof RequestError) {
+      sendError(res, err);
+      return;
+    }
+    // The details stay in the daemon's log; the caller learns only that it failed.
+    log(`${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    sendError(res, new RequestError(500, "internal", "The daemon failed to handle the request"));
+  }
+}
+
+/** The daemon's HTTP API. Every request must carry the node token; bodies are JSON. */
+export function createApiServer(deps: ApiDeps): http.Server {
+  const expected = digest(deps.config.nodeToken);
+  const table = routes(deps);
+  return http.createServer((req, res) => {
     if (!authorized(req, expected)) {
-      send(res, 401, { error: { code: "unauthenticated", message: "A valid node token is required" } });
+      sendError(res, new RequestError(401, "unauthenticated", "A valid node token is required"));
       return;
     }
-    const url = new URL(req.url ?? "/", "http://daemon");
-    if (req.method === "GET" && url.pathname === DAEMON_ROUTES.health) {
-      send(res, 200, {
-        status: "ok",
-        nodeId: config.nodeId,
-        version: VERSION,
-        workspaces: 0,
-        sessions: 0,
-        capacity: config.capacity,
-        outboxPending: 0,
-      });
-      return;
+    const { pathname } = new URL(req.url ?? "/", "http://daemon");
+    for (const route of table) {
+      const match = route.method === req.method ? route.path.exec(pathname) : null;
+      if (match) {
+        void respond(res, () => route.handle(decodeParams(match), req), `${req.method} ${pathname}`);
+        return;
+      }
     }
-    send(res, 404, { error: { code: "not_found", message: `No route ${req.method} ${url.pathname}` } });
+    sendError(res, new RequestError(404, "not_found", `No route ${req.method} ${pathname}`));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  return {
-    url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

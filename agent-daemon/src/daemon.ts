@@ -1,0 +1,110 @@
+import fs from "node:fs";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { DaemonConfig } from "./contract.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { Mirrors } from "./mirrors.ts";
+import { Outbox } from "./outbox.ts";
+import { createApiServer } from "./server.ts";
+import type { StartHarness } from "./session.ts";
+import { Sessions } from "./sessions.ts";
+import { Shipper } from "./shipper.ts";
+import { Workspaces } from "./workspaces.ts";
+
+const DAY_MS = 24 * 60 * 60_000;
+const PRUNE_INTERVAL_MS = 60 * 60_000;
+// On shutdown: how long running sessions get to save their work, then the outbox to drain.
+const SHUTDOWN_SESSIONS_MS = 5_000;
+const SHUTDOWN_FLUSH_MS = 2_000;
+
+/**
+ * The harness brings in the AI SDK, MCP and ACP: about half a second of loading. It loads in the
+ * background, so the API answers without waiting and a session starting later finds it ready.
+ */
+function loadHarness(): StartHarness {
+  const loading = new Promise<void>((resolve) => setImmediate(resolve)).then(() => import("./harness/start.ts"));
+  // A failed load fails each session that needs it, with the reason; it is not a crash of the daemon.
+  loading.catch(() => {});
+  return async (options) => (await loading).startHarness(options);
+}
+
+export interface RunningDaemon {
+  url: string;
+  /** Stops taking requests, ends running sessions (saving their work), flushes the outbox briefly. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Runs a complete agent daemon in this process: the HTTP API, workspaces, sessions, the outbox with
+ * its shipper, and the heartbeat. `bin/sam-daemon.mjs` runs it as its own process; tests and tools
+ * may run it in-process.
+ */
+export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const outbox = new Outbox(path.join(config.dataDir, "outbox.db"));
+  outbox.prune(DAY_MS);
+  const workspaces = new Workspaces(
+    path.join(config.dataDir, "workspaces"),
+    new Mirrors(path.join(config.dataDir, "mirrors")),
+    config.capacity,
+  );
+  await workspaces.load();
+  const sessions = new Sessions({ outbox, workspaces, startHarness: loadHarness() });
+  const server = createApiServer({ config, workspaces, sessions, outbox });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, resolve);
+    });
+  } catch (err) {
+    outbox.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  let shipper: Shipper | undefined;
+  let heartbeat: Heartbeat | undefined;
+  if (config.webUrl) {
+    shipper = new Shipper({ outbox, webUrl: config.webUrl, nodeId: config.nodeId, nodeToken: config.nodeToken });
+    // Events a previous run could not deliver go out first.
+    shipper.kick();
+    heartbeat = new Heartbeat({
+      webUrl: config.webUrl,
+      nodeToken: config.nodeToken,
+      intervalMs: config.heartbeatMs,
+      report: () => ({
+        nodeId: config.nodeId,
+        url,
+        capacity: config.capacity,
+        workspaces: workspaces.count(),
+        sessions: sessions.report(),
+      }),
+    });
+    heartbeat.start();
+  }
+  const pruner = setInterval(() => outbox.prune(DAY_MS), PRUNE_INTERVAL_MS).unref();
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    heartbeat?.stop();
+    await sessions.stopAll("the node daemon shut down", SHUTDOWN_SESSIONS_MS);
+    if (shipper) {
+      await shipper.flush(SHUTDOWN_FLUSH_MS);
+      shipper.stop();
+    }
+    clearInterval(pruner);
+    server.closeAllConnections();
+    await closed;
+    outbox.close();
+  };
+  return {
+    url,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

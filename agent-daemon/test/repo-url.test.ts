@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { redactCredentials } from "../src/redact.ts";
+import { unsupportedRepoReason } from "../src/repo-url.ts";
+
+describe("repository locations", () => {
+  it.each([
+    "/srv/git/project",
+    "file:///srv/git/project.git",
+    "https://github.com/acme/app.git",
+    "http://git.local/app.git",
+    "ssh://git@github.com/acme/app.git",
+    "git@github.com:acme/app.git",
+  ])("accepts %s", (repo) => {
+    expect(unsupportedRepoReason(repo)).toBeUndefined();
+  });
+
+  it.each([
+    ["ftp://x/y", /unsupported scheme ftp:\/\//],
+    ["ext::sh -c 'touch /tmp/pwned'", /not a supported repository location/],
+    ["relative/path", /not a supported repository location/],
+    ["--upload-pack=touch /tmp/pwned", /not a supported repository location/],
+    [" /srv/git/project", /whitespace/],
+    ["git://example.com/app.git", /unsupported scheme git:\/\//],
+  ])("refuses %s", (repo, reason) => {
+    expect(unsupportedRepoReason(repo)).toMatch(reason);
+  });
+
+  it("removes credentials from URLs in any text", () => {
+    expect(redactCredentials("fatal: unable to access 'https://bot:ghp_secret@github.com/a/b.git/'")).toBe(
+      "fatal: unable to access 'https://***@github.com/a/b.git/'",
+    );
+    expect(redactCredentials("ssh://git@host/x and /local/path")).toBe("ssh://***@host/x and /local/path");
+  });
+});

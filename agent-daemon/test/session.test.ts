@@ -1,0 +1,302 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type AgentEventPayload, type StartSession, startSessionRequestSchema } from "../src/contract.ts";
+import { RequestError } from "../src/errors.ts";
+import type { HarnessOptions, HarnessSession, StopReason } from "../src/harness/types.ts";
+import { Session } from "../src/session.ts";
+import { gitIn, makeRepo } from "./git-repo.ts";
+import { makeTempDir } from "./temp-dir.ts";
+
+/** A harness the test drives by hand: each prompt waits until the test ends the turn. */
+class FakeHarness implements HarnessSession {
+  prompts: string[] = [];
+  closed = false;
+  cancels = 0;
+  options!: HarnessOptions;
+  private current: ((reason: StopReason) => void) | undefined;
+  private turnStarted: (() => void) | undefined;
+
+  prompt(text: string): Promise<StopReason> {
+    this.prompts.push(text);
+    this.turnStarted?.();
+    return new Promise((resolve) => {
+      this.current = resolve;
+    });
+  }
+
+  async cancel(): Promise<void> {
+    this.cancels += 1;
+    this.endTurn("cancelled");
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  get turnRunning(): boolean {
+    return this.current !== undefined;
+  }
+
+  endTurn(reason: StopReason): void {
+    const resolve = this.current;
+    this.current = undefined;
+    resolve?.(reason);
+  }
+
+  /** Resolves when the agent is prompted for the `count`-th time. */
+  async promptNumber(count: number): Promise<void> {
+    while (this.prompts.length < count) {
+      await new Promise<void>((resolve) => {
+        this.turnStarted = resolve;
+      });
+    }
+  }
+}
+
+const BRANCH = "sam/test-task-1a2b";
+
+describe("session lifecycle (fake harness, real git)", () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let source: string;
+  let workspaceDir: string;
+  let events: AgentEventPayload[];
+  let harness: FakeHarness;
+
+  beforeEach(() => {
+    temp = makeTempDir("sam-session-");
+    source = makeRepo(path.join(temp.dir, "source"));
+    workspaceDir = path.join(temp.dir, "workspace");
+    gitIn(temp.dir, "clone", "--quiet", source, workspaceDir);
+    gitIn(workspaceDir, "checkout", "--quiet", "-b", BRANCH);
+    events = [];
+    harness = new FakeHarness();
+  });
+  afterEach(() => temp.cleanup());
+
+  function makeSession(overrides: Partial<StartSession> = {}, startHarness?: () => Promise<HarnessSession>): Session {
+    const request = startSessionRequestSchema.parse({
+      sessionId: "session-1",
+      taskId: "task-1",
+      workspaceId: "ws-1",
+      mode: "task",
+      harness: "builtin",
+      model: "scripted",
+      prompt: "do the task",
+      mcpUrl: "http://127.0.0.1:9/api/mcp",
+      taskToken: "t".repeat(43),
+      ...overrides,
+    });
+    const session = new Session({
+      request,
+      workspace: { workspaceId: "ws-1", taskId: "task-1", path: workspaceDir, branch: BRANCH, baseCommit: "" },
+      append: (payload) => events.push(payload),
+      startHarness:
+        startHarness ??
+        (async (options) => {
+          harness.options = options;
+          return harness;
+        }),
+    });
+    session.start();
+    return session;
+  }
+
+  const types = () => events.map((event) => event.type);
+  const finished = () => events.find((event) => event.type === "session_finished");
+
+  it("task mode: a turn that ends normally saves, pushes and completes with the branch and commit", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    expect(harness.prompts[0]).toBe("do the task");
+    expect(harness.options.taskToken).toBe("t".repeat(43));
+    expect(session.view().state).toBe("working");
+    fs.writeFileSync(path.join(workspaceDir, "hello.txt"), "hi");
+    harness.endTurn("end_turn");
+    await session.done;
+
+    expect(types()).toEqual(["session_started", "user_message", "turn_ended", "work_saved", "session_finished"]);
+    const saved = events[3] as Extract<AgentEventPayload, { type: "work_saved" }>;
+    expect(saved).toMatchObject({ branch: BRANCH, pushed: true });
+    expect(finished()).toEqual({
+      type: "session_finished",
+      outcome: "completed",
+      branch: BRANCH,
+      commit: saved.commit,
+    });
+    expect(gitIn(source, "rev-parse", `refs/heads/${BRANCH}`)).toBe(saved.commit);
+    expect(gitIn(source, "show", `${saved.commit}:hello.txt`)).toBe("hi");
+    expect(gitIn(source, "log", "-1", "--format=%s", saved.commit)).toBe("sam: save agent work");
+    expect(harness.closed).toBe(true);
+    expect(session.view().state).toBe("finished");
+  });
+
+  it("messages injected mid-turn wait for the turn's end, then go to the agent together, each recorded once", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    expect(session.inject({ messageId: "m1", text: "first note", source: "parent" })).toEqual({
+      delivered: true,
+      queued: true,
+    });
+    expect(session.inject({ messageId: "m2", text: "second note", source: "user" })).toEqual({
+      delivered: true,
+      queued: true,
+    });
+    // The same message again: the first answer, no second delivery.
+    expect(session.inject({ messageId: "m1", text: "first note", source: "parent" })).toEqual({
+      delivered: true,
+      queued: true,
+    });
+    expect(harness.prompts).toHaveLength(1);
+    harness.endTurn("end_turn");
+    await harness.promptNumber(2);
+    expect(harness.prompts[1]).toBe("first note\n\nsecond note");
+    const userMessages = events.filter((event) => event.type === "user_message");
+    expect(userMessages.map((event) => event.source)).toEqual(["task", "parent", "user"]);
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(finished()).toMatchObject({ outcome: "completed" });
+  });
+
+  it("conversation mode: the session goes idle after a turn and a later message starts the next turn", async () => {
+    const session = makeSession({ mode: "conversation" });
+    await harness.promptNumber(1);
+    harness.endTurn("end_turn");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(session.view().state).toBe("idle");
+    expect(types()).toEqual(["session_started", "user_message", "turn_ended"]);
+
+    expect(session.inject({ messageId: "m1", text: "and now?", source: "user" })).toEqual({
+      delivered: true,
+      queued: false,
+    });
+    await harness.promptNumber(2);
+    expect(session.view().state).toBe("working");
+    harness.endTurn("end_turn");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(session.view().state).toBe("idle");
+    expect(types().filter((type) => type === "turn_ended")).toHaveLength(2);
+    expect(finished()).toBeUndefined();
+  });
+
+  it("task mode: an agent error fails the session with the agent's last error, after saving the work", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    harness.options.onEvent({ type: "agent_error", message: "model said no" });
+    harness.endTurn("error");
+    await session.done;
+    expect(types()).toContain("work_saved");
+    expect(finished()).toMatchObject({ outcome: "failed", reason: "agent error: model said no", branch: BRANCH });
+  });
+
+  it("a harness crash fails the session with the reason and still saves the work", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "partial.txt"), "half done");
+    harness.options.onCrash("harness exited with code 1");
+    harness.endTurn("error");
+    await session.done;
+    expect(finished()).toMatchObject({ outcome: "failed", reason: "harness crashed: harness exited with code 1" });
+    expect(gitIn(source, "show", `refs/heads/${BRANCH}:partial.txt`)).toBe("half done");
+  });
+
+  it("a harness that cannot start fails the session with the reason and pushes nothing", async () => {
+    const session = makeSession({}, async () => {
+      throw new Error("unknown model provider nope");
+    });
+    await session.done;
+    expect(types()).toEqual(["session_started", "user_message", "session_finished"]);
+    expect(finished()).toMatchObject({
+      outcome: "failed",
+      reason: "harness failed to start: unknown model provider nope",
+    });
+    expect(() => gitIn(source, "rev-parse", "--verify", "--quiet", `refs/heads/${BRANCH}`)).toThrow();
+  });
+
+  it("a push that fails fails the session with git's first error line", async () => {
+    gitIn(workspaceDir, "remote", "set-url", "origin", path.join(temp.dir, "no-such-repo"));
+    const session = makeSession();
+    await harness.promptNumber(1);
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(events.find((event) => event.type === "work_saved")).toMatchObject({ pushed: false });
+    const end = finished() as Extract<AgentEventPayload, { type: "session_finished" }>;
+    expect(end.outcome).toBe("failed");
+    expect(end.reason).toMatch(/^push failed: fatal: .*no-such-repo/);
+  });
+
+  it("stop: the warning is queued for the turn's end, and after the grace the turn is cancelled, the work saved and the session failed with the reason", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "during-grace.txt"), "saved by the stop");
+    const started = Date.now();
+    session.stop({ warning: "You will be stopped in 0.3 s", graceMs: 300, reason: "stopped by parent: enough" });
+    expect(session.view().state).toBe("stopping");
+    // A second stop while stopping changes nothing.
+    session.stop({ graceMs: 0, reason: "another reason" });
+    await session.done;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(harness.cancels).toBe(1);
+    expect(harness.closed).toBe(true);
+    // The agent was busy the whole grace, so the warning never reached it.
+    expect(harness.prompts).toHaveLength(1);
+    expect(types()).toEqual(["session_started", "user_message", "turn_ended", "work_saved", "session_finished"]);
+    expect(events[2]).toEqual({ type: "turn_ended", stopReason: "cancelled" });
+    expect(finished()).toMatchObject({ outcome: "failed", reason: "stopped by parent: enough", branch: BRANCH });
+    expect(gitIn(source, "show", `refs/heads/${BRANCH}:during-grace.txt`)).toBe("saved by the stop");
+    expect(() => session.inject({ messageId: "late", text: "too late", source: "parent" })).toThrow(RequestError);
+  });
+
+  it("stop: a warning to an idle agent starts a turn at once, and the hard stop follows as soon as it goes idle again", async () => {
+    const session = makeSession({ mode: "conversation" });
+    await harness.promptNumber(1);
+    harness.endTurn("end_turn");
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = Date.now();
+    session.stop({ warning: "Wrap up now", graceMs: 10_000, reason: "stopped by the user" });
+    await harness.promptNumber(2);
+    expect(harness.prompts[1]).toBe("Wrap up now");
+    expect(events.at(-1)).toEqual({ type: "user_message", text: "Wrap up now", source: "system" });
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(finished()).toMatchObject({ outcome: "failed", reason: "stopped by the user" });
+  });
+
+  it("stop: a session that finishes by itself during the grace keeps its own outcome", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    session.stop({ warning: "Finish up", graceMs: 5_000, reason: "stopped by parent" });
+    harness.endTurn("end_turn");
+    // The warning was queued, so it is the next turn; the agent ends that one too.
+    await harness.promptNumber(2);
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(finished()).toMatchObject({ outcome: "completed", branch: BRANCH });
+    expect(harness.cancels).toBe(0);
+  });
+
+  it("cancel ends the current turn and leaves a task-mode session waiting for the next message", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    await session.cancel();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events.at(-1)).toEqual({ type: "turn_ended", stopReason: "cancelled" });
+    expect(session.view().state).toBe("idle");
+    expect(session.inject({ messageId: "m", text: "try again", source: "user" }).queued).toBe(false);
+    await harness.promptNumber(2);
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(finished()).toMatchObject({ outcome: "completed" });
+  });
+
+  it("ignores what the harness reports after the session has finished", async () => {
+    const session = makeSession();
+    await harness.promptNumber(1);
+    harness.endTurn("end_turn");
+    await session.done;
+    const count = events.length;
+    harness.options.onEvent({ type: "agent_text", text: "late" });
+    expect(events).toHaveLength(count);
+  });
+});

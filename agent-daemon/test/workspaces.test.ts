@@ -1,0 +1,173 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workspaceResponseSchema } from "../src/contract.ts";
+import { type DaemonProcess, newNodeToken, spawnDaemon } from "./daemon-process.ts";
+import { commitFiles, gitIn, makeRepo } from "./git-repo.ts";
+import { makeTempDir } from "./temp-dir.ts";
+
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+describe("workspaces", () => {
+  const temp = makeTempDir("sam-workspaces-");
+  const source = makeRepo(path.join(temp.dir, "source"), { "README.md": "# source\n", "src/app.ts": "export {};\n" });
+  const dataDir = path.join(temp.dir, "node");
+  let daemon: DaemonProcess;
+
+  beforeAll(async () => {
+    daemon = spawnDaemon({
+      SAM_NODE_ID: "node-ws",
+      SAM_NODE_TOKEN: newNodeToken(),
+      SAM_DAEMON_DATA_DIR: dataDir,
+      SAM_NODE_CAPACITY: "8",
+    });
+    await daemon.url;
+  });
+  afterAll(async () => {
+    await daemon.stop();
+    temp.cleanup();
+  });
+
+  const request = (n: number, overrides: Record<string, unknown> = {}) => ({
+    workspaceId: `ws-${n}`,
+    taskId: `task-${n}`,
+    repo: source,
+    baseBranch: "main",
+    branch: `sam/add-feature-${n}`,
+    ...overrides,
+  });
+
+  it("creating a workspace clones the repo onto a new sam/ branch from the base branch, with origin set to the project repo", async () => {
+    const res = await daemon.call("POST", "/workspaces", request(1));
+    expect(res.status).toBe(201);
+    const ws = workspaceResponseSchema.parse(res.body);
+    expect(ws).toMatchObject({
+      workspaceId: "ws-1",
+      branch: "sam/add-feature-1",
+      baseCommit: gitIn(source, "rev-parse", "main"),
+    });
+    expect(ws.path).toBe(path.join(dataDir, "workspaces", "ws-1"));
+    expect(gitIn(ws.path, "rev-parse", "--abbrev-ref", "HEAD")).toBe("sam/add-feature-1");
+    expect(gitIn(ws.path, "rev-parse", "HEAD")).toBe(ws.baseCommit);
+    expect(gitIn(ws.path, "remote", "get-url", "origin")).toBe(source);
+    expect(gitIn(ws.path, "status", "--porcelain")).toBe("");
+    expect(fs.readFileSync(path.join(ws.path, "src/app.ts"), "utf8")).toBe("export {};\n");
+  });
+
+  it("a second workspace of the same repo reuses the one mirror, fetched so it sees commits made since", async () => {
+    const newer = commitFiles(source, { "NEW.md": "added after the first workspace\n" }, "second commit");
+    const res = await daemon.call("POST", "/workspaces", request(2));
+    expect(res.status).toBe(201);
+    const ws = workspaceResponseSchema.parse(res.body);
+    expect(ws.baseCommit).toBe(newer);
+    expect(fs.existsSync(path.join(ws.path, "NEW.md"))).toBe(true);
+    expect(fs.readdirSync(path.join(dataDir, "mirrors"))).toHaveLength(1);
+  });
+
+  it("workspaces created at once from one repo share the mirror safely and all start from the same commit", async () => {
+    const head = commitFiles(source, { "CONCURRENT.md": "x\n" }, "third commit");
+    const results = await Promise.all([3, 4, 5, 6].map((n) => daemon.call("POST", "/workspaces", request(n))));
+    for (const res of results) {
+      expect(res.status).toBe(201);
+      const ws = workspaceResponseSchema.parse(res.body);
+      expect(ws.baseCommit).toBe(head);
+      gitIn(ws.path, "fsck", "--no-progress");
+    }
+    expect(fs.readdirSync(path.join(dataDir, "mirrors"))).toHaveLength(1);
+    for (const n of [3, 4, 5, 6]) expect((await daemon.call("DELETE", `/workspaces/ws-${n}`)).status).toBe(204);
+  });
+
+  it("repeating a create answers with the same workspace instead of a second one", async () => {
+    const again = await daemon.call("POST", "/workspaces", request(1));
+    expect(again.status).toBe(200);
+    expect(workspaceResponseSchema.parse(again.body).workspaceId).toBe("ws-1");
+    const clash = await daemon.call("POST", "/workspaces", request(1, { taskId: "another-task" }));
+    expect(clash.status).toBe(409);
+    expect((clash.body as ErrorBody).error.code).toBe("workspace_exists");
+  });
+
+  it("refuses an unsupported scheme, a relative path and a missing repository with clear errors", async () => {
+    const ftp = await daemon.call("POST", "/workspaces", request(10, { repo: "ftp://x/y" }));
+    expect(ftp.status).toBe(400);
+    expect((ftp.body as ErrorBody).error).toMatchObject({ code: "unsupported_repo" });
+    expect((ftp.body as ErrorBody).error.message).toMatch(/^repo: unsupported scheme ftp:\/\//);
+
+    const helper = await daemon.call("POST", "/workspaces", request(11, { repo: "ext::sh -c touch% /tmp/pwned" }));
+    expect(helper.status).toBe(400);
+    const relative = await daemon.call("POST", "/workspaces", request(12, { repo: "some/relative/path" }));
+    expect(relative.status).toBe(400);
+
+    const missing = await daemon.call("POST", "/workspaces", request(13, { repo: path.join(temp.dir, "nope") }));
+    expect(missing.status).toBe(422);
+    expect((missing.body as ErrorBody).error.code).toBe("repo_unreachable");
+    expect((missing.body as ErrorBody).error.message).toContain(path.join(temp.dir, "nope"));
+
+    const noBase = await daemon.call("POST", "/workspaces", request(14, { baseBranch: "develop" }));
+    expect(noBase.status).toBe(422);
+    expect((noBase.body as ErrorBody).error).toMatchObject({ code: "base_branch_not_found" });
+    expect(fs.existsSync(path.join(dataDir, "workspaces", "ws-14"))).toBe(false);
+  });
+
+  it("never reports credentials embedded in a repository URL", async () => {
+    const res = await daemon.call(
+      "POST",
+      "/workspaces",
+      request(15, { repo: "http://agent:s3cret-token@127.0.0.1:9/project.git" }),
+    );
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body)).not.toContain("s3cret-token");
+    expect(daemon.stderr()).not.toContain("s3cret-token");
+  });
+
+  it("DELETE removes the workspace directory, and an unknown workspace is 404", async () => {
+    const res = await daemon.call("DELETE", "/workspaces/ws-2");
+    expect(res.status).toBe(204);
+    expect(fs.existsSync(path.join(dataDir, "workspaces", "ws-2"))).toBe(false);
+    expect((await daemon.call("DELETE", "/workspaces/ws-2")).status).toBe(404);
+  });
+});
+
+describe("workspace capacity", () => {
+  const temp = makeTempDir("sam-capacity-");
+  const source = makeRepo(path.join(temp.dir, "source"));
+  let daemon: DaemonProcess;
+
+  beforeAll(async () => {
+    daemon = spawnDaemon({
+      SAM_NODE_ID: "node-cap",
+      SAM_NODE_TOKEN: newNodeToken(),
+      SAM_DAEMON_DATA_DIR: path.join(temp.dir, "node"),
+      SAM_NODE_CAPACITY: "2",
+    });
+    await daemon.url;
+  });
+  afterAll(async () => {
+    await daemon.stop();
+    temp.cleanup();
+  });
+
+  const create = (n: number) =>
+    daemon.call("POST", "/workspaces", {
+      workspaceId: `cap-${n}`,
+      taskId: `task-${n}`,
+      repo: source,
+      baseBranch: "main",
+      branch: `sam/cap-${n}`,
+    });
+
+  it("with capacity 2, three creations at once give two workspaces and one 409 capacity_full; a removal frees a slot", async () => {
+    const results = await Promise.all([1, 2, 3].map(create));
+    const statuses = results.map((res) => res.status).sort();
+    expect(statuses).toEqual([201, 201, 409]);
+    const refused = results.find((res) => res.status === 409);
+    expect((refused?.body as ErrorBody | undefined)?.error.code).toBe("capacity_full");
+    const health = await daemon.call("GET", "/health");
+    expect(health.body).toMatchObject({ workspaces: 2, capacity: 2 });
+
+    const created = results.findIndex((res) => res.status === 201) + 1;
+    expect((await daemon.call("DELETE", `/workspaces/cap-${created}`)).status).toBe(204);
+    expect((await create(4)).status).toBe(201);
+  });
+});
