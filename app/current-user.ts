@@ -1,5 +1,7 @@
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { getDb } from "@/db/client";
+import { authenticatePersonalToken } from "@/lib/auth/personal-tokens";
 import { SamError } from "@/lib/errors";
 import { getUser, type User } from "@/lib/users";
 import { auth } from "./auth";
@@ -18,9 +20,13 @@ export async function requireUser(): Promise<User> {
   return user;
 }
 
-/** For route handlers and server actions: the signed-in user, or an `unauthenticated` error. */
+/**
+ * For route handlers and server actions: the signed-in user, or the user of a personal token
+ * (Authorization: Bearer samp_…), or an `unauthenticated` error.
+ */
 export async function requireApiUser(): Promise<User> {
-  const user = await currentUser();
+  const bearer = /^Bearer\s+(samp_\S+)$/i.exec((await headers()).get("authorization") ?? "")?.[1];
+  const user = bearer ? await getUser(getDb(), await authenticatePersonalToken(getDb(), bearer)) : await currentUser();
   if (!user) throw new SamError("unauthenticated", "Sign in first");
   return user;
 }

@@ -139,6 +139,10 @@ export const nodes = sqliteTable(
     // Base URL of the node's agent daemon.
     url: text("url"),
     capacity: integer("capacity").notNull().default(4),
+    // The node token, encrypted with the instance key: the web app presents it to the daemon. The
+    // daemon's calls are checked against its hash in `tokens`.
+    tokenCiphertext: text("token_ciphertext"),
+    // Provider-specific handle: for local nodes the daemon's pid and data dir.
     providerRef: text("provider_ref"),
     lastHeartbeatAt: integer("last_heartbeat_at", { mode: "timestamp_ms" }),
     warmUntil: integer("warm_until", { mode: "timestamp_ms" }),
@@ -185,6 +189,8 @@ export const tasks = sqliteTable(
     branch: text("branch"),
     prUrl: text("pr_url"),
     summary: text("summary"),
+    // The agent's latest progress report (update_task_status).
+    progress: text("progress"),
     failureReason: text("failure_reason"),
     // Retry lineage: the first task of a lineage and the task this one replaces.
     lineageId: text("lineage_id").notNull(),

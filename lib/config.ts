@@ -38,6 +38,18 @@ const envSchema = z.object({
   AUTH_GITHUB_ID: optionalString,
   AUTH_GITHUB_SECRET: optionalString,
   SAM_LOGIN_LINK_TTL_MINUTES: intVar(1, 24 * 60, 15, "must be a whole number of minutes (1-1440)"),
+  // Where daemons on this machine reach the web app; `npm start` sets it to the address it listens on.
+  SAM_INTERNAL_URL: optionalString.pipe(
+    z.url({ protocol: /^https?$/, message: "must be an absolute http(s) URL" }).optional(),
+  ),
+  SAM_SCHEDULER: unsetIfEmpty(z.enum(["on", "off"], { message: "must be on or off" }).default("on")),
+  SAM_TICK_MS: intVar(100, 600_000, 1000, "must be milliseconds (100-600000)"),
+  SAM_NODE_CAPACITY: intVar(1, 64, 4, "must be a whole number (1-64)"),
+  SAM_LOCAL_MAX_NODES: intVar(0, 64, 1, "must be a whole number (0-64)"),
+  SAM_HEARTBEAT_MS: intVar(100, 600_000, 10_000, "must be milliseconds (100-600000)"),
+  SAM_NODE_TIMEOUT_MS: intVar(500, 3_600_000, 60_000, "must be milliseconds (500-3600000)"),
+  SAM_WARM_MINUTES: intVar(0, 24 * 60, 30, "must be a whole number of minutes (0-1440)"),
+  CRON_SECRET: optionalString,
 });
 
 export type SamConfig = ReturnType<typeof loadConfig>;
@@ -72,5 +84,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { clientId: parsed.AUTH_GITHUB_ID, clientSecret: parsed.AUTH_GITHUB_SECRET }
         : undefined,
     loginLinkTtlMs: parsed.SAM_LOGIN_LINK_TTL_MINUTES * 60_000,
+    internalUrl: parsed.SAM_INTERNAL_URL?.replace(/\/+$/, ""),
+    scheduler: {
+      enabled: parsed.SAM_SCHEDULER === "on",
+      tickMs: parsed.SAM_TICK_MS,
+      nodeCapacity: parsed.SAM_NODE_CAPACITY,
+      localMaxNodes: parsed.SAM_LOCAL_MAX_NODES,
+      heartbeatMs: parsed.SAM_HEARTBEAT_MS,
+      nodeTimeoutMs: parsed.SAM_NODE_TIMEOUT_MS,
+      warmMs: parsed.SAM_WARM_MINUTES * 60_000,
+    },
+    cronSecret: parsed.CRON_SECRET,
   };
 }

@@ -6,7 +6,15 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SOURCE_DIRS = ["app", "components", "lib", "db"];
-const SOURCE_FILES = ["next.config.ts", "postcss.config.mjs", "tsconfig.json", "package.json", "package-lock.json"];
+const SOURCE_FILES = [
+  "next.config.ts",
+  "instrumentation.ts",
+  "postcss.config.mjs",
+  "tsconfig.json",
+  "package.json",
+  "package-lock.json",
+  "agent-daemon/src/contract.ts",
+];
 const STAMP = path.join(root, ".next", "sam-source-hash");
 
 function walk(dir: string, out: string[]): void {

@@ -26,10 +26,15 @@ async function main() {
   secretKey(config.dataDir, config.secretKey);
   await ensureBuilt();
 
-  const app = next({ dev: false, dir: root, hostname: config.host, port: config.port });
-  await app.prepare();
-  const handle = app.getRequestHandler();
+  // Listen first: the port (PORT=0 picks one) must be known before the scheduler starts daemons
+  // that call back. Requests that arrive while Next prepares get a 503.
+  let handle: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
   const server = http.createServer((req, res) => {
+    if (!handle) {
+      res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
+      res.end(JSON.stringify({ error: { code: "unavailable", message: "SAM is starting" } }));
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       console.error(err);
       if (!res.headersSent) res.writeHead(500);
@@ -42,6 +47,11 @@ async function main() {
   });
   const port = (server.address() as AddressInfo).port;
   const baseUrl = process.env.SAM_PUBLIC_URL ? config.publicUrl : `http://${urlHost(config.host)}:${port}`;
+  process.env.SAM_INTERNAL_URL ??= `http://${urlHost(config.host)}:${port}`;
+
+  const app = next({ dev: false, dir: root, hostname: config.host, port });
+  await app.prepare();
+  handle = app.getRequestHandler();
 
   const owner = await ensureInstanceOwner(db);
   const link = await createLoginLink(db, { userId: owner.id, baseUrl, ttlMs: config.loginLinkTtlMs });

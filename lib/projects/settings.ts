@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-export const HARNESSES = ["builtin", "claude-code", "codex", "gemini-cli", "opencode"] as const;
+// `builtin` runs the agent inside the node's daemon; `builtin-subprocess` gives each session its own
+// process, so a crashing agent cannot take other sessions with it.
+export const HARNESSES = ["builtin", "builtin-subprocess", "claude-code", "codex", "gemini-cli", "opencode"] as const;
 
 /** `scripted`, or `provider:model` for a provider the built-in harness knows. */
 export const MODEL_PATTERN = /^(scripted|(anthropic|openai|openai-compatible):[A-Za-z0-9._:/@-]{1,200})$/;

@@ -5,9 +5,8 @@ import { actionError } from "@/app/action-error";
 import { requireApiUser } from "@/app/current-user";
 import type { ActionState } from "@/components/forms/action-state";
 import { getDb } from "@/db/client";
-import { loadConfig } from "@/lib/config";
-import { secretKey } from "@/lib/instance-secrets";
 import { addMember, removeMember, setProjectArchived, updateProjectSettings } from "@/lib/projects/projects";
+import { instanceSecretKey } from "@/lib/secrets/instance-key";
 import { deleteSecret, setSecret } from "@/lib/secrets/store";
 
 const SETTINGS_FIELDS = [
@@ -45,8 +44,7 @@ export async function updateSettingsAction(projectId: string, _prev: ActionState
 
 export async function setSecretAction(projectId: string, _prev: ActionState, formData: FormData) {
   return run(projectId, async (userId) => {
-    const config = loadConfig();
-    const saved = await setSecret(getDb(), secretKey(config.dataDir, config.secretKey), userId, projectId, {
+    const saved = await setSecret(getDb(), instanceSecretKey(), userId, projectId, {
       name: formData.get("name"),
       kind: formData.get("kind"),
       value: formData.get("value"),

@@ -1,0 +1,130 @@
+import { parseCommand, runGroup, UsageError } from "../args";
+import { withDb } from "../db";
+import { printJson, printLines } from "../output";
+
+const CREATE_HELP = `Usage: sam task create --project <id> --prompt <text> [--mode task|conversation] [--title T] [--user <email>] [--json]
+
+Queues a task in a project. A running SAM server (npm start) picks it up: a node is found, a
+workspace is checked out on a new branch, and an agent works on the prompt.
+
+Options:
+  --project <id>     the project
+  --prompt <text>    what the agent should do (a \`\`\`sam-script block drives the offline model)
+  --mode <mode>      task (default: implement, commit, push) or conversation (discuss; waits for follow-ups)
+  --title <title>    a title (default: the prompt's first line)
+  --user <email>     who creates it (default: the instance owner)
+  --json             print {"id", "status", ...}
+  -h, --help         show this help
+`;
+
+const SHOW_HELP = `Usage: sam task show <id> [--json]
+
+Shows a task: status, mode, branch, failure reason, parent, children, what blocks it, its status
+history and the agent's events.
+`;
+
+const SEND_HELP = `Usage: sam task send <id> <text> [--user <email>] [--json]
+
+Sends a follow-up message to a running or waiting session (a conversation's next turn).
+`;
+
+async function create(argv: string[]): Promise<void> {
+  const { values, help, json } = parseCommand("task create", argv, {
+    options: {
+      project: { type: "string" },
+      prompt: { type: "string" },
+      mode: { type: "string" },
+      title: { type: "string" },
+      user: { type: "string" },
+    },
+    positionals: [],
+  });
+  if (help) return printLines(CREATE_HELP.trimEnd());
+  if (values.project === undefined) throw new UsageError("missing --project <id>", "task create");
+  if (values.prompt === undefined) throw new UsageError("missing --prompt <text>", "task create");
+  const [{ createTask }, { ensureInstanceOwner, findUserByEmail }] = await Promise.all([
+    import("@/lib/tasks/create-task"),
+    import("@/lib/users"),
+  ]);
+  const task = await withDb(async (db) => {
+    const user = values.user === undefined ? await ensureInstanceOwner(db) : await findUserByEmail(db, values.user);
+    return createTask(db, user.id, {
+      projectId: values.project,
+      prompt: values.prompt,
+      mode: values.mode,
+      title: values.title,
+    });
+  });
+  const out = {
+    id: task.id,
+    status: task.status,
+    mode: task.mode,
+    title: task.title,
+    projectId: task.projectId,
+    branch: task.branch,
+  };
+  if (json) return printJson(out);
+  printLines(`Queued task ${task.id} (${task.mode}): ${task.title}`, `  branch: ${task.branch}`);
+}
+
+async function show(argv: string[]): Promise<void> {
+  const { args, help, json } = parseCommand("task show", argv, { options: {}, positionals: ["id"] });
+  if (help) return printLines(SHOW_HELP.trimEnd());
+  const [{ taskDetails, agentEventsOf }, { eq }, { tasks }, { SamError }] = await Promise.all([
+    import("@/lib/tasks/show-task"),
+    import("drizzle-orm"),
+    import("@/db/schema"),
+    import("@/lib/errors"),
+  ]);
+  const { details, events } = await withDb(async (db) => {
+    const task = await db.query.tasks.findFirst({ where: eq(tasks.id, args.id) });
+    if (!task) throw new SamError("not_found", `No task ${args.id}`);
+    const details = await taskDetails(db, task);
+    const events = details.sessionId ? await agentEventsOf(db, details.sessionId, 0, 100_000) : [];
+    return { details, events };
+  });
+  if (json) return printJson({ ...details, events });
+  printLines(
+    `${details.title} (${details.id})`,
+    `  status:  ${details.status}${details.failureReason ? ` — ${details.failureReason}` : ""}`,
+    `  mode:    ${details.mode}`,
+    `  branch:  ${details.branch ?? "-"}`,
+    ...(details.parentId ? [`  parent:  ${details.parentId}`] : []),
+    ...(details.children.length > 0
+      ? [`  children: ${details.children.map((c) => `${c.id} (${c.status})`).join(", ")}`]
+      : []),
+    ...(details.blockedBy.length > 0 ? [`  blocked by: ${details.blockedBy.join(", ")}`] : []),
+    "  history:",
+    ...details.history.map(
+      (h) => `    ${h.at.toISOString()}  ${h.from ?? "-"} → ${h.to}${h.reason ? `  (${h.reason})` : ""}`,
+    ),
+    `  events: ${events.length}`,
+    ...events.slice(-20).map((e) => `    #${e.seq} ${e.type} ${JSON.stringify(e.payload).slice(0, 160)}`),
+  );
+}
+
+async function send(argv: string[]): Promise<void> {
+  const { values, args, help, json } = parseCommand("task send", argv, {
+    options: { user: { type: "string" } },
+    positionals: ["id", "text"],
+  });
+  if (help) return printLines(SEND_HELP.trimEnd());
+  const [{ sendUserMessage }, { ensureInstanceOwner, findUserByEmail }] = await Promise.all([
+    import("@/lib/tasks/user-messages"),
+    import("@/lib/users"),
+  ]);
+  const result = await withDb(async (db) => {
+    const user = values.user === undefined ? await ensureInstanceOwner(db) : await findUserByEmail(db, values.user);
+    return sendUserMessage(db, user.id, args.id, { text: args.text });
+  });
+  if (json) return printJson(result);
+  printLines(result.queued ? "Queued behind the current turn." : "Delivered.");
+}
+
+export function run(argv: string[]): Promise<void> {
+  return runGroup("task", argv, {
+    create: { summary: "queue a task in a project", run: create },
+    show: { summary: "show a task, its children, history and events", run: show },
+    send: { summary: "send a follow-up message to a session", run: send },
+  });
+}

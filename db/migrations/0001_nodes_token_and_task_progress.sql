@@ -1,0 +1,2 @@
+ALTER TABLE `nodes` ADD `token_ciphertext` text;--> statement-breakpoint
+ALTER TABLE `tasks` ADD `progress` text;

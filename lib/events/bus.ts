@@ -1,0 +1,26 @@
+import { EventEmitter } from "node:events";
+import type { TaskStatus } from "@/db/schema";
+
+/**
+ * In-process notifications that let this process react at once (start a queued task, wake a
+ * stream). They are hints only: every consumer also finds the same facts in the database, so other
+ * instances and restarts lose nothing.
+ */
+const globalForBus = globalThis as unknown as { __samBus?: EventEmitter };
+globalForBus.__samBus ??= new EventEmitter().setMaxListeners(0);
+const bus = globalForBus.__samBus;
+
+export interface TaskChanged {
+  /** Absent when the change frees capacity rather than concerning one task. */
+  taskId?: string;
+  status?: TaskStatus;
+}
+
+export function emitTaskChanged(change: TaskChanged): void {
+  bus.emit("task", change);
+}
+
+export function onTaskChanged(listener: (change: TaskChanged) => void): () => void {
+  bus.on("task", listener);
+  return () => bus.off("task", listener);
+}

@@ -1,0 +1,65 @@
+import type { AgentEventPayload } from "@sam/agent-daemon/contract";
+import { eq } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { chatSessions, nodes, tasks } from "@/db/schema";
+import { nodeTokenOf } from "../nodes/node-tokens";
+import { releaseWorkspace } from "../scheduler/start-task";
+import { transitionTask } from "../tasks/transition";
+
+/**
+ * Moves a task to where its session's latest lifecycle event says it is. Every move is a guarded
+ * transition, so applying the same event again is harmless.
+ */
+export async function applySessionLifecycle(db: Db, taskId: string, event: AgentEventPayload): Promise<void> {
+  const actor = { kind: "node" as const };
+  switch (event.type) {
+    case "session_started":
+    case "user_message":
+      await transitionTask(db, { taskId, from: ["awaiting_followup"], to: "running", actor });
+      await db
+        .update(chatSessions)
+        .set({ state: "active", updatedAt: new Date() })
+        .where(eq(chatSessions.taskId, taskId));
+      return;
+    case "turn_ended": {
+      const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId), columns: { mode: true } });
+      if (task?.mode !== "conversation") return;
+      await transitionTask(db, { taskId, from: ["running"], to: "awaiting_followup", actor });
+      await db
+        .update(chatSessions)
+        .set({ state: "awaiting_followup", updatedAt: new Date() })
+        .where(eq(chatSessions.taskId, taskId));
+      return;
+    }
+    case "session_finished": {
+      const moved = await transitionTask(db, {
+        taskId,
+        from: ["provisioning", "running", "awaiting_followup"],
+        to: event.outcome,
+        actor,
+        reason: event.reason,
+        set: {
+          ...(event.branch ? { branch: event.branch } : {}),
+          ...(event.outcome === "failed" ? { failureReason: event.reason ?? "the session failed" } : {}),
+        },
+      });
+      await db
+        .update(chatSessions)
+        .set({ state: "ended", updatedAt: new Date() })
+        .where(eq(chatSessions.taskId, taskId));
+      // The work is pushed; the node's place is freed without holding up the daemon's request.
+      if (moved) void releaseTaskWorkspace(db, taskId).catch(() => {});
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+async function releaseTaskWorkspace(db: Db, taskId: string): Promise<void> {
+  const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId) });
+  if (!task?.nodeId || !task.workspaceId) return;
+  const node = await db.query.nodes.findFirst({ where: eq(nodes.id, task.nodeId) });
+  if (!node?.url || !node.tokenCiphertext) return;
+  await releaseWorkspace(db, { url: node.url, token: nodeTokenOf(node) }, task.workspaceId);
+}

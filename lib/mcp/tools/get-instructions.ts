@@ -1,0 +1,55 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { tasks } from "@/db/schema";
+import { callerTask } from "../caller-task";
+import { defineTool } from "../tool";
+
+const RULES = {
+  conversation: [
+    "This is a conversation: explore the repository and discuss it with the user.",
+    "Do not push branches or open pull requests; changes you make in the workspace stay local.",
+    "Capture insights worth building as ideas (create_idea) so they are not lost.",
+    "When you finish a turn the session waits for the user's follow-up; the user ends it.",
+  ],
+  task: [
+    "This is a task: work on your branch, implement, test, and commit.",
+    "When you are done, call complete_task with a summary of what you did and end your turn.",
+    "Your work is committed and pushed to the project repository when your turn ends.",
+    "Report progress with update_task_status on long tasks.",
+  ],
+} as const;
+
+export const getInstructions = defineTool({
+  name: "get_instructions",
+  description: "The context of your task: project, task, mode, parent, and the rules for this mode.",
+  input: z.object({}).strict(),
+  async handler(ctx) {
+    const { task, project } = await callerTask(ctx);
+    const parent = task.parentId
+      ? await ctx.db.query.tasks.findFirst({
+          where: eq(tasks.id, task.parentId),
+          columns: { id: true, title: true, status: true },
+        })
+      : undefined;
+    return {
+      project: { id: project.id, name: project.name, repo: project.repo, defaultBranch: project.defaultBranch },
+      task: {
+        id: task.id,
+        title: task.title,
+        description: task.description,
+        mode: task.mode,
+        status: task.status,
+        depth: task.depth,
+        branch: task.branch,
+      },
+      parent: parent ?? null,
+      limits: {
+        maxDepth: project.maxDepth,
+        maxChildren: project.maxChildren,
+        maxActiveDispatched: project.maxActiveDispatched,
+        maxRetries: project.maxRetries,
+      },
+      rules: RULES[task.mode],
+    };
+  },
+});

@@ -1,0 +1,97 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { nodes } from "@/db/schema";
+import type { SamConfig } from "../config";
+import { newId } from "../ids";
+import type { LocalRef } from "./local-daemon-process";
+import { declareNodeLost } from "./lost-nodes";
+import { mintNodeToken } from "./node-tokens";
+
+/** Where a local node keeps its workspaces, mirrors, outbox and log. */
+function nodeDir(config: SamConfig, nodeId: string): string {
+  return path.join(config.dataDir, "nodes", nodeId);
+}
+
+function daemonBin(): string {
+  return path.join(process.cwd(), "agent-daemon", "bin", "sam-daemon.mjs");
+}
+
+async function waitForDaemonFile(file: string, child: { exitCode: number | null }, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the daemon exited with code ${child.exitCode}`);
+    try {
+      return JSON.parse(fs.readFileSync(file, "utf8")) as { pid: number; url: string; nodeId: string };
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  throw new Error(`the daemon did not report its address within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts a daemon process on this machine as a new node, if the local node limit allows one more.
+ * The daemon runs detached so it outlives a restart of the web app, which finds it again through
+ * its heartbeats. Returns the node id, or undefined when the limit is reached.
+ */
+export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: string): Promise<string | undefined> {
+  const nodeId = newId();
+  // Invariant: at most `localMaxNodes` live local nodes, even when several ticks provision at once.
+  const inserted = await db.run(sql`
+    INSERT INTO nodes (id, name, provider, status, capacity)
+    SELECT ${nodeId}, ${`local-${nodeId.slice(0, 8)}`}, 'local', 'provisioning', ${config.scheduler.nodeCapacity}
+    WHERE (SELECT count(*) FROM nodes WHERE provider = 'local' AND status IN ('provisioning', 'ready', 'warm'))
+      < ${config.scheduler.localMaxNodes}`);
+  if (inserted.rowsAffected === 0) return undefined;
+
+  const { token, ciphertext } = await mintNodeToken(db, nodeId);
+  await db.update(nodes).set({ tokenCiphertext: ciphertext }).where(eq(nodes.id, nodeId));
+  const dir = nodeDir(config, nodeId);
+  fs.mkdirSync(dir, { recursive: true });
+  const log = fs.openSync(path.join(dir, "daemon.log"), "a");
+  const child = spawn(process.execPath, [daemonBin()], {
+    cwd: dir,
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: {
+      NODE_ENV: "production",
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LANG: process.env.LANG,
+      SAM_NODE_ID: nodeId,
+      SAM_NODE_TOKEN: token,
+      SAM_DAEMON_HOST: "127.0.0.1",
+      SAM_DAEMON_PORT: "0",
+      SAM_NODE_CAPACITY: String(config.scheduler.nodeCapacity),
+      SAM_DAEMON_DATA_DIR: dir,
+      SAM_WEB_URL: webUrl,
+      SAM_HEARTBEAT_MS: String(config.scheduler.heartbeatMs),
+    },
+  });
+  fs.closeSync(log);
+  child.unref();
+  // While this process lives it sees a crash at once; after a restart, missed heartbeats tell.
+  child.once("exit", (code, signal) => {
+    void declareNodeLost(db, nodeId, `node lost: its daemon exited (${signal ?? `code ${code}`})`);
+  });
+  try {
+    const info = await waitForDaemonFile(path.join(dir, "daemon.json"), child, 30_000);
+    await db
+      .update(nodes)
+      .set({
+        status: "ready",
+        url: info.url,
+        providerRef: JSON.stringify({ pid: info.pid, dir } satisfies LocalRef),
+        lastHeartbeatAt: new Date(),
+      })
+      .where(eq(nodes.id, nodeId));
+    return nodeId;
+  } catch (err) {
+    child.kill("SIGKILL");
+    await declareNodeLost(db, nodeId, `node failed to start: ${(err as Error).message}`);
+    throw err;
+  }
+}

@@ -1,0 +1,152 @@
+import { and, asc, eq, lt, type SQL, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { nodes, tasks } from "@/db/schema";
+import type { SamConfig } from "../config";
+import { emitTaskChanged } from "../events/bus";
+import { stopLocalDaemon } from "../nodes/local-daemon-process";
+import { provisionLocalNode } from "../nodes/local-provider";
+import { sweepLostNodes } from "../nodes/lost-nodes";
+import { ON_NODE_STATUSES } from "../tasks/statuses";
+import { transitionTask } from "../tasks/transition";
+import { startClaimedTask } from "./start-task";
+
+const STALE_PROVISIONING_MS = 5 * 60_000;
+const onNodeList = sql.join(
+  ON_NODE_STATUSES.map((s) => sql`${s}`),
+  sql`, `,
+);
+
+/**
+ * How many places of a node are taken: tasks on it, and tasks that ended but whose workspace the
+ * node still holds (it is released just after the task ends).
+ */
+function nodeLoad(nodeId: SQL): SQL {
+  return sql`(SELECT count(*) FROM tasks t2 WHERE t2.node_id = ${nodeId} AND (t2.status IN (${onNodeList})
+    OR EXISTS (SELECT 1 FROM workspaces w WHERE w.task_id = t2.id AND w.status IN ('creating', 'ready'))))`;
+}
+
+/** A queued task is blocked while any task it depends on has not completed. */
+export const UNBLOCKED = sql`NOT EXISTS (
+  SELECT 1 FROM task_dependencies d JOIN tasks dep ON dep.id = d.depends_on_task_id
+  WHERE d.task_id = tasks.id AND dep.status <> 'completed')`;
+
+export interface TickResult {
+  claimed: string[];
+  lostNodes: number;
+  provisionedNode?: string;
+  /** The starts this tick began; they finish in the background. */
+  starts: Promise<void>[];
+}
+
+interface NodeLoad {
+  id: string;
+  status: string;
+  capacity: number;
+  load: number;
+}
+
+async function nodeLoads(db: Db): Promise<NodeLoad[]> {
+  const rows = await db.all<NodeLoad>(sql`
+    SELECT n.id AS id, n.status AS status, n.capacity AS capacity, ${nodeLoad(sql`n.id`)} AS load
+    FROM nodes n WHERE n.status IN ('ready', 'warm') AND n.url IS NOT NULL`);
+  return rows.map((r) => ({ ...r, capacity: Number(r.capacity), load: Number(r.load) }));
+}
+
+/** Idle ready nodes turn warm; warm nodes past their warm period are retired; busy warm nodes are ready. */
+async function updateWarmPool(db: Db, warmMs: number): Promise<void> {
+  const now = Date.now();
+  const idle = sql`${nodeLoad(sql`nodes.id`)} = 0`;
+  await db.run(sql`UPDATE nodes SET status = 'warm', warm_until = ${now + warmMs} WHERE status = 'ready' AND ${idle}`);
+  await db.run(sql`UPDATE nodes SET status = 'ready', warm_until = NULL WHERE status = 'warm' AND NOT ${idle}`);
+  const expired = await db
+    .update(nodes)
+    .set({ status: "destroyed" })
+    .where(and(eq(nodes.status, "warm"), lt(nodes.warmUntil, new Date(now)), sql`${idle}`))
+    .returning({ provider: nodes.provider, providerRef: nodes.providerRef });
+  for (const node of expired) if (node.provider === "local") stopLocalDaemon(node.providerRef);
+}
+
+async function failStaleProvisioning(db: Db): Promise<void> {
+  const stale = await db
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.status, "provisioning"), lt(tasks.updatedAt, new Date(Date.now() - STALE_PROVISIONING_MS))));
+  for (const task of stale) {
+    const reason = "provisioning did not finish (was the web app restarted while it ran?)";
+    await transitionTask(db, {
+      taskId: task.id,
+      from: ["provisioning"],
+      to: "failed",
+      actor: { kind: "system" },
+      reason,
+      set: { failureReason: reason },
+    });
+  }
+}
+
+/** Claims a queued task for a node, if the task is unblocked and the node has a free place. */
+function claim(db: Db, taskId: string, nodeId: string): Promise<boolean> {
+  return transitionTask(db, {
+    taskId,
+    from: ["queued"],
+    to: "provisioning",
+    actor: { kind: "system" },
+    set: { nodeId },
+    // Invariant: dependencies gate execution, and a node never holds more tasks than its capacity.
+    guard: sql`${UNBLOCKED} AND ${nodeLoad(sql`${nodeId}`)}
+      < (SELECT capacity FROM nodes WHERE id = ${nodeId} AND status IN ('ready', 'warm'))`,
+  });
+}
+
+/**
+ * One scheduling pass. Idempotent and safe to run concurrently, in one process or many: every claim
+ * is a guarded UPDATE, so a task is started once and no node is overfilled.
+ */
+export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<TickResult> {
+  const result: TickResult = { claimed: [], lostNodes: 0, starts: [] };
+  result.lostNodes = await sweepLostNodes(db, config.scheduler.nodeTimeoutMs);
+  await failStaleProvisioning(db);
+  await updateWarmPool(db, config.scheduler.warmMs);
+
+  const candidates = await db
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.status, "queued"), UNBLOCKED))
+    .orderBy(asc(tasks.createdAt))
+    .limit(200);
+  if (candidates.length === 0) return result;
+
+  // Ready nodes first, warm ones after (they are reused before anything new is provisioned).
+  const loads = (await nodeLoads(db)).sort((a, b) =>
+    a.status === b.status ? a.load - b.load : a.status === "ready" ? -1 : 1,
+  );
+  for (const candidate of candidates) {
+    const node = loads.find((n) => n.load < n.capacity);
+    if (!node) break;
+    if (await claim(db, candidate.id, node.id)) {
+      node.load++;
+      result.claimed.push(candidate.id);
+      if (node.status === "warm") {
+        await db.update(nodes).set({ status: "ready", warmUntil: null }).where(eq(nodes.id, node.id));
+        node.status = "ready";
+      }
+      result.starts.push(startClaimedTask(db, candidate.id, webUrl));
+    } else {
+      // Another tick took this task or the node's last place; look at the node again next pass.
+      node.load = node.capacity;
+    }
+  }
+
+  if (result.claimed.length < candidates.length && loads.every((n) => n.load >= n.capacity)) {
+    const provisioned = await provisionLocalNode(db, config, webUrl).catch((err: unknown) => {
+      console.error(`sam: could not start a local node: ${(err as Error).message}`);
+      return undefined;
+    });
+    if (provisioned) {
+      result.provisionedNode = provisioned;
+      // A new node can take work now; the next pass should not wait for the interval.
+      emitTaskChanged({});
+    }
+  }
+  return result;
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import type { Db } from "@/db/client";
+import { chatSessions, messages, taskEvents, tasks } from "@/db/schema";
+import { emitTaskChanged } from "../events/bus";
+import { newId } from "../ids";
+import { getProjectForUser } from "../projects/projects";
+import { parseInput } from "../validation";
+import { branchNameFor, titleFromPrompt } from "./branch-name";
+
+export const createTaskSchema = z
+  .object({
+    projectId: z.string().min(1, { message: "A project id is required" }),
+    prompt: z
+      .string()
+      .trim()
+      .min(1, { message: "The prompt is empty" })
+      .max(32_000, { message: "The prompt is longer than 32,000 characters" }),
+    mode: z.enum(["task", "conversation"], { message: "Mode must be task or conversation" }).default("task"),
+    title: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
+
+export type Task = typeof tasks.$inferSelect;
+
+/**
+ * A user's new root task with its chat session and first message, stored together. The scheduler
+ * starts it; this only queues it.
+ */
+export async function createTask(db: Db, userId: string, input: unknown): Promise<Task> {
+  const { projectId, prompt, mode, title } = parseInput(createTaskSchema, input);
+  await getProjectForUser(db, userId, projectId);
+  const id = newId();
+  const sessionId = newId();
+  const taskTitle = title ?? titleFromPrompt(prompt);
+  const [inserted] = await db.batch([
+    db
+      .insert(tasks)
+      .values({
+        id,
+        projectId,
+        rootId: id,
+        lineageId: id,
+        depth: 0,
+        mode,
+        status: "queued",
+        title: taskTitle,
+        description: prompt,
+        branch: branchNameFor(id, taskTitle),
+        createdByUserId: userId,
+      })
+      .returning(),
+    db
+      .insert(chatSessions)
+      .values({ id: sessionId, projectId, taskId: id, mode, title: taskTitle, createdByUserId: userId }),
+    db.insert(messages).values({
+      id: newId(),
+      sessionId,
+      seq: 1,
+      role: "user",
+      authorKind: "user",
+      authorId: userId,
+      content: prompt,
+    }),
+    db.insert(taskEvents).values({ taskId: id, toStatus: "queued", actorKind: "user", actorId: userId }),
+  ]);
+  const task = inserted[0];
+  if (!task) throw new Error("The task was not stored");
+  emitTaskChanged({ taskId: id, status: "queued" });
+  return task;
+}

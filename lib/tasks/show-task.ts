@@ -1,0 +1,118 @@
+import { and, asc, desc, eq, gt } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { agentEvents, chatSessions, taskDependencies, taskEvents, tasks } from "@/db/schema";
+import { SamError } from "../errors";
+import { getProjectForUser } from "../projects/projects";
+
+export type TaskRow = typeof tasks.$inferSelect;
+
+/** Loads a task the user may see (a member of its project); anything else does not exist for them. */
+export async function getTaskForUser(db: Db, userId: string, taskId: string): Promise<TaskRow> {
+  const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId) });
+  if (!task) throw new SamError("not_found", "Task not found");
+  try {
+    await getProjectForUser(db, userId, task.projectId);
+  } catch {
+    throw new SamError("not_found", "Task not found");
+  }
+  return task;
+}
+
+/** A task with what surrounds it: children, dependencies, session and status history. */
+export async function taskDetails(db: Db, task: TaskRow) {
+  const [children, deps, session, history] = await Promise.all([
+    db
+      .select({
+        id: tasks.id,
+        title: tasks.title,
+        status: tasks.status,
+        mode: tasks.mode,
+        branch: tasks.branch,
+        prUrl: tasks.prUrl,
+        failureReason: tasks.failureReason,
+      })
+      .from(tasks)
+      .where(eq(tasks.parentId, task.id))
+      .orderBy(asc(tasks.createdAt)),
+    db
+      .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+      .from(taskDependencies)
+      .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
+      .where(eq(taskDependencies.taskId, task.id)),
+    db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
+    db.query.taskEvents.findMany({ where: eq(taskEvents.taskId, task.id), orderBy: asc(taskEvents.id) }),
+  ]);
+  return {
+    id: task.id,
+    projectId: task.projectId,
+    title: task.title,
+    description: task.description,
+    status: task.status,
+    mode: task.mode,
+    branch: task.branch,
+    baseBranch: task.baseBranch,
+    prUrl: task.prUrl,
+    summary: task.summary,
+    progress: task.progress,
+    failureReason: task.failureReason,
+    parentId: task.parentId,
+    rootId: task.rootId,
+    depth: task.depth,
+    nodeId: task.nodeId,
+    createdAt: task.createdAt,
+    startedAt: task.startedAt,
+    endedAt: task.endedAt,
+    sessionId: session?.id ?? null,
+    sessionState: session?.state ?? null,
+    children,
+    dependsOn: deps.map((d) => d.id),
+    // Dependencies gate execution: a queued task waits on every one not yet completed.
+    blockedBy: task.status === "queued" ? deps.filter((d) => d.status !== "completed").map((d) => d.id) : [],
+    blockedByTitles: task.status === "queued" ? deps.filter((d) => d.status !== "completed").map((d) => d.title) : [],
+    history: history.map((h) => ({
+      id: h.id,
+      from: h.fromStatus,
+      to: h.toStatus,
+      actor: h.actorKind,
+      reason: h.reason,
+      at: h.createdAt,
+    })),
+  };
+}
+export type TaskDetails = Awaited<ReturnType<typeof taskDetails>>;
+
+export interface StoredAgentEvent {
+  seq: number;
+  type: string;
+  payload: unknown;
+  at: Date;
+}
+
+/** A session's agent events after `afterSeq`, in order. */
+export async function agentEventsOf(db: Db, sessionId: string, afterSeq = 0, limit = 500): Promise<StoredAgentEvent[]> {
+  const rows = await db
+    .select()
+    .from(agentEvents)
+    .where(and(eq(agentEvents.sessionId, sessionId), gt(agentEvents.seq, afterSeq)))
+    .orderBy(asc(agentEvents.seq))
+    .limit(limit);
+  return rows.map((r) => ({ seq: r.seq, type: r.type, payload: JSON.parse(r.payload) as unknown, at: r.createdAt }));
+}
+
+/** The tasks of a project, newest first. */
+export async function listProjectTasks(db: Db, projectId: string, limit = 200) {
+  return db
+    .select({
+      id: tasks.id,
+      title: tasks.title,
+      status: tasks.status,
+      mode: tasks.mode,
+      parentId: tasks.parentId,
+      branch: tasks.branch,
+      createdAt: tasks.createdAt,
+    })
+    .from(tasks)
+    .where(eq(tasks.projectId, projectId))
+    .orderBy(desc(tasks.createdAt))
+    .limit(limit);
+}

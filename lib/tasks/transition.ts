@@ -1,0 +1,85 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import type { TaskStatus } from "@/db/schema";
+import { SamError } from "../errors";
+import { emitTaskChanged } from "../events/bus";
+import { isTerminal } from "./statuses";
+
+export interface Actor {
+  kind: "user" | "task" | "system" | "node";
+  id?: string;
+}
+
+/** Columns a transition may set along with the status. */
+export interface TransitionFields {
+  branch?: string;
+  prUrl?: string;
+  summary?: string;
+  failureReason?: string;
+  nodeId?: string | null;
+  workspaceId?: string | null;
+}
+
+export interface TransitionInput {
+  taskId: string;
+  from: readonly TaskStatus[];
+  to: TaskStatus;
+  actor: Actor;
+  reason?: string;
+  set?: TransitionFields;
+  /** A further condition on the task row (`tasks`), part of the same guarded statement. */
+  guard?: SQL;
+}
+
+const COLUMN_OF: Record<keyof TransitionFields, string> = {
+  branch: "branch",
+  prUrl: "pr_url",
+  summary: "summary",
+  failureReason: "failure_reason",
+  nodeId: "node_id",
+  workspaceId: "workspace_id",
+};
+
+const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
+
+/**
+ * The one way a task's status changes. The move happens only if the task is in one of `from`, and
+ * the event log gets exactly one row for it: both statements carry the same guard and run in one
+ * write transaction. Returns whether this call made the move.
+ */
+export async function transitionTask(db: Db, input: TransitionInput): Promise<boolean> {
+  if (input.from.length === 0) throw new SamError("internal", "A transition needs at least one source status");
+  const fromList = sql.join(
+    input.from.map((s) => sql`${s}`),
+    sql`, `,
+  );
+  const where = sql`id = ${input.taskId} AND status IN (${fromList})${input.guard ? sql` AND (${input.guard})` : sql``}`;
+  const sets = [sql`status = ${input.to}`, sql`updated_at = ${NOW}`];
+  for (const [key, value] of Object.entries(input.set ?? {}) as [keyof TransitionFields, string | null][]) {
+    if (value !== undefined) sets.push(sql`${sql.raw(COLUMN_OF[key])} = ${value}`);
+  }
+  if (input.to === "running") sets.push(sql`started_at = coalesce(started_at, ${NOW})`);
+  if (isTerminal(input.to)) sets.push(sql`ended_at = ${NOW}`);
+
+  const [, update] = await db.batch([
+    // Invariant: one event row per status change; written only when the guarded UPDATE below applies.
+    db.run(sql`
+      INSERT INTO task_events (task_id, from_status, to_status, actor_kind, actor_id, reason)
+      SELECT id, status, ${input.to}, ${input.actor.kind}, ${input.actor.id ?? null}, ${input.reason ?? null}
+      FROM tasks WHERE ${where}`),
+    // Invariant: a status moves only from an expected status (no lost or doubled transitions).
+    db.run(sql`UPDATE tasks SET ${sql.join(sets, sql`, `)} WHERE ${where}`),
+    ...(isTerminal(input.to)
+      ? [
+          // A task's tokens die with it.
+          db.run(sql`
+            UPDATE tokens SET revoked_at = ${NOW}
+            WHERE task_id = ${input.taskId} AND kind = 'task' AND revoked_at IS NULL
+              AND (SELECT status FROM tasks WHERE id = ${input.taskId}) = ${input.to}`),
+        ]
+      : []),
+  ]);
+  const moved = update.rowsAffected === 1;
+  if (moved) emitTaskChanged({ taskId: input.taskId, status: input.to });
+  return moved;
+}

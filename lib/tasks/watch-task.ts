@@ -1,0 +1,166 @@
+import { eq, inArray, or } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { taskDependencies, tasks } from "@/db/schema";
+import { SamError } from "../errors";
+import { onTaskChanged } from "../events/bus";
+import {
+  agentEventsOf,
+  getTaskForUser,
+  type StoredAgentEvent,
+  type TaskDetails,
+  type TaskRow,
+  taskDetails,
+} from "./show-task";
+import { isTerminal } from "./statuses";
+
+export type TaskFeedItem = { kind: "task"; task: TaskDetails } | { kind: "agent"; event: StoredAgentEvent };
+
+export interface WatchTaskOptions {
+  /** The last agent event the watcher already has; only later ones are sent. */
+  afterSeq: number;
+  signal: AbortSignal;
+  pollMs?: number;
+  /**
+   * How long to keep looking after the task has ended: a stopped task's daemon may still ship the
+   * session's last events (saved work, the finish) after the web app recorded the end.
+   */
+  settleMs?: number;
+}
+
+const EVENT_PAGE = 500;
+
+/**
+ * Everything a task view shows about a task, as it changes: its details first, then each stored
+ * agent event after `afterSeq` in order, and fresh details whenever the task, one of its children or
+ * one of its dependencies changes. The database is polled (it is the truth, shared by every
+ * instance); this process's change hints only wake the poll early. The feed ends when the signal
+ * aborts, when the user can no longer see the task, or once the task has ended and its session's
+ * events are all out.
+ */
+export async function* watchTask(
+  db: Db,
+  userId: string,
+  taskId: string,
+  { afterSeq, signal, pollMs = 300, settleMs = 2000 }: WatchTaskOptions,
+): AsyncGenerator<TaskFeedItem> {
+  const wakeUp = wakeable(signal);
+  const unsubscribe = onTaskChanged((change) => {
+    if (change.taskId === taskId) wakeUp.wake();
+  });
+  try {
+    // Fingerprint first, row after: a change in between is then in the snapshot, never lost.
+    let fingerprint = await stateFingerprint(db, taskId);
+    let current = await reloadIfVisible(db, userId, taskId);
+    if (!current) return;
+    const first = await taskDetails(db, current);
+    yield { kind: "task", task: first };
+    const sessionId = first.sessionId;
+    let lastSeq = afterSeq;
+    let sessionFinished = false;
+    let endedAt: number | undefined;
+
+    while (!signal.aborted) {
+      // The state is read before the events: ingest stores a session's events before it moves the
+      // task, so the events read next include every one that led to the state just read.
+      const next = await stateFingerprint(db, taskId);
+      const changed = next !== fingerprint;
+      if (changed) {
+        fingerprint = next;
+        const reloaded = await reloadIfVisible(db, userId, taskId);
+        if (!reloaded) return;
+        current = reloaded;
+      }
+      if (sessionId) {
+        for (;;) {
+          const events = await agentEventsOf(db, sessionId, lastSeq, EVENT_PAGE);
+          for (const event of events) {
+            yield { kind: "agent", event };
+            lastSeq = event.seq;
+            if (event.type === "session_finished") sessionFinished = true;
+          }
+          if (events.length < EVENT_PAGE) break;
+        }
+      }
+      if (changed) yield { kind: "task", task: await taskDetails(db, current) };
+
+      if (isTerminal(current.status)) {
+        // Counted from the recorded end, so a task that ended long ago closes its feed at once.
+        endedAt ??= current.endedAt?.getTime() ?? Date.now();
+        // Nothing follows a session's finish; without one, wait a little for a late daemon.
+        if (sessionFinished || !sessionId || Date.now() - endedAt >= settleMs) return;
+      }
+      await wakeUp.sleep(pollMs);
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** The task row again, or undefined when it is gone or the user is no longer a member. */
+async function reloadIfVisible(db: Db, userId: string, taskId: string): Promise<TaskRow | undefined> {
+  try {
+    return await getTaskForUser(db, userId, taskId);
+  } catch (err) {
+    if (SamError.is(err) && err.code === "not_found") return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A cheap summary of everything `taskDetails` derives from task rows: the task, its children and the
+ * tasks it depends on. Equal fingerprints mean the details have not changed, so the full details are
+ * loaded only when this differs.
+ */
+async function stateFingerprint(db: Db, taskId: string): Promise<string> {
+  const dependencies = db
+    .select({ id: taskDependencies.dependsOnTaskId })
+    .from(taskDependencies)
+    .where(eq(taskDependencies.taskId, taskId));
+  const rows = await db
+    .select({
+      id: tasks.id,
+      status: tasks.status,
+      updatedAt: tasks.updatedAt,
+      title: tasks.title,
+      branch: tasks.branch,
+      baseBranch: tasks.baseBranch,
+      prUrl: tasks.prUrl,
+      progress: tasks.progress,
+      summary: tasks.summary,
+      failureReason: tasks.failureReason,
+    })
+    .from(tasks)
+    .where(or(eq(tasks.id, taskId), eq(tasks.parentId, taskId), inArray(tasks.id, dependencies)))
+    .orderBy(tasks.id);
+  return JSON.stringify(rows);
+}
+
+/** A sleep that a change hint or the abort signal cuts short; a hint during a poll is not lost. */
+function wakeable(signal: AbortSignal) {
+  let hinted = false;
+  let wakeSleeper: (() => void) | undefined;
+  return {
+    wake() {
+      hinted = true;
+      wakeSleeper?.();
+    },
+    sleep(ms: number): Promise<void> {
+      if (hinted || signal.aborted) {
+        hinted = false;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wakeSleeper = undefined;
+          hinted = false;
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener("abort", done, { once: true });
+        wakeSleeper = done;
+      });
+    },
+  };
+}
