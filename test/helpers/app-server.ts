@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempDir } from "./temp-dir";
@@ -7,18 +8,42 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 
 export interface AppServer {
   baseUrl: string;
+  port: number;
   signInLink: string;
   dataDir: string;
   output: () => string;
-  stop: () => Promise<void>;
+  /** Stops the server; by default also its local daemons and its data dir. */
+  stop: (opts?: { keepDaemons?: boolean; keepData?: boolean }) => Promise<void>;
+}
+
+export interface AppServerOptions {
+  env?: Record<string, string>;
+  /** Reuse a data dir (a restart); default: a new temp dir. */
+  dataDir?: string;
+  port?: number;
+}
+
+/** Kills the daemon processes of the local nodes under a data dir (they run detached). */
+export function killLocalDaemons(dataDir: string): void {
+  const nodesDir = path.join(dataDir, "nodes");
+  if (!fs.existsSync(nodesDir)) return;
+  for (const node of fs.readdirSync(nodesDir)) {
+    try {
+      const { pid } = JSON.parse(fs.readFileSync(path.join(nodesDir, node, "daemon.json"), "utf8")) as { pid: number };
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Not started, or already gone.
+    }
+  }
 }
 
 /**
- * Starts the real app the way `npm start` does (migrate, serve, print a sign-in link) on a free port
- * of 127.0.0.1 with a data dir of its own. The build must already be current (global setup).
+ * Starts the real app the way `npm start` does (migrate, serve, print a sign-in link) on
+ * 127.0.0.1 with a data dir of its own. The build must already be current (global setup).
  */
-export async function startAppServer(env: Record<string, string> = {}): Promise<AppServer> {
-  const { dir: dataDir, cleanup } = makeTempDir("sam-app-");
+export async function startAppServer(opts: AppServerOptions = {}): Promise<AppServer> {
+  const temp = opts.dataDir ? undefined : makeTempDir("sam-app-");
+  const dataDir = opts.dataDir ?? temp!.dir;
   const child: ChildProcess = spawn(
     process.execPath,
     [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/start.ts"],
@@ -27,10 +52,10 @@ export async function startAppServer(env: Record<string, string> = {}): Promise<
       env: {
         ...process.env,
         HOST: "127.0.0.1",
-        PORT: "0",
+        PORT: String(opts.port ?? 0),
         SAM_DATA_DIR: dataDir,
         NEXT_TELEMETRY_DISABLED: "1",
-        ...env,
+        ...opts.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -56,19 +81,22 @@ export async function startAppServer(env: Record<string, string> = {}): Promise<
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const baseUrl = match[1]!;
   return {
-    baseUrl: match[1]!,
+    baseUrl,
+    port: Number(new URL(baseUrl).port),
     signInLink: match[2]!,
     dataDir,
     output: () => out,
-    stop: async () => {
+    stop: async ({ keepDaemons = false, keepData = false } = {}) => {
       if (child.exitCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
         await exited;
         clearTimeout(timer);
       }
-      cleanup();
+      if (!keepDaemons) killLocalDaemons(dataDir);
+      if (!keepData) temp?.cleanup();
     },
   };
 }

@@ -1,0 +1,153 @@
+import type { ReactNode } from "react";
+import { LocalTime } from "./LocalTime";
+import { ToolCallCard, type ToolResult } from "./ToolCallCard";
+import { type AgentEventJson, payloadOf } from "./task-json";
+
+const SOURCE_LABEL = { user: "User", parent: "Parent task", system: "System", task: "Task" } as const;
+
+/** Where a line of the log came from, and when. */
+function Line({ event, label, children }: { event: AgentEventJson; label: string; children: ReactNode }) {
+  return (
+    <li data-testid="agent-event" data-type={event.type} data-seq={event.seq} className="text-sm">
+      <div className="mb-0.5 flex items-baseline gap-2 text-xs text-zinc-500">
+        <span className="font-medium">{label}</span>
+        <LocalTime at={event.at} />
+      </div>
+      {children}
+    </li>
+  );
+}
+
+/** A quiet one-line marker between the conversation's parts (session start, turn end). */
+function Marker({ event, children }: { event: AgentEventJson; children: ReactNode }) {
+  return (
+    <li
+      data-testid="agent-event"
+      data-type={event.type}
+      data-seq={event.seq}
+      className="text-center text-xs text-zinc-500"
+    >
+      {children} · <LocalTime at={event.at} />
+    </li>
+  );
+}
+
+const prose = "whitespace-pre-wrap break-words";
+
+/**
+ * What the agent did, in order: messages, tool calls (each with its result), errors, saved work and
+ * the session's end.
+ */
+export function TaskEventLog({ events }: { events: AgentEventJson[] }) {
+  // A tool's result is shown inside its call's card; results of calls not in view stand alone.
+  const results = new Map<string, ToolResult>();
+  const calls = new Set<string>();
+  for (const event of events) {
+    const payload = payloadOf(event);
+    if (payload.type === "tool_result") results.set(payload.toolCallId, payload);
+    if (payload.type === "tool_call") calls.add(payload.toolCallId);
+  }
+  if (events.length === 0) {
+    return <p className="text-sm text-zinc-500">No agent activity yet.</p>;
+  }
+  return (
+    <ol className="space-y-3" data-testid="task-event-log">
+      {events.map((event) => {
+        const payload = payloadOf(event);
+        switch (payload.type) {
+          case "session_started":
+            return (
+              <Marker key={event.seq} event={event}>
+                Session started · {payload.harness} ·{" "}
+                {payload.model === "scripted" ? "scripted (offline demo model)" : payload.model}
+              </Marker>
+            );
+          case "user_message":
+            return (
+              <Line key={event.seq} event={event} label={`${SOURCE_LABEL[payload.source]} message`}>
+                <p
+                  data-source={payload.source}
+                  className={`${prose} rounded-md bg-zinc-100 px-3 py-2 dark:bg-zinc-900`}
+                >
+                  {payload.text}
+                </p>
+              </Line>
+            );
+          case "agent_text":
+            return (
+              <Line key={event.seq} event={event} label="Agent">
+                <p className={prose}>{payload.text}</p>
+              </Line>
+            );
+          case "agent_thought":
+            return (
+              <Line key={event.seq} event={event} label="Agent (thinking)">
+                <p className={`${prose} italic text-zinc-500`}>{payload.text}</p>
+              </Line>
+            );
+          case "tool_call":
+            return (
+              <li key={event.seq} data-testid="agent-event" data-type={event.type} data-seq={event.seq}>
+                <ToolCallCard call={payload} result={results.get(payload.toolCallId)} at={event.at} />
+              </li>
+            );
+          case "tool_result":
+            if (calls.has(payload.toolCallId)) return null;
+            return (
+              <li key={event.seq} data-testid="agent-event" data-type={event.type} data-seq={event.seq}>
+                <ToolCallCard call={{ name: payload.name }} result={payload} at={event.at} />
+              </li>
+            );
+          case "agent_error":
+            return (
+              <Line key={event.seq} event={event} label="Agent error">
+                <p
+                  className={`${prose} rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200`}
+                >
+                  {payload.message}
+                </p>
+              </Line>
+            );
+          case "turn_ended":
+            return (
+              <Marker key={event.seq} event={event}>
+                Turn ended{payload.stopReason === "end_turn" ? "" : ` (${payload.stopReason.replaceAll("_", " ")})`}
+              </Marker>
+            );
+          case "work_saved":
+            return (
+              <Line key={event.seq} event={event} label="Work saved">
+                <p className="break-words">
+                  Branch <code className="font-mono">{payload.branch}</code> at commit{" "}
+                  <code className="font-mono">{payload.commit.slice(0, 12)}</code>
+                  {payload.pushed ? ", pushed" : ", not pushed"}
+                </p>
+              </Line>
+            );
+          case "session_finished":
+            return (
+              <Line key={event.seq} event={event} label="Session finished">
+                <p
+                  className={
+                    payload.outcome === "failed"
+                      ? `${prose} font-medium text-red-700 dark:text-red-400`
+                      : `${prose} font-medium text-emerald-700 dark:text-emerald-400`
+                  }
+                >
+                  {payload.outcome}
+                  {payload.reason ? `: ${payload.reason}` : ""}
+                </p>
+              </Line>
+            );
+          default:
+            // An event kind this page does not know yet (a newer daemon): shown as it was stored.
+            return (
+              <Line key={event.seq} event={event} label={event.type}>
+                <pre className={`${prose} font-mono text-xs`}>{JSON.stringify(event.payload, null, 2)}</pre>
+              </Line>
+            );
+        }
+      })}
+    </ol>
+  );
+}

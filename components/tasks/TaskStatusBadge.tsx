@@ -1,0 +1,36 @@
+import type { TaskStatus } from "@/db/schema";
+
+const LABEL: Record<TaskStatus, string> = {
+  queued: "queued",
+  provisioning: "provisioning",
+  running: "running",
+  awaiting_followup: "awaiting follow-up",
+  completed: "completed",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+const STYLE: Record<TaskStatus, string> = {
+  queued: "bg-zinc-100 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300",
+  provisioning: "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300",
+  running: "bg-blue-100 text-blue-800 dark:bg-blue-950 dark:text-blue-300",
+  awaiting_followup: "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-300",
+  completed: "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300",
+  failed: "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
+  cancelled: "bg-zinc-200 text-zinc-600 dark:bg-zinc-800 dark:text-zinc-400",
+};
+
+/** A task's status as a coloured pill; a queued task waiting on dependencies reads "blocked". */
+export function TaskStatusBadge({ status, blocked = false }: { status: TaskStatus; blocked?: boolean }) {
+  const isBlocked = blocked && status === "queued";
+  return (
+    <span
+      data-status={status}
+      className={`inline-flex shrink-0 items-center rounded-full px-2 py-0.5 text-xs font-medium ${
+        isBlocked ? "bg-orange-100 text-orange-900 dark:bg-orange-950 dark:text-orange-300" : STYLE[status]
+      }`}
+    >
+      {isBlocked ? "blocked" : LABEL[status]}
+    </span>
+  );
+}
