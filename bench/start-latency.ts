@@ -84,7 +84,8 @@ async function main() {
 
     const task = describe(latencies);
     const floor = describe(floors);
-    console.log(`bench:start — repo of ${fileCount} files, ${RUNS} runs each, warm local node`);
+    console.log(`bench:start — repo of ${fileCount} files, ${RUNS} runs each, warm local node, under ${scratch.dir}`);
+    console.log("  (the data dir and the repo share the temp dir: set TMPDIR to measure another disk)");
     console.log(
       `  task creation → first agent event: median ${fmt(task.median)}, p90 ${fmt(task.p90)} (min ${fmt(task.min)}, max ${fmt(task.max)})`,
     );

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { type DaemonConfig, daemonConfigSchema } from "./contract.ts";
 
 /** Each setting, with the environment variable and the flag that can give it; a flag wins. */
@@ -10,6 +11,7 @@ const SETTINGS = {
   dataDir: { env: "SAM_DAEMON_DATA_DIR", flag: "--data-dir" },
   webUrl: { env: "SAM_WEB_URL", flag: "--web-url" },
   heartbeatMs: { env: "SAM_HEARTBEAT_MS", flag: "--heartbeat-ms" },
+  nodeTokenFile: { env: "SAM_NODE_TOKEN_FILE", flag: "--token-file" },
 } as const;
 
 type Setting = keyof typeof SETTINGS;
@@ -48,6 +50,20 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     input[key] = fromFlags.get(key) ?? (env[SETTINGS[key].env] || undefined);
   }
   const sourceOf = (key: Setting) => (fromFlags.has(key) ? SETTINGS[key].flag : SETTINGS[key].env);
+  if (input.nodeToken === undefined && input.nodeTokenFile !== undefined) {
+    // A token in a file, removed once read, never shows in the process's environment, which an
+    // agent's shell could otherwise read from /proc.
+    try {
+      input.nodeToken = fs.readFileSync(input.nodeTokenFile, "utf8").trim();
+      fs.rmSync(input.nodeTokenFile, { force: true });
+    } catch (err) {
+      return {
+        ok: false,
+        errors: [`${sourceOf("nodeTokenFile")}: cannot read ${input.nodeTokenFile}: ${(err as Error).message}`],
+      };
+    }
+  }
+  delete input.nodeTokenFile;
   const parsed = daemonConfigSchema.safeParse(input);
   if (!parsed.success) {
     return {

@@ -28,6 +28,9 @@ function loadHarness(): StartHarness {
   return async (options) => (await loading).startHarness(options);
 }
 
+/** A node whose web app is gone this long, with nothing running, stops instead of lingering. */
+const ORPHAN_AFTER_MS = 15 * 60_000;
+
 export interface RunningDaemon {
   url: string;
   /** Stops taking requests, ends running sessions (saving their work), flushes the outbox briefly. */
@@ -39,7 +42,10 @@ export interface RunningDaemon {
  * its shipper, and the heartbeat. `bin/sam-daemon.mjs` runs it as its own process; tests and tools
  * may run it in-process.
  */
-export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
+export async function startDaemon(
+  config: DaemonConfig,
+  hooks: { onRetire?: (reason: string) => void } = {},
+): Promise<RunningDaemon> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const outbox = new Outbox(path.join(config.dataDir, "outbox.db"));
   outbox.prune(DAY_MS);
@@ -81,6 +87,9 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
         workspaces: workspaces.count(),
         sessions: sessions.report(),
       }),
+      onRetire: (reason) => hooks.onRetire?.(reason),
+      orphanAfterMs: ORPHAN_AFTER_MS,
+      busy: () => sessions.report().some((s) => s.state !== "finished" && s.state !== "idle"),
     });
     heartbeat.start();
   }

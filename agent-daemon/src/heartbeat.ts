@@ -8,7 +8,18 @@ export interface HeartbeatOptions {
   intervalMs: number;
   /** What to report, read fresh at every beat. */
   report: () => HeartbeatRequest;
+  /**
+   * Called once when this node should stop: the web app refused it (declared lost, token revoked)
+   * or has not answered for `orphanAfterMs` while nothing ran here.
+   */
+  onRetire: (reason: string) => void;
+  orphanAfterMs: number;
+  /** Whether any session is still working (an orphaned node with live work keeps trying). */
+  busy: () => boolean;
 }
+
+/** The web app's answers that mean it will never take this node back. */
+const REFUSED = new Set(["HTTP 401", "HTTP 409"]);
 
 /**
  * Tells the web app this node is alive, what it runs and how full it is: once right away, then every
@@ -19,6 +30,7 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private failing: string | undefined;
+  private failingSince: number | undefined;
   private readonly abort = new AbortController();
   private readonly endpoint: string;
 
@@ -42,6 +54,21 @@ export class Heartbeat {
     if (failure !== undefined && failure !== this.failing) log(`heartbeat failed (${failure}); retrying`);
     if (failure === undefined && this.failing !== undefined) log("heartbeat recovered");
     this.failing = failure;
+    this.failingSince = failure === undefined ? undefined : (this.failingSince ?? Date.now());
+    if (failure !== undefined && REFUSED.has(failure)) {
+      this.stop();
+      this.opts.onRetire(`the web app refused this node (${failure})`);
+      return;
+    }
+    if (
+      this.failingSince !== undefined &&
+      Date.now() - this.failingSince > this.opts.orphanAfterMs &&
+      !this.opts.busy()
+    ) {
+      this.stop();
+      this.opts.onRetire(`no web app answered for ${Math.round(this.opts.orphanAfterMs / 1000)} s`);
+      return;
+    }
     this.timer = setTimeout(() => void this.beat(), this.opts.intervalMs);
   }
 

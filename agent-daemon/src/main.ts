@@ -20,11 +20,13 @@ const { config } = result;
 // A file left by a killed predecessor is removed first, so whoever waits for it reads this daemon's.
 const infoFile = path.join(config.dataDir, "daemon.json");
 fs.rmSync(infoFile, { force: true });
-const daemon = await startDaemon(config).catch((err: unknown) => {
-  // A port in use, an unwritable data dir: say what, without a stack trace.
-  console.error(`sam-daemon: cannot start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+const daemon = await startDaemon(config, { onRetire: (reason) => stop(`retiring: ${reason}`) }).catch(
+  (err: unknown) => {
+    // A port in use, an unwritable data dir: say what, without a stack trace.
+    console.error(`sam-daemon: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
 
 // Handlers first: a supervisor may send SIGTERM the moment it reads the line below.
 let stopping = false;

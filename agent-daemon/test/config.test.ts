@@ -1,10 +1,25 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../src/config.ts";
+import { makeTempDir } from "./temp-dir.ts";
 
 const TOKEN = "n".repeat(40);
 const ENV = { SAM_NODE_ID: "node-env", SAM_NODE_TOKEN: TOKEN, SAM_DAEMON_DATA_DIR: "/tmp/sam-env" };
 
 describe("daemon configuration", () => {
+  it("reads the node token from a token file and deletes the file, keeping it out of the environment", () => {
+    const dir = makeTempDir();
+    const file = path.join(dir.dir, "node-token");
+    fs.writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+    const result = readConfig([], { SAM_NODE_ID: "n1", SAM_NODE_TOKEN_FILE: file, SAM_DAEMON_DATA_DIR: dir.dir });
+    expect(result.ok && result.config.nodeToken).toBe(TOKEN);
+    expect(fs.existsSync(file)).toBe(false);
+    const missing = readConfig(["--token-file", file], { SAM_NODE_ID: "n1", SAM_DAEMON_DATA_DIR: dir.dir });
+    expect(missing).toMatchObject({ ok: false, errors: [expect.stringContaining("--token-file: cannot read")] });
+    dir.cleanup();
+  });
+
   it("reads every setting from the environment, with defaults for the optional ones", () => {
     const result = readConfig([], ENV);
     expect(result).toEqual({

@@ -52,6 +52,10 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
   const dir = nodeDir(config, nodeId);
   fs.mkdirSync(dir, { recursive: true });
   const log = fs.openSync(path.join(dir, "daemon.log"), "a");
+  // The daemon reads the token from this file and deletes it: not in its environment, where an
+  // agent's shell could read it from /proc.
+  const tokenFile = path.join(dir, "node-token");
+  fs.writeFileSync(tokenFile, token, { mode: 0o600 });
   const child = spawn(process.execPath, [daemonBin()], {
     cwd: dir,
     detached: true,
@@ -62,7 +66,7 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
       HOME: process.env.HOME,
       LANG: process.env.LANG,
       SAM_NODE_ID: nodeId,
-      SAM_NODE_TOKEN: token,
+      SAM_NODE_TOKEN_FILE: tokenFile,
       SAM_DAEMON_HOST: "127.0.0.1",
       SAM_DAEMON_PORT: "0",
       SAM_NODE_CAPACITY: String(config.scheduler.nodeCapacity),

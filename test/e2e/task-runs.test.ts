@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentEvents, chatSessions, taskEvents, tokens } from "@/db/schema";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
+import { runSam } from "../helpers/cli";
 import { git, makeGitRepo } from "../helpers/git";
 import { makeTempDir } from "../helpers/temp-dir";
 
@@ -141,6 +142,16 @@ describe("a task runs end to end on a local node", () => {
     const task = await waitForTask(api, created.body.id, isTerminal);
     expect(task.status).toBe("failed");
     expect(task.failureReason).toMatch(/^harness crashed/);
+  });
+
+  it("a task queued by another process (the CLI) is started by the scheduler's interval", async () => {
+    const created = await runSam(
+      ["task", "create", "--project", projectId, "--prompt", scriptPrompt("From the CLI.", [{ say: "hi" }]), "--json"],
+      { SAM_DATA_DIR: app.dataDir },
+    );
+    expect(created.code).toBe(0);
+    const task = await waitForTask(api, JSON.parse(created.stdout).id, isTerminal);
+    expect(task.status).toBe("completed");
   });
 
   it("a conversation takes two user messages in two turns and waits for follow-up between them", async () => {
