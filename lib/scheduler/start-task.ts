@@ -99,4 +99,6 @@ export async function releaseWorkspace(db: Db, target: DaemonTarget, workspaceId
     // The node is unreachable or the workspace was never made; the row records what we know.
   }
   await db.update(workspaces).set({ status: "removed", removedAt: new Date() }).where(eq(workspaces.id, workspaceId));
+  // The node has a free place again: a waiting task can start now.
+  emitTaskChanged({});
 }
