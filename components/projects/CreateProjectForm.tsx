@@ -3,9 +3,7 @@
 import { useActionState } from "react";
 import type { ActionState, FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
-
-const input =
-  "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900";
+import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
 export function CreateProjectForm({ create }: { create: FormAction }) {
   const [state, action, pending] = useActionState<ActionState, FormData>(create, {});
@@ -23,7 +21,7 @@ export function CreateProjectForm({ create }: { create: FormAction }) {
           required
           placeholder="/home/me/code/app or https://github.com/me/app.git"
           aria-describedby="repo-error"
-          className={input}
+          className={inputClass}
         />
         <FieldError id="repo-error" message={state.fields?.repo} />
       </div>
@@ -31,14 +29,10 @@ export function CreateProjectForm({ create }: { create: FormAction }) {
         <label htmlFor="name" className="mb-1 block text-sm font-medium">
           Name (optional)
         </label>
-        <input id="name" name="name" aria-describedby="name-error" className={input} />
+        <input id="name" name="name" aria-describedby="name-error" className={inputClass} />
         <FieldError id="name-error" message={state.fields?.name} />
       </div>
-      <button
-        type="submit"
-        disabled={pending}
-        className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
-      >
+      <button type="submit" disabled={pending} className={primaryButtonClass}>
         {pending ? "Checking repository…" : "Create project"}
       </button>
     </form>

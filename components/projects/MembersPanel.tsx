@@ -4,6 +4,7 @@ import { useActionState } from "react";
 import { ActionButton } from "@/components/forms/ActionButton";
 import type { ActionState, FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
+import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
 export interface MemberRow {
   userId: string;
@@ -11,9 +12,6 @@ export interface MemberRow {
   role: string;
   removeAction: FormAction;
 }
-
-const input =
-  "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900";
 
 export function MembersPanel({ members, add, canEdit }: { members: MemberRow[]; add: FormAction; canEdit: boolean }) {
   const [state, action, pending] = useActionState<ActionState, FormData>(add, {});
@@ -40,19 +38,15 @@ export function MembersPanel({ members, add, canEdit }: { members: MemberRow[]; 
               type="email"
               placeholder="teammate@example.com"
               aria-label="Member email"
-              className={input}
+              className={inputClass}
             />
             <FieldError id="member-email-error" message={state.fields?.email} />
           </div>
-          <select name="role" aria-label="Member role" defaultValue="member" className={input}>
+          <select name="role" aria-label="Member role" defaultValue="member" className={inputClass}>
             <option value="member">member</option>
             <option value="owner">owner</option>
           </select>
-          <button
-            type="submit"
-            disabled={pending}
-            className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
-          >
+          <button type="submit" disabled={pending} className={primaryButtonClass}>
             Add member
           </button>
           <div className="sm:col-span-3">

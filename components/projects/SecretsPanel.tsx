@@ -4,6 +4,7 @@ import { useActionState } from "react";
 import { ActionButton } from "@/components/forms/ActionButton";
 import type { ActionState, FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
+import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
 export interface SecretRow {
   name: string;
@@ -11,9 +12,6 @@ export interface SecretRow {
   masked: string;
   deleteAction: FormAction;
 }
-
-const input =
-  "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900";
 
 export function SecretsPanel({ secrets, save, canEdit }: { secrets: SecretRow[]; save: FormAction; canEdit: boolean }) {
   const [state, action, pending] = useActionState<ActionState, FormData>(save, {});
@@ -42,10 +40,10 @@ export function SecretsPanel({ secrets, save, canEdit }: { secrets: SecretRow[];
           aria-label="Add secret"
         >
           <div>
-            <input name="name" placeholder="ANTHROPIC_API_KEY" aria-label="Secret name" className={input} />
+            <input name="name" placeholder="ANTHROPIC_API_KEY" aria-label="Secret name" className={inputClass} />
             <FieldError id="secret-name-error" message={state.fields?.name} />
           </div>
-          <select name="kind" aria-label="Secret kind" defaultValue="model_api_key" className={input}>
+          <select name="kind" aria-label="Secret kind" defaultValue="model_api_key" className={inputClass}>
             <option value="model_api_key">Model API key</option>
             <option value="git_token">Git token</option>
             <option value="other">Other</option>
@@ -57,15 +55,11 @@ export function SecretsPanel({ secrets, save, canEdit }: { secrets: SecretRow[];
               autoComplete="off"
               placeholder="value"
               aria-label="Secret value"
-              className={input}
+              className={inputClass}
             />
             <FieldError id="secret-value-error" message={state.fields?.value} />
           </div>
-          <button
-            type="submit"
-            disabled={pending}
-            className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
-          >
+          <button type="submit" disabled={pending} className={primaryButtonClass}>
             Save secret
           </button>
           <div className="sm:col-span-4">

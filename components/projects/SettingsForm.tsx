@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import type { ActionState, FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
+import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
 export interface SettingsValues {
   maxDepth: number;
@@ -21,9 +22,6 @@ const LIMITS: { name: keyof SettingsValues; label: string; min: number; max: num
   { name: "maxRetries", label: "Retries per lineage", min: 0, max: 10 },
   { name: "stopGraceSeconds", label: "Stop grace (seconds)", min: 0, max: 30 },
 ];
-
-const input =
-  "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900";
 
 export function SettingsForm({
   values,
@@ -57,7 +55,7 @@ export function SettingsForm({
               defaultValue={values[limit.name]}
               aria-describedby={`${limit.name}-error`}
               aria-invalid={state.fields?.[limit.name] ? true : undefined}
-              className={input}
+              className={inputClass}
             />
             <FieldError id={`${limit.name}-error`} message={state.fields?.[limit.name]} />
           </div>
@@ -66,7 +64,7 @@ export function SettingsForm({
           <label htmlFor="harness" className="mb-1 block text-sm font-medium">
             Agent harness
           </label>
-          <select id="harness" name="harness" defaultValue={values.harness} className={input}>
+          <select id="harness" name="harness" defaultValue={values.harness} className={inputClass}>
             {harnesses.map((h) => (
               <option key={h} value={h}>
                 {h}
@@ -79,16 +77,18 @@ export function SettingsForm({
           <label htmlFor="model" className="mb-1 block text-sm font-medium">
             Model <span className="font-normal text-zinc-500">(scripted or provider:model)</span>
           </label>
-          <input id="model" name="model" defaultValue={values.model} aria-describedby="model-error" className={input} />
+          <input
+            id="model"
+            name="model"
+            defaultValue={values.model}
+            aria-describedby="model-error"
+            className={inputClass}
+          />
           <FieldError id="model-error" message={state.fields?.model} />
         </div>
       </fieldset>
       {canEdit ? (
-        <button
-          type="submit"
-          disabled={pending}
-          className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
-        >
+        <button type="submit" disabled={pending} className={primaryButtonClass}>
           {pending ? "Saving…" : "Save settings"}
         </button>
       ) : (

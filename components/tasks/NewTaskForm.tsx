@@ -3,9 +3,7 @@
 import { useActionState, useState } from "react";
 import type { ActionState, FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
-
-const input =
-  "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900";
+import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
 /** Queues a task in the project: a prompt, a mode and an optional title. */
 export function NewTaskForm({ create }: { create: FormAction }) {
@@ -36,7 +34,7 @@ export function NewTaskForm({ create }: { create: FormAction }) {
           placeholder="What should the agent do?"
           aria-describedby="task-prompt-error"
           aria-invalid={state.fields?.prompt ? true : undefined}
-          className={`${input} font-mono`}
+          className={`${inputClass} font-mono`}
         />
         <FieldError id="task-prompt-error" message={state.fields?.prompt} />
       </div>
@@ -50,7 +48,7 @@ export function NewTaskForm({ create }: { create: FormAction }) {
           value={title}
           onChange={(e) => setTitle(e.target.value)}
           aria-describedby="task-title-error"
-          className={input}
+          className={inputClass}
         />
         <FieldError id="task-title-error" message={state.fields?.title} />
       </div>
@@ -58,17 +56,19 @@ export function NewTaskForm({ create }: { create: FormAction }) {
         <label htmlFor="task-mode" className="mb-1 block text-sm font-medium">
           Mode
         </label>
-        <select id="task-mode" name="mode" value={mode} onChange={(e) => setMode(e.target.value)} className={input}>
+        <select
+          id="task-mode"
+          name="mode"
+          value={mode}
+          onChange={(e) => setMode(e.target.value)}
+          className={inputClass}
+        >
           <option value="task">task — implement, commit, push</option>
           <option value="conversation">conversation — talk it through</option>
         </select>
         <FieldError id="task-mode-error" message={state.fields?.mode} />
       </div>
-      <button
-        type="submit"
-        disabled={pending}
-        className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
-      >
+      <button type="submit" disabled={pending} className={primaryButtonClass}>
         {pending ? "Creating…" : "Create task"}
       </button>
     </form>

@@ -174,13 +174,18 @@ export function TaskLiveView({
             <Panel title="Subtasks" testId="task-children">
               <ul className="space-y-2">
                 {task.children.map((child) => (
-                  <li key={child.id} className="flex items-center gap-2 text-sm">
+                  <li key={child.id} className="flex flex-wrap items-center gap-2 text-sm">
                     <Link href={`/projects/${projectId}/tasks/${child.id}`} className="min-w-0 truncate underline">
                       {child.title}
                     </Link>
                     <span className="ml-auto">
                       <TaskStatusBadge status={child.status} />
                     </span>
+                    {child.blockedByTitles.length > 0 ? (
+                      <span className="basis-full text-xs font-medium text-amber-700 dark:text-amber-400">
+                        BLOCKED: Waiting on {child.blockedByTitles.join(", ")}
+                      </span>
+                    ) : null}
                   </li>
                 ))}
               </ul>

@@ -1,6 +1,7 @@
 "use client";
 
 import { type FormEvent, useState } from "react";
+import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
 /** A follow-up to a conversation: posted to the task; it appears in the log once the agent has it. */
 export function TaskMessageBox({ taskId, waiting }: { taskId: string; waiting: boolean }) {
@@ -50,7 +51,7 @@ export function TaskMessageBox({ taskId, waiting }: { taskId: string; waiting: b
         onChange={(e) => setText(e.target.value)}
         rows={3}
         required
-        className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+        className={inputClass}
       />
       {error ? (
         <p
@@ -60,11 +61,7 @@ export function TaskMessageBox({ taskId, waiting }: { taskId: string; waiting: b
           {error}
         </p>
       ) : null}
-      <button
-        type="submit"
-        disabled={sending || text.trim() === ""}
-        className="rounded-md bg-zinc-900 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 disabled:opacity-60 dark:bg-zinc-100 dark:text-zinc-900"
-      >
+      <button type="submit" disabled={sending || text.trim() === ""} className={primaryButtonClass}>
         {sending ? "Sending…" : "Send"}
       </button>
     </form>

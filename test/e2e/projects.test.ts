@@ -3,23 +3,10 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppServer, startAppServer } from "../helpers/app-server";
-import { launchBrowser } from "../helpers/browser";
+import { launchBrowser, signInWithLink } from "../helpers/browser";
 import { makeGitRepo } from "../helpers/git";
 import { mintLoginLink } from "../helpers/login-link";
 import { makeTempDir } from "../helpers/temp-dir";
-
-async function signedIn(
-  browser: Browser,
-  link: string,
-  baseUrl: string,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(link);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${baseUrl}/projects`);
-  return { context, page };
-}
 
 async function submitRepo(page: Page, repo: string): Promise<void> {
   await page.getByLabel("Repository (local path or git URL)").fill(repo);
@@ -35,7 +22,7 @@ describe("projects in the web app", () => {
 
   beforeAll(async () => {
     [app, browser] = await Promise.all([startAppServer(), launchBrowser()]);
-    owner = await signedIn(browser, app.signInLink, app.baseUrl);
+    owner = await signInWithLink(browser, app.signInLink, app.baseUrl);
   });
   afterAll(async () => {
     await browser?.close();
@@ -133,7 +120,7 @@ describe("projects in the web app", () => {
 
   it("hides the project from a second user: 404 through pages and API, and no change possible", async () => {
     const link = await mintLoginLink(app, "second@example.com");
-    const second = await signedIn(browser, link, app.baseUrl);
+    const second = await signInWithLink(browser, link, app.baseUrl);
     try {
       expect(await second.page.getByTestId("project-list").count()).toBe(0);
       for (const url of [`/projects/${projectId}`, `/projects/${projectId}/settings`]) {

@@ -1,29 +1,17 @@
 import path from "node:path";
 import type { AgentEventPayload } from "@sam/agent-daemon/contract";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentEvents, TASK_STATUSES } from "@/db/schema";
 import { transitionTask } from "@/lib/tasks/transition";
 import { openAppDb, scriptPrompt } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
-import { launchBrowser } from "../helpers/browser";
+import { type BrowserSession, launchBrowser, signInWithLink } from "../helpers/browser";
 import { git, makeGitRepo } from "../helpers/git";
 import { mintLoginLink } from "../helpers/login-link";
 import { makeTempDir } from "../helpers/temp-dir";
 
-interface Session {
-  context: BrowserContext;
-  page: Page;
-}
-
-async function signedIn(browser: Browser, link: string, baseUrl: string): Promise<Session> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(link);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${baseUrl}/projects`);
-  return { context, page };
-}
+type Session = BrowserSession;
 
 async function createProject(session: Session, baseUrl: string, repo: string): Promise<string> {
   const res = await session.context.request.post(`${baseUrl}/api/projects`, { data: { repo } });
@@ -135,7 +123,7 @@ describe("tasks in the web app, run by the scheduler", () => {
       startAppServer({ env: { SAM_TICK_MS: "200", SAM_HEARTBEAT_MS: "500" } }),
       launchBrowser(),
     ]);
-    owner = await signedIn(browser, app.signInLink, app.baseUrl);
+    owner = await signInWithLink(browser, app.signInLink, app.baseUrl);
     repo = makeGitRepo(path.join(repos.dir, "greeter"));
     projectId = await createProject(owner, app.baseUrl, repo);
   });
@@ -212,7 +200,7 @@ describe("tasks in the web app, run by the scheduler", () => {
 
   it("gives a second user 404 for the task page, the task API, its messages and its stream", async () => {
     const link = await mintLoginLink(app, "outsider@example.com");
-    const second = await signedIn(browser, link, app.baseUrl);
+    const second = await signInWithLink(browser, link, app.baseUrl);
     try {
       const page = await second.page.goto(`${app.baseUrl}/projects/${projectId}/tasks/${taskId}`);
       expect(page?.status()).toBe(404);
@@ -246,7 +234,7 @@ describe("the task event stream, fed by stored events", () => {
   // The scheduler is off: tasks stay queued and the test writes their agent events itself.
   beforeAll(async () => {
     [app, browser] = await Promise.all([startAppServer({ env: { SAM_SCHEDULER: "off" } }), launchBrowser()]);
-    owner = await signedIn(browser, app.signInLink, app.baseUrl);
+    owner = await signInWithLink(browser, app.signInLink, app.baseUrl);
     projectId = await createProject(owner, app.baseUrl, makeGitRepo(path.join(repos.dir, "quiet")));
   });
   afterAll(async () => {
