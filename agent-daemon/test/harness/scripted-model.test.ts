@@ -1,11 +1,17 @@
 import { generateText, stepCountIs, tool } from "ai";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { parseScript } from "../../src/harness/builtin/script.ts";
+import { findScript, parseScript } from "../../src/harness/builtin/script.ts";
 import { createScriptedModel, OFFLINE_DEMO_MESSAGE } from "../../src/harness/builtin/scripted-model.ts";
 import { script } from "./helpers.ts";
 
 describe("sam-script parsing", () => {
+  it("plays the last sam-script block of a message, so a retry's own script wins over the quoted original", () => {
+    const text = 'Original:\n```sam-script\n[{"say":"old"}]\n```\nRetry:\n```sam-script\n[{"say":"new"}]\n```\n';
+    expect(findScript(text)).toBe('[{"say":"new"}]\n');
+    expect(findScript("no script here")).toBeUndefined();
+  });
+
   it("splits a script into one round per tool step, the trailing says forming the last round", () => {
     const rounds = parseScript(
       JSON.stringify([

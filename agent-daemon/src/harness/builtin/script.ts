@@ -35,11 +35,14 @@ export class ScriptError extends Error {
   }
 }
 
-const FENCE = /```sam-script[ \t]*\r?\n([\s\S]*?)```/;
+const FENCE = /```sam-script[ \t]*\r?\n([\s\S]*?)```/g;
 
-/** The body of the first sam-script block in `text`, if there is one. */
+/**
+ * The body of the last sam-script block in `text`, if there is one: a message that quotes an
+ * earlier script (a retry's description carries the original task) and adds its own plays its own.
+ */
 export function findScript(text: string): string | undefined {
-  return FENCE.exec(text)?.[1];
+  return [...text.matchAll(FENCE)].at(-1)?.[1];
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
