@@ -206,6 +206,8 @@ export const tasks = sqliteTable(
     stopRequestedAt: integer("stop_requested_at", { mode: "timestamp_ms" }),
     stopReason: text("stop_reason"),
     stopGraceSeconds: integer("stop_grace_seconds"),
+    // When the node acknowledged the stop; until then every scheduler pass sends it again.
+    stopDeliveredAt: integer("stop_delivered_at", { mode: "timestamp_ms" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     startedAt: integer("started_at", { mode: "timestamp_ms" }),
@@ -217,6 +219,10 @@ export const tasks = sqliteTable(
     index("tasks_project_depth_status_idx").on(t.projectId, t.depth, t.status),
     index("tasks_lineage_idx").on(t.lineageId),
     index("tasks_node_status_idx").on(t.nodeId, t.status),
+    // Every scheduler pass looks for stops not yet acknowledged by a node.
+    index("tasks_stop_pending_idx")
+      .on(t.stopRequestedAt)
+      .where(sql`stop_requested_at IS NOT NULL AND stop_delivered_at IS NULL`),
   ],
 );
 

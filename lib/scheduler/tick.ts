@@ -6,6 +6,8 @@ import { emitTaskChanged } from "../events/bus";
 import { stopLocalDaemon } from "../nodes/local-daemon-process";
 import { provisionLocalNode } from "../nodes/local-provider";
 import { sweepLostNodes } from "../nodes/lost-nodes";
+import { deliverInbox } from "../orchestrator/inbox";
+import { resendPendingStops } from "../orchestrator/stop";
 import { ON_NODE_STATUSES } from "../tasks/statuses";
 import { transitionTask } from "../tasks/transition";
 import { startClaimedTask } from "./start-task";
@@ -106,6 +108,13 @@ export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<T
   const result: TickResult = { claimed: [], lostNodes: 0, starts: [] };
   result.lostNodes = await sweepLostNodes(db, config.scheduler.nodeTimeoutMs);
   await failStaleProvisioning(db);
+  // Messages and stops waiting for a session that can now take them; a failure must not stop scheduling.
+  await Promise.all([
+    deliverInbox(db).catch((err: unknown) => console.error(`sam: inbox delivery failed: ${(err as Error).message}`)),
+    resendPendingStops(db).catch((err: unknown) =>
+      console.error(`sam: resending stops failed: ${(err as Error).message}`),
+    ),
+  ]);
   await updateWarmPool(db, config.scheduler.warmMs);
 
   const candidates = await db

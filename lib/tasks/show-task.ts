@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { agentEvents, chatSessions, taskDependencies, taskEvents, tasks } from "@/db/schema";
 import { SamError } from "../errors";
@@ -20,7 +20,7 @@ export async function getTaskForUser(db: Db, userId: string, taskId: string): Pr
 
 /** A task with what surrounds it: children, dependencies, session and status history. */
 export async function taskDetails(db: Db, task: TaskRow) {
-  const [children, deps, session, history] = await Promise.all([
+  const [childRows, deps, childEdges, session, history] = await Promise.all([
     db
       .select({
         id: tasks.id,
@@ -39,9 +39,28 @@ export async function taskDetails(db: Db, task: TaskRow) {
       .from(taskDependencies)
       .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
       .where(eq(taskDependencies.taskId, task.id)),
+    // The edges among the children, with the status and title of what each waits on.
+    db
+      .select({
+        taskId: taskDependencies.taskId,
+        dependsOnTaskId: taskDependencies.dependsOnTaskId,
+        title: tasks.title,
+        status: tasks.status,
+      })
+      .from(taskDependencies)
+      .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
+      .where(sql`${taskDependencies.taskId} IN (SELECT id FROM tasks WHERE parent_id = ${task.id})`),
     db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
     db.query.taskEvents.findMany({ where: eq(taskEvents.taskId, task.id), orderBy: asc(taskEvents.id) }),
   ]);
+  const children = childRows.map((child) => ({
+    ...child,
+    dependsOn: childEdges.filter((e) => e.taskId === child.id).map((e) => e.dependsOnTaskId),
+    blockedByTitles:
+      child.status === "queued"
+        ? childEdges.filter((e) => e.taskId === child.id && e.status !== "completed").map((e) => e.title)
+        : [],
+  }));
   return {
     id: task.id,
     projectId: task.projectId,

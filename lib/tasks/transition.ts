@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import type { TaskStatus } from "@/db/schema";
 import { SamError } from "../errors";
 import { emitTaskChanged } from "../events/bus";
+import { newId } from "../ids";
 import { isTerminal } from "./statuses";
 
 export interface Actor {
@@ -44,8 +45,8 @@ const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
 
 /**
  * The one way a task's status changes. The move happens only if the task is in one of `from`, and
- * the event log gets exactly one row for it: both statements carry the same guard and run in one
- * write transaction. Returns whether this call made the move.
+ * the event log gets exactly one row for it: every statement carries the same guard and they run in
+ * one write transaction. Returns whether this call made the move.
  */
 export async function transitionTask(db: Db, input: TransitionInput): Promise<boolean> {
   if (input.from.length === 0) throw new SamError("internal", "A transition needs at least one source status");
@@ -54,30 +55,49 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
     sql`, `,
   );
   const where = sql`id = ${input.taskId} AND status IN (${fromList})${input.guard ? sql` AND (${input.guard})` : sql``}`;
+  const terminal = isTerminal(input.to);
   const sets = [sql`status = ${input.to}`, sql`updated_at = ${NOW}`];
   for (const [key, value] of Object.entries(input.set ?? {}) as [keyof TransitionFields, string | null][]) {
     if (value !== undefined) sets.push(sql`${sql.raw(COLUMN_OF[key])} = ${value}`);
   }
   if (input.to === "running") sets.push(sql`started_at = coalesce(started_at, ${NOW})`);
-  if (isTerminal(input.to)) sets.push(sql`ended_at = ${NOW}`);
+  if (terminal) sets.push(sql`ended_at = ${NOW}`);
 
-  const [, update] = await db.batch([
-    // Invariant: one event row per status change; written only when the guarded UPDATE below applies.
+  const childEnded =
+    input.to === "failed"
+      ? " Tasks that depend on it stay queued until you retry it (retry_subtask) or remove them."
+      : "";
+  const [, , update] = await db.batch([
+    // Invariant: one event row per status change; written only when the guarded UPDATE applies.
     db.run(sql`
       INSERT INTO task_events (task_id, from_status, to_status, actor_kind, actor_id, reason)
       SELECT id, status, ${input.to}, ${input.actor.kind}, ${input.actor.id ?? null}, ${input.reason ?? null}
       FROM tasks WHERE ${where}`),
+    // When a child ends its parent is told through its durable inbox, under the same guard: once.
+    db.run(
+      terminal
+        ? sql`
+          INSERT INTO inbox_messages (id, task_id, sender_task_id, kind, body)
+          SELECT ${newId()}, parent_id, id, 'child_ended',
+            'Subtask "' || title || '" (' || id || ') ended: ' || ${input.to}
+            || coalesce(' Summary: ' || coalesce(${input.set?.summary ?? null}, summary), '')
+            || coalesce(' Reason: ' || coalesce(${input.set?.failureReason ?? null}, failure_reason), '')
+            || coalesce(' Branch: ' || coalesce(${input.set?.branch ?? null}, branch), '')
+            || ${childEnded}
+          FROM tasks WHERE ${where} AND parent_id IS NOT NULL`
+        : sql`SELECT 0 WHERE 0`,
+    ),
     // Invariant: a status moves only from an expected status (no lost or doubled transitions).
     db.run(sql`UPDATE tasks SET ${sql.join(sets, sql`, `)} WHERE ${where}`),
-    ...(isTerminal(input.to)
-      ? [
-          // A task's tokens die with it.
-          db.run(sql`
-            UPDATE tokens SET revoked_at = ${NOW}
-            WHERE task_id = ${input.taskId} AND kind = 'task' AND revoked_at IS NULL
-              AND (SELECT status FROM tasks WHERE id = ${input.taskId}) = ${input.to}`),
-        ]
-      : []),
+    // A task's tokens die with it.
+    db.run(
+      terminal
+        ? sql`
+          UPDATE tokens SET revoked_at = ${NOW}
+          WHERE task_id = ${input.taskId} AND kind = 'task' AND revoked_at IS NULL
+            AND (SELECT status FROM tasks WHERE id = ${input.taskId}) = ${input.to}`
+        : sql`SELECT 0 WHERE 0`,
+    ),
   ]);
   const moved = update.rowsAffected === 1;
   if (moved) emitTaskChanged({ taskId: input.taskId, status: input.to });

@@ -1,0 +1,2 @@
+ALTER TABLE `tasks` ADD `stop_delivered_at` integer;--> statement-breakpoint
+CREATE INDEX `tasks_stop_pending_idx` ON `tasks` (`stop_requested_at`) WHERE stop_requested_at IS NOT NULL AND stop_delivered_at IS NULL;

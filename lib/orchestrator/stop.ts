@@ -1,0 +1,169 @@
+import { eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "@/db/client";
+import { chatSessions, nodes, projects, type TaskStatus, tasks } from "@/db/schema";
+import { SamError } from "../errors";
+import { daemonClient } from "../nodes/daemon-client";
+import { nodeTokenOf } from "../nodes/node-tokens";
+import { isTerminal, TERMINAL_STATUSES } from "../tasks/statuses";
+import { type Actor, transitionTask } from "../tasks/transition";
+import { appendMessage } from "../tasks/user-messages";
+import { parseInput } from "../validation";
+import { type Controller, requireControllable } from "./authorize";
+
+export const stopSubtaskSchema = z
+  .object({
+    taskId: z.string().min(1, { message: "A task id is required" }).max(200),
+    reason: z.string().trim().min(1, { message: "The reason is empty" }).max(1000).optional(),
+    graceSeconds: z
+      .number()
+      .int({ message: "The grace period is a whole number of seconds" })
+      .min(0, { message: "The grace period is 0 to 30 seconds" })
+      .max(30, { message: "The grace period is 0 to 30 seconds" })
+      .optional(),
+  })
+  .strict();
+
+export interface StopResult {
+  stopping: true;
+  graceSeconds: number;
+  reason: string;
+  /** True when a stop was already under way; this call changed nothing. */
+  alreadyStopping?: true;
+}
+
+/** A task with its recorded stop (the three stop columns are always written together). */
+interface StoppingTask {
+  id: string;
+  status: TaskStatus;
+  nodeId: string | null;
+  stopReason: string;
+  stopGraceSeconds: number;
+}
+
+const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
+const terminalList = sql.join(
+  TERMINAL_STATUSES.map((s) => sql`${s}`),
+  sql`, `,
+);
+
+function warningFor(reason: string, graceSeconds: number): string {
+  return (
+    `You are being stopped (${reason}). Your session ends in ${graceSeconds} second${graceSeconds === 1 ? "" : "s"}. ` +
+    "Commit the work you have now (git add -A && git commit); whatever is still uncommitted then is committed " +
+    "and pushed for you, and the task is marked failed with this reason."
+  );
+}
+
+/**
+ * Hands a recorded stop to the daemon that runs the task's session. The daemon then owns the rest
+ * of the protocol (warning, grace, hard stop, saving the work, `session_finished` failed with the
+ * reason), so once it has accepted the stop a restart of the web app cannot lose it. A stop the
+ * daemon did not take stays undelivered, and the scheduler's pass sends it again.
+ */
+async function sendStop(db: Db, task: StoppingTask): Promise<void> {
+  const [node, session] = await Promise.all([
+    task.nodeId ? db.query.nodes.findFirst({ where: eq(nodes.id, task.nodeId) }) : undefined,
+    db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
+  ]);
+  if (!node?.url || !session) return;
+  const warning = warningFor(task.stopReason, task.stopGraceSeconds);
+  try {
+    await daemonClient.stop({ url: node.url, token: nodeTokenOf(node) }, session.id, {
+      warning,
+      graceMs: task.stopGraceSeconds * 1000,
+      reason: task.stopReason,
+    });
+  } catch {
+    // Unreachable, or the session is not there yet: the scheduler's pass tries again.
+    return;
+  }
+  // Invariant: a stop is acknowledged once; only the call that records it puts the warning in the chat.
+  const marked = await db.run(
+    sql`UPDATE tasks SET stop_delivered_at = ${NOW} WHERE id = ${task.id} AND stop_delivered_at IS NULL`,
+  );
+  if (marked.rowsAffected === 1) {
+    await appendMessage(db, session.id, { role: "system", authorKind: "system", content: warning });
+  }
+}
+
+/**
+ * Carries out a recorded stop as far as the task's state allows: a task that has not started fails
+ * at once; a running or waiting one gets the stop at its daemon. A task still being provisioned has
+ * no session to stop yet: it is left to the scheduler's pass, which sends the stop once it runs
+ * (failing it here would leave the session its start is creating running on the node).
+ */
+async function carryOutStop(db: Db, task: StoppingTask, actor: Actor): Promise<void> {
+  if (task.status === "queued") {
+    const failed = await transitionTask(db, {
+      taskId: task.id,
+      from: ["queued"],
+      to: "failed",
+      actor,
+      reason: task.stopReason,
+      set: { failureReason: task.stopReason },
+    });
+    // Claimed by the scheduler meanwhile: it is stopped as a started task, on a later pass.
+    if (failed) return;
+  }
+  if (task.status === "running" || task.status === "awaiting_followup") await sendStop(db, task);
+}
+
+/**
+ * Stops a child: the stop is recorded on the task first, in one guarded UPDATE, so it survives a
+ * restart of the web app; then it is carried out (see `carryOutStop`). A second stop while one is
+ * under way changes nothing and answers with the stop in progress. The reason the task fails with
+ * says who stopped it: `stopped by parent: …` or `stopped by user: …`.
+ */
+export async function stopSubtask(
+  db: Db,
+  controller: Controller,
+  input: z.input<typeof stopSubtaskSchema>,
+): Promise<StopResult> {
+  const args = parseInput(stopSubtaskSchema, input);
+  const child = await requireControllable(db, controller, args.taskId, "stop");
+  const project = await db.query.projects.findFirst({
+    where: eq(projects.id, child.projectId),
+    columns: { stopGraceSeconds: true },
+  });
+  if (!project) throw new SamError("not_found", `The project of task ${child.id} no longer exists`);
+  const graceSeconds = args.graceSeconds ?? project.stopGraceSeconds;
+  const reason = `stopped by ${controller.kind === "task" ? "parent" : "user"}: ${args.reason ?? "no reason given"}`;
+
+  // Invariant: a task gets at most one stop, and only while it has not ended.
+  const [recorded] = await db.all<StoppingTask>(sql`
+    UPDATE tasks SET stop_requested_at = ${NOW}, stop_reason = ${reason}, stop_grace_seconds = ${graceSeconds},
+      updated_at = ${NOW}
+    WHERE id = ${child.id} AND stop_requested_at IS NULL AND status NOT IN (${terminalList})
+    RETURNING id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds`);
+  if (!recorded) {
+    const now = await db.query.tasks.findFirst({ where: eq(tasks.id, child.id) });
+    if (now?.stopReason && now.stopGraceSeconds !== null && !isTerminal(now.status)) {
+      return { stopping: true, graceSeconds: now.stopGraceSeconds, reason: now.stopReason, alreadyStopping: true };
+    }
+    throw new SamError(
+      "conflict",
+      `Task ${child.id} has already ended (${now?.status ?? child.status}); there is nothing to stop`,
+    );
+  }
+  const actor: Actor =
+    controller.kind === "task" ? { kind: "task", id: controller.taskId } : { kind: "user", id: controller.userId };
+  await carryOutStop(db, recorded, actor);
+  return { stopping: true, graceSeconds, reason };
+}
+
+/**
+ * The scheduler's share of the stop protocol: every recorded stop the task's daemon has not yet
+ * accepted is carried out again — a stop whose daemon call failed, one recorded while the task was
+ * being provisioned, one interrupted by a restart of the web app. A resent stop gives the agent the
+ * full grace period, since its warning never reached it.
+ */
+export async function resendPendingStops(db: Db): Promise<void> {
+  const pending = await db.all<StoppingTask>(sql`
+    SELECT id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds
+    FROM tasks
+    WHERE stop_requested_at IS NOT NULL AND stop_delivered_at IS NULL
+      AND status IN ('queued', 'running', 'awaiting_followup')
+    LIMIT 200`);
+  await Promise.all(pending.map((task) => carryOutStop(db, task, { kind: "system" })));
+}
