@@ -142,14 +142,20 @@ describe("the seeds' story: a parent dispatches, messages and stops a child, on 
   });
 
   /** Posts a follow-up to the parent's conversation and waits until the parent has played it. */
+  /**
+   * Sends the parent a message and waits for the turn that played it. The parent may be busy with
+   * another turn (a child's end it was told about), so only a turn ending after this message counts.
+   */
   async function tellParent(text: string): Promise<void> {
-    const turnsBefore = (await storedEvents(app, parentId)).filter((e) => e.type === "turn_ended").length;
     const sent = await api.post(`/api/tasks/${parentId}/messages`, { text });
     expect(sent.status).toBe(200);
     await waitFor(
       "the parent's turn",
       () => storedEvents(app, parentId),
-      (events) => events.filter((e) => e.type === "turn_ended").length > turnsBefore,
+      (events) => {
+        const delivered = events.find((e) => e.type === "user_message" && e.payload.text === text.trim());
+        return delivered !== undefined && events.some((e) => e.type === "turn_ended" && e.seq > delivered.seq);
+      },
     );
   }
 
