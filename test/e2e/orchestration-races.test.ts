@@ -7,7 +7,7 @@ import { projects, taskDependencies, tasks } from "@/db/schema";
 import { mintTaskToken } from "@/lib/auth/task-tokens";
 import { ACTIVE_STATUSES } from "@/lib/tasks/statuses";
 import { transitionTask } from "@/lib/tasks/transition";
-import { type ApiClient, openAppDb } from "../helpers/api";
+import { type ApiClient, openAppDb, ownerApiOn } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { makeGitRepo } from "../helpers/git";
 import {
@@ -17,7 +17,6 @@ import {
   createRootTask,
   findCycle,
   orchestrationViolations,
-  ownerApiOn,
   type ToolOutcome,
 } from "../helpers/mcp";
 import { type SqldServer, startSqld } from "../helpers/sqld";

@@ -1,4 +1,3 @@
-import net from "node:net";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -8,6 +7,7 @@ import { agentEvents, chatSessions, inboxMessages, messages, taskEvents, tasks }
 import { mintTaskToken } from "@/lib/auth/task-tokens";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, type TaskView, waitForTask } from "../helpers/api";
 import { type AppServer, killLocalDaemons, startAppServer } from "../helpers/app-server";
+import { freePort } from "../helpers/free-port";
 import { git, makeGitRepo } from "../helpers/git";
 import { makeTempDir } from "../helpers/temp-dir";
 
@@ -20,17 +20,6 @@ const CRON_SECRET = "cron-secret-for-the-seeds-story-0123456789";
  */
 function script(text: string, steps: unknown[]): string {
   return `${text}\n\n\`\`\`sam-script\n${JSON.stringify(steps).replaceAll("`", "\\u0060")}\n\`\`\`\n`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface StoredEvent {

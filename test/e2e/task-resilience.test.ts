@@ -1,24 +1,13 @@
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { agentEvents, chatSessions, nodes, taskEvents, tasks } from "@/db/schema";
 import { isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, killLocalDaemons, startAppServer } from "../helpers/app-server";
+import { freePort } from "../helpers/free-port";
 import { makeGitRepo } from "../helpers/git";
 import { makeTempDir } from "../helpers/temp-dir";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

