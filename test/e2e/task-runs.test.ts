@@ -163,6 +163,12 @@ describe("a task runs end to end on a local node", () => {
       text: scriptPrompt("And now?", [{ say: "Second answer." }]),
     });
     expect(sent.status).toBe(200);
+    // The status still says "waiting" until the new turn's start is stored: wait for its end instead.
+    const deadline = Date.now() + 30_000;
+    while ((await storedEvents(app, taskId)).filter((e) => e.type === "turn_ended").length < 2) {
+      if (Date.now() > deadline) throw new Error("the second turn did not end");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await waitForTask(api, taskId, (t) => t.status === "awaiting_followup", 30_000);
     const events = await storedEvents(app, taskId);
     const texts = events
