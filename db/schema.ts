@@ -41,6 +41,8 @@ export const users = sqliteTable("users", {
   image: text("image"),
   // The local owner account of a self-hosted instance, signed in through one-time links.
   isInstanceOwner: integer("is_instance_owner", { mode: "boolean" }).notNull().default(false),
+  // What the project chat's composer does on send, remembered across devices.
+  chatMode: text("chat_mode", { enum: TASK_MODES }).notNull().default("conversation"),
   createdAt: createdAt(),
 });
 
@@ -217,6 +219,9 @@ export const tasks = sqliteTable(
     index("tasks_parent_status_idx").on(t.parentId, t.status),
     index("tasks_project_status_idx").on(t.projectId, t.status),
     index("tasks_project_depth_status_idx").on(t.projectId, t.depth, t.status),
+    // The project sidebar pages root tasks newest first and polls for recent changes.
+    index("tasks_project_depth_created_idx").on(t.projectId, t.depth, t.createdAt),
+    index("tasks_project_updated_idx").on(t.projectId, t.updatedAt),
     index("tasks_lineage_idx").on(t.lineageId),
     index("tasks_node_status_idx").on(t.nodeId, t.status),
     // Every scheduler pass looks for stops not yet acknowledged by a node.

@@ -12,7 +12,7 @@ export default async function ProjectsLayout({ children }: { children: ReactNode
   return (
     <>
       <AppHeader userName={user.name ?? user.email ?? "Signed in"} signOut={signOutAction} />
-      <main className="mx-auto max-w-5xl px-4 py-8">{children}</main>
+      <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
     </>
   );
 }

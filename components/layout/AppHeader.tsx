@@ -3,7 +3,7 @@ import Link from "next/link";
 export function AppHeader({ userName, signOut }: { userName: string; signOut: () => Promise<void> }) {
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
-      <div className="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3">
+      <div className="mx-auto flex max-w-7xl items-center justify-between gap-4 px-4 py-3">
         <Link href="/projects" className="font-semibold tracking-tight">
           SAM
         </Link>

@@ -1,14 +1,8 @@
 import Link from "next/link";
 
-export function ProjectNav({
-  projectId,
-  name,
-  current,
-}: {
-  projectId: string;
-  name: string;
-  current: "overview" | "settings";
-}) {
+export type ProjectTab = "chat" | "ideas" | "settings";
+
+export function ProjectNav({ projectId, name, current }: { projectId: string; name: string; current?: ProjectTab }) {
   const tab = (href: string, label: string, active: boolean) => (
     <Link
       href={href}
@@ -19,10 +13,11 @@ export function ProjectNav({
     </Link>
   );
   return (
-    <div className="mb-6 flex flex-wrap items-center gap-2">
-      <h1 className="mr-4 text-2xl font-semibold tracking-tight">{name}</h1>
-      {tab(`/projects/${projectId}`, "Overview", current === "overview")}
+    <nav aria-label="Project" className="mb-4 flex flex-wrap items-center gap-2">
+      <h1 className="mr-4 min-w-0 truncate text-xl font-semibold tracking-tight">{name}</h1>
+      {tab(`/projects/${projectId}`, "Chat", current === "chat")}
+      {tab(`/projects/${projectId}/ideas`, "Ideas", current === "ideas")}
       {tab(`/projects/${projectId}/settings`, "Settings", current === "settings")}
-    </div>
+    </nav>
   );
 }

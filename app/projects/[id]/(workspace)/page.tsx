@@ -1,12 +1,11 @@
 import Link from "next/link";
 import { requireUser } from "@/app/current-user";
-import { ProjectNav } from "@/components/projects/ProjectNav";
+import { loadProjectOr404 } from "@/app/projects/load-project";
 import { ProjectSummary } from "@/components/projects/ProjectSummary";
 import { NewTaskForm } from "@/components/tasks/NewTaskForm";
 import { TaskList } from "@/components/tasks/TaskList";
 import { getDb } from "@/db/client";
 import { listProjectTasks } from "@/lib/tasks/show-task";
-import { loadProjectOr404 } from "../load-project";
 import { createTaskAction } from "./tasks/actions";
 
 export default async function ProjectPage({ params }: { params: Promise<{ id: string }> }) {
@@ -15,7 +14,6 @@ export default async function ProjectPage({ params }: { params: Promise<{ id: st
   const tasks = await listProjectTasks(getDb(), project.id);
   return (
     <div>
-      <ProjectNav projectId={project.id} name={project.name} current="overview" />
       {project.archivedAt ? (
         <p className="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200">
           This project is archived.

@@ -1,10 +1,10 @@
 import Link from "next/link";
 import { requireUser } from "@/app/current-user";
+import { loadProjectOr404 } from "@/app/projects/load-project";
 import { TaskLiveView } from "@/components/tasks/TaskLiveView";
 import { toJson } from "@/components/tasks/task-json";
 import { getDb } from "@/db/client";
 import { agentEventsOf, taskDetails } from "@/lib/tasks/show-task";
-import { loadProjectOr404 } from "../../../load-project";
 import { loadTaskOr404 } from "../load-task";
 
 export default async function TaskPage({ params }: { params: Promise<{ id: string; taskId: string }> }) {
