@@ -77,3 +77,43 @@ describe("the scripted model without streaming", () => {
     expect(result.text).toBe(OFFLINE_DEMO_MESSAGE);
   });
 });
+
+describe("references to earlier tool results in a script", () => {
+  const mcpAnswer = (value: unknown) => ({ content: [{ type: "text", text: JSON.stringify(value) }] });
+
+  it("fills {{N.path}} with a field of the N-th earlier call's result, so a script can act on what it dispatched", async () => {
+    const seen: unknown[] = [];
+    await generateText({
+      model: createScriptedModel(),
+      prompt: script([
+        { tool: "dispatch", args: {} },
+        { tool: "stop", args: { taskId: "{{1.taskId}}", reason: "stop {{1.taskId}} now", nested: ["{{1.meta.n}}"] } },
+      ]),
+      tools: {
+        dispatch: tool({
+          inputSchema: z.object({}),
+          execute: async () => mcpAnswer({ taskId: "t-42", meta: { n: 7 } }),
+        }),
+        stop: tool({
+          inputSchema: z.object({ taskId: z.string(), reason: z.string(), nested: z.array(z.string()) }),
+          execute: async (input) => {
+            seen.push(input);
+            return "ok";
+          },
+        }),
+      },
+      stopWhen: stepCountIs(5),
+    });
+    expect(seen).toEqual([{ taskId: "t-42", reason: "stop t-42 now", nested: ["7"] }]);
+  });
+
+  it("refuses a reference to a call that has not happened, naming it", async () => {
+    await expect(
+      generateText({
+        model: createScriptedModel(),
+        prompt: script([{ tool: "stop", args: { taskId: "{{2.taskId}}" } }]),
+        tools: { stop: tool({ inputSchema: z.object({ taskId: z.string() }), execute: async () => "ok" }) },
+      }),
+    ).rejects.toThrow(/\{\{2\.taskId\}\} refers to nothing/);
+  });
+});

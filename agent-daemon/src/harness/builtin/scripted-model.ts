@@ -8,7 +8,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { Content, FinishReason, LanguageModelV3, Prompt, StreamPart, Usage } from "./model-spec.ts";
-import { findScript, parseScript, type Utterance } from "./script.ts";
+import { findScript, parseScript, ScriptError, type Utterance } from "./script.ts";
 
 export const OFFLINE_DEMO_MESSAGE =
   "I am SAM's offline demo model (`scripted`): I can only play the steps of a ```sam-script block, so I cannot work on this request. " +
@@ -52,10 +52,65 @@ function plan(prompt: Prompt): PlannedCall {
     toolCalls: round.toolCalls.map((call, index) => ({
       toolCallId: `script-${turn}-${roundIndex + 1}-${index + 1}`,
       toolName: call.tool,
-      input: JSON.stringify(call.args),
+      input: JSON.stringify(resolveReferences(call.args, earlierResults(prompt.slice(latestUser + 1)))),
     })),
     finishReason: { unified: "tool-calls", raw: "tool-calls" },
   };
+}
+
+/** The results of this turn's earlier tool calls, in call order, as JSON values where they parse. */
+function earlierResults(turnMessages: Prompt): unknown[] {
+  const results: unknown[] = [];
+  for (const message of turnMessages) {
+    if (message.role !== "tool") continue;
+    for (const part of message.content) {
+      if (part.type !== "tool-result") continue;
+      const output = part.output as { type: string; value?: unknown };
+      const value = output.type === "json" || output.type === "text" ? output.value : undefined;
+      results.push(mcpText(value) ?? value);
+    }
+  }
+  return results;
+}
+
+/** An MCP tool's answer is JSON in its first text block; the scripts refer to that JSON. */
+function mcpText(value: unknown): unknown {
+  const text = (value as { content?: { type?: string; text?: string }[] } | null)?.content?.find(
+    (c) => c?.type === "text",
+  )?.text;
+  if (typeof text !== "string") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const REFERENCE = /\{\{(\d+)((?:\.[A-Za-z0-9_]+)*)\}\}/g;
+
+/**
+ * Fills `{{N.path}}` in a script's tool arguments with a field of the N-th earlier tool call's
+ * result in this turn (counted from 1), so a script can message or stop the subtask it dispatched:
+ * `{"tool": "stop_subtask", "args": {"taskId": "{{1.taskId}}"}}`.
+ */
+function resolveReferences(value: unknown, results: unknown[]): unknown {
+  if (typeof value === "string") {
+    return value.replace(REFERENCE, (ref, n: string, path: string) => {
+      let found: unknown = results[Number(n) - 1];
+      for (const key of path.split(".").filter(Boolean)) {
+        found = found && typeof found === "object" ? (found as Record<string, unknown>)[key] : undefined;
+      }
+      if (found === undefined) {
+        throw new ScriptError(`${ref} refers to nothing: this turn has made ${results.length} tool call(s) so far`);
+      }
+      return typeof found === "string" ? found : JSON.stringify(found);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveReferences(v, results));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, results)]));
+  }
+  return value;
 }
 
 export function createScriptedModel(): LanguageModelV3 {
