@@ -1,0 +1,145 @@
+import type { DynamicToolUIPart } from "ai";
+import type { ReactNode } from "react";
+import type { ChatDataParts, ChatMessage } from "@/lib/chat/chunks";
+import { MarkdownText } from "./MarkdownText";
+import { isOrchestrationCall, OrchestrationLine } from "./OrchestrationLine";
+import { ToolCallPart } from "./ToolCallPart";
+
+type Part = ChatMessage["parts"][number];
+
+/** Text parts in a row are one text: a resumed stream may continue a text in a new part. */
+function mergeTexts(parts: Part[]): Part[] {
+  const out: Part[] = [];
+  for (const part of parts) {
+    const prev = out.at(-1);
+    if (part.type === "text" && prev?.type === "text") out[out.length - 1] = { ...prev, text: prev.text + part.text };
+    else out.push(part);
+  }
+  return out;
+}
+
+function InjectedNote({ data }: { data: ChatDataParts["injected"] }) {
+  const label = data.source === "parent" ? "Message from the parent agent" : "System message";
+  return (
+    <div
+      data-testid="injected-message"
+      data-source={data.source}
+      className="rounded-md border border-dashed border-zinc-300 bg-zinc-50 px-3 py-2 dark:border-zinc-700 dark:bg-zinc-900"
+    >
+      <div className="text-xs font-semibold uppercase tracking-wide text-zinc-500">{label}</div>
+      <MarkdownText text={data.text} />
+    </div>
+  );
+}
+
+function Note({ tone, testId, children }: { tone: "error" | "ok" | "info"; testId: string; children: ReactNode }) {
+  const style = {
+    error: "border-red-300 bg-red-50 text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100",
+    ok: "border-emerald-300 bg-emerald-50 text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-100",
+    info: "border-zinc-200 bg-zinc-50 text-zinc-700 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-300",
+  }[tone];
+  return (
+    <div data-testid={testId} className={`rounded-md border px-3 py-1.5 text-sm ${style}`}>
+      {children}
+    </div>
+  );
+}
+
+function AssistantPart({
+  part,
+  projectId,
+  renderTool,
+}: {
+  part: Part;
+  projectId: string;
+  renderTool?: (part: DynamicToolUIPart) => ReactNode | undefined;
+}) {
+  switch (part.type) {
+    case "text":
+      return <MarkdownText text={part.text} />;
+    case "reasoning":
+      return (
+        <details className="text-sm text-zinc-500">
+          <summary className="cursor-pointer">Thinking</summary>
+          <p className="whitespace-pre-wrap">{part.text}</p>
+        </details>
+      );
+    case "dynamic-tool": {
+      const custom = renderTool?.(part);
+      if (custom) return custom;
+      return isOrchestrationCall(part) ? (
+        <OrchestrationLine part={part} projectId={projectId} />
+      ) : (
+        <ToolCallPart part={part} />
+      );
+    }
+    case "data-injected":
+      return <InjectedNote data={part.data} />;
+    case "data-agentError":
+      return (
+        <Note tone="error" testId="agent-error">
+          Agent error: {part.data.message}
+        </Note>
+      );
+    case "data-workSaved":
+      return (
+        <Note tone="info" testId="work-saved">
+          Saved work on <span className="font-mono">{part.data.branch}</span> ({part.data.commit.slice(0, 7)})
+          {part.data.pushed ? ", pushed" : ", not pushed"}
+        </Note>
+      );
+    case "data-finished":
+      return (
+        <Note tone={part.data.outcome === "completed" ? "ok" : "error"} testId="session-finished">
+          {part.data.outcome === "completed" ? "Finished" : "Failed"}
+          {part.data.reason ? `: ${part.data.reason}` : ""}
+        </Note>
+      );
+    default:
+      return null;
+  }
+}
+
+/** One message of the chat: the user's as a bubble, the agent's as its texts, tool calls and notes. */
+export function ChatMessageView({
+  message,
+  projectId,
+  renderTool,
+}: {
+  message: ChatMessage;
+  projectId: string;
+  renderTool?: (part: DynamicToolUIPart) => ReactNode | undefined;
+}) {
+  if (message.role === "user") {
+    const text = message.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+    return (
+      <li data-testid="chat-message" data-role="user" className="flex justify-end">
+        <div className="max-w-[85%] rounded-2xl rounded-br-sm bg-blue-600 px-4 py-2 text-white dark:bg-blue-700 [&_a]:text-white [&_code]:text-white">
+          <MarkdownText text={text} />
+        </div>
+      </li>
+    );
+  }
+  return (
+    <li data-testid="chat-message" data-role="assistant" className="flex gap-3">
+      <span
+        aria-hidden
+        className="mt-0.5 flex h-7 w-7 shrink-0 items-center justify-center rounded-full bg-zinc-900 text-xs font-semibold text-white dark:bg-zinc-100 dark:text-zinc-900"
+      >
+        AI
+      </span>
+      <div className="min-w-0 flex-1 space-y-2">
+        {mergeTexts(message.parts).map((part, i) => (
+          <AssistantPart
+            // Parts only ever grow at the end, so their position is stable.
+            // biome-ignore lint/suspicious/noArrayIndexKey: see above
+            key={i}
+            part={part}
+            projectId={projectId}
+            renderTool={renderTool}
+          />
+        ))}
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,263 @@
+"use client";
+
+import { useChat } from "@ai-sdk/react";
+import { DefaultChatTransport, type DynamicToolUIPart } from "ai";
+import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
+import type { TaskJson } from "@/components/tasks/task-json";
+import type { TaskMode } from "@/db/schema";
+import type { ChatDataParts, ChatMessage } from "@/lib/chat/chunks";
+import type { Transcript } from "@/lib/chat/transcript";
+import { ChatComposer } from "./ChatComposer";
+import { ChatMessageView } from "./ChatMessageView";
+import { EXAMPLE_PROMPTS } from "./example-prompts";
+import { ModeToggle } from "./ModeToggle";
+import { SessionHeader } from "./SessionHeader";
+import { useSessionTask } from "./use-session-task";
+
+export interface ChatViewProps {
+  projectId: string;
+  /** The session shown; absent on a new chat until its first message is sent. */
+  session?: { id: string; taskId: string; mode: TaskMode; title: string };
+  initialTranscript: Transcript;
+  initialTask?: TaskJson;
+  /** What the composer does on send, as the user last chose. */
+  preferredMode: TaskMode;
+  saveMode: (mode: TaskMode) => Promise<void>;
+  demoModel: boolean;
+  archived: boolean;
+  /** Extra rendering for tool calls (ideas show as cards). */
+  renderTool?: (part: DynamicToolUIPart) => ReactNode | undefined;
+  /** Shown beside the header (controls, the session's ideas). */
+  aside?: ReactNode;
+}
+
+/** The readable message of a failed chat request (the API answers {error: {message}}). */
+function messageOf(error: Error): string {
+  try {
+    const body = JSON.parse(error.message) as { error?: { message?: string; code?: string } };
+    if (body.error?.message) {
+      return body.error.code === "unavailable"
+        ? `The agent's machine cannot be reached: ${body.error.message}`
+        : body.error.message;
+    }
+  } catch {
+    // Not JSON: the message is already text.
+  }
+  return error.message || "The message could not be sent";
+}
+
+function sessionUrl(projectId: string, sessionId: string) {
+  return `/projects/${projectId}/sessions/${sessionId}`;
+}
+
+/**
+ * The project chat. Messages go out through `POST /api/chat`; the reply streams back as the
+ * stored events arrive. A reload resumes the turn under way, and turns this tab did not start
+ * (another tab, a message from the system) are picked up when the task's stream shows new events.
+ */
+export function ChatView(props: ChatViewProps) {
+  const { projectId, initialTranscript } = props;
+  const sessionRef = useRef(props.session ? { sessionId: props.session.id, taskId: props.session.taskId } : undefined);
+  const [taskId, setTaskId] = useState(props.session?.taskId);
+  const [mode, setMode] = useState<TaskMode>(props.session?.mode ?? props.preferredMode);
+  const modeRef = useRef(mode);
+  modeRef.current = mode;
+  const lastSeq = useRef(initialTranscript.lastSeq);
+  const [draft, setDraft] = useState("");
+
+  const transport = useMemo(
+    () =>
+      new DefaultChatTransport<ChatMessage>({
+        api: "/api/chat",
+        prepareSendMessagesRequest: ({ messages }) => {
+          const last = messages.at(-1);
+          const text = last?.parts.map((p) => (p.type === "text" ? p.text : "")).join("") ?? "";
+          return {
+            body: { projectId, sessionId: sessionRef.current?.sessionId, mode: modeRef.current, text },
+          };
+        },
+        prepareReconnectToStreamRequest: ({ id }) => ({
+          api: `/api/chat/${encodeURIComponent(sessionRef.current?.sessionId ?? id)}/stream?after=${lastSeq.current}`,
+        }),
+      }),
+    [projectId],
+  );
+
+  const chat = useChat<ChatMessage>({
+    id: props.session?.id,
+    messages: initialTranscript.messages,
+    transport,
+    resume: props.session !== undefined,
+    onData: (part) => {
+      if (part.type === "data-seq") {
+        const { seq } = part.data as ChatDataParts["seq"];
+        lastSeq.current = Math.max(lastSeq.current, seq);
+      }
+      if (part.type === "data-session" && !sessionRef.current) {
+        const session = part.data as ChatDataParts["session"];
+        sessionRef.current = session;
+        setTaskId(session.taskId);
+        // The chat now has a session: its address, without remounting the page mid-stream.
+        window.history.replaceState(null, "", sessionUrl(projectId, session.sessionId));
+      }
+    },
+  });
+  const { messages, sendMessage, status, error, resumeStream, setMessages } = chat;
+
+  const { task, latestSeq, lost } = useSessionTask(taskId, props.initialTask, initialTranscript.lastSeq);
+
+  // A turn this tab did not start: catch up from the stored transcript, then follow the turn live.
+  const catchingUp = useRef(false);
+  useEffect(() => {
+    const session = sessionRef.current;
+    if (!session || status !== "ready" || latestSeq <= lastSeq.current || catchingUp.current) return;
+    catchingUp.current = true;
+    void (async () => {
+      try {
+        const res = await fetch(`/api/chat/${encodeURIComponent(session.sessionId)}/transcript`);
+        if (!res.ok) return;
+        const transcript = (await res.json()) as Transcript;
+        lastSeq.current = Math.max(lastSeq.current, transcript.lastSeq);
+        setMessages(transcript.messages);
+        await resumeStream();
+      } finally {
+        catchingUp.current = false;
+      }
+    })();
+  }, [latestSeq, status, resumeStream, setMessages]);
+
+  // Keep the newest message in view while the reply grows, unless the user scrolled up to read.
+  const bottom = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  useEffect(() => {
+    const onScroll = () => {
+      stick.current = window.innerHeight + window.scrollY >= document.body.scrollHeight - 120;
+    };
+    window.addEventListener("scroll", onScroll, { passive: true });
+    return () => window.removeEventListener("scroll", onScroll);
+  }, []);
+  useEffect(() => {
+    if (stick.current && messages.length > 0) bottom.current?.scrollIntoView({ block: "end" });
+  }, [messages]);
+
+  const busy = status === "submitted" || status === "streaming";
+  const disabledReason = props.archived
+    ? "This project is archived; an owner can restore it in Settings."
+    : busy
+      ? "The agent is replying…"
+      : task && (task.status === "queued" || task.status === "provisioning")
+        ? `The ${task.mode === "task" ? "task" : "session"} is ${task.status === "queued" ? "queued" : "starting"}; you can write once it runs.`
+        : task && (task.status === "completed" || task.status === "failed" || task.status === "cancelled")
+          ? "This session has ended. Start a new chat to go on."
+          : undefined;
+
+  function changeMode(next: TaskMode) {
+    setMode(next);
+    void props.saveMode(next);
+  }
+
+  function send(text: string) {
+    void sendMessage({ text });
+  }
+
+  const isNew = taskId === undefined;
+
+  return (
+    <div className="flex min-h-[70vh] flex-col gap-4">
+      {task ? (
+        <SessionHeader projectId={projectId} task={task} live={!lost} aside={props.aside} />
+      ) : (
+        <div className="space-y-1">
+          <h2 className="text-lg font-semibold tracking-tight">New chat</h2>
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">
+            Talk about the repository with an agent, or hand it a task. The toggle below decides what happens when you
+            send.
+          </p>
+        </div>
+      )}
+
+      {props.demoModel ? (
+        <p
+          data-testid="demo-model-notice"
+          className="rounded-md bg-violet-50 px-3 py-2 text-xs text-violet-900 dark:bg-violet-950/50 dark:text-violet-200"
+        >
+          <span className="font-semibold">Demo model.</span> This project has no model configured, so agents run the
+          offline <code>scripted</code> model: it plays the <code>sam-script</code> block of a message. Set a model and
+          its API key in Settings to work with a real one.
+        </p>
+      ) : null}
+
+      <ol aria-label="Messages" data-testid="chat-messages" className="flex-1 space-y-4">
+        {messages.map((message) => (
+          <ChatMessageView key={message.id} message={message} projectId={projectId} renderTool={props.renderTool} />
+        ))}
+        {status === "submitted" ? (
+          <li data-testid="chat-pending" className="pl-10 text-sm text-zinc-500">
+            {task?.status === "queued" || isNew ? "Queued — waiting for a machine…" : "Thinking…"}
+          </li>
+        ) : null}
+      </ol>
+
+      {task?.status === "awaiting_followup" && !busy ? (
+        <p data-testid="waiting-for-follow-up" className="text-center text-sm text-amber-800 dark:text-amber-300">
+          Waiting for follow-up
+        </p>
+      ) : null}
+
+      {error ? (
+        <div
+          role="alert"
+          data-testid="chat-error"
+          className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
+        >
+          {messageOf(error)}
+        </div>
+      ) : null}
+
+      {isNew && props.demoModel && messages.length === 0 ? (
+        <section aria-label="Example prompts" className="space-y-2">
+          <h3 className="text-xs font-semibold uppercase tracking-wide text-zinc-500">Try an example</h3>
+          <ul className="grid gap-2 sm:grid-cols-2">
+            {EXAMPLE_PROMPTS.map((example) => (
+              <li key={example.label}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    changeMode(example.mode);
+                    setDraft(example.text);
+                  }}
+                  className="w-full rounded-lg border border-zinc-200 px-3 py-2 text-left text-sm hover:border-blue-400 dark:border-zinc-800"
+                >
+                  <span className="font-medium">{example.label}</span>
+                  <span className="ml-2 text-xs text-zinc-500">{example.mode}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+
+      <div className="sticky bottom-0 bg-white pb-2 dark:bg-zinc-950">
+        <ChatComposer
+          onSend={send}
+          draft={draft}
+          onDraftChange={setDraft}
+          disabledReason={disabledReason}
+          placeholder={
+            mode === "task" ? "Describe the task for the agent…" : "Ask about the repository, or think out loud…"
+          }
+          toolbar={
+            isNew ? (
+              <ModeToggle mode={mode} onChange={changeMode} disabled={busy} />
+            ) : (
+              <span data-testid="session-mode" className="text-xs text-zinc-500">
+                {mode === "task" ? "Task session" : "Conversation"}
+              </span>
+            )
+          }
+        />
+      </div>
+      <div ref={bottom} />
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+import { useEffect, useState } from "react";
+import type { AgentEventJson, TaskJson } from "@/components/tasks/task-json";
+import { isTerminal } from "@/lib/tasks/statuses";
+
+/**
+ * The session's task as it changes, and the seq of the newest stored event, from the task's event
+ * stream. The chat compares that seq with what it has shown to notice turns it did not start
+ * itself (another tab, a message from the system).
+ */
+export function useSessionTask(taskId: string | undefined, initialTask: TaskJson | undefined, afterSeq: number) {
+  const [task, setTask] = useState(initialTask);
+  const [latestSeq, setLatestSeq] = useState(afterSeq);
+  const [lost, setLost] = useState(false);
+
+  useEffect(() => {
+    if (!taskId) return;
+    let status = initialTask?.status;
+    const source = new EventSource(`/api/tasks/${encodeURIComponent(taskId)}/stream?after=${afterSeq}`);
+    source.addEventListener("open", () => setLost(false));
+    source.addEventListener("task", (e) => {
+      const next = JSON.parse(e.data) as TaskJson;
+      status = next.status;
+      setTask(next);
+    });
+    source.addEventListener("agent", (e) => {
+      const event = JSON.parse(e.data) as AgentEventJson;
+      setLatestSeq((prev) => Math.max(prev, event.seq));
+    });
+    source.addEventListener("error", () => {
+      if (status && isTerminal(status)) source.close();
+      else if (source.readyState === EventSource.CLOSED) setLost(true);
+    });
+    return () => source.close();
+    // Where the stream starts is fixed when the task becomes known; later renders must not reconnect.
+    // biome-ignore lint/correctness/useExhaustiveDependencies: see above
+  }, [taskId]);
+
+  return { task, latestSeq, lost };
+}
