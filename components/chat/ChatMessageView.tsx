@@ -114,7 +114,7 @@ export function ChatMessageView({
     const text = message.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
     return (
       <li data-testid="chat-message" data-role="user" className="flex justify-end">
-        <div className="max-w-[85%] rounded-2xl rounded-br-sm bg-blue-600 px-4 py-2 text-white dark:bg-blue-700 [&_a]:text-white [&_code]:text-white">
+        <div className="min-w-0 max-w-[85%] rounded-2xl rounded-br-sm border border-blue-200 bg-blue-50 px-4 py-2 text-zinc-900 dark:border-blue-900 dark:bg-blue-950 dark:text-zinc-100 [&_pre]:max-h-48">
           <MarkdownText text={text} />
         </div>
       </li>
