@@ -12,6 +12,8 @@ export function useSessionTask(taskId: string | undefined, initialTask: TaskJson
   const [latestSeq, setLatestSeq] = useState(afterSeq);
   const [lost, setLost] = useState(false);
 
+  // Where the stream starts is fixed when the task becomes known; later renders must not reconnect.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: see above
   useEffect(() => {
     if (!taskId) return;
     let status = initialTask?.status;
@@ -31,8 +33,6 @@ export function useSessionTask(taskId: string | undefined, initialTask: TaskJson
       else if (source.readyState === EventSource.CLOSED) setLost(true);
     });
     return () => source.close();
-    // Where the stream starts is fixed when the task becomes known; later renders must not reconnect.
-    // biome-ignore lint/correctness/useExhaustiveDependencies: see above
   }, [taskId]);
 
   return { task, latestSeq, lost };
