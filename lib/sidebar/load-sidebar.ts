@@ -44,15 +44,7 @@ export async function loadSidebarPage(db: Db, userId: string, projectId: string,
     LIMIT ${limit + 1}`);
   const page = rows.slice(0, limit);
   const ids = page.map((r) => r.id);
-  const [summaries, children, counts] = await Promise.all([
-    groupSummaries(db, projectId, ids),
-    sidebarChildren(db, sql`t.parent_id IN ${inList(ids)}`),
-    filterCounts(db, projectId),
-  ]);
-  const groups: SidebarGroup[] = summaries.map((g) => ({
-    ...g,
-    children: children.filter((c) => c.parentId === g.id),
-  }));
+  const [groups, counts] = await Promise.all([loadGroups(db, projectId, ids), filterCounts(db, projectId)]);
   const last = page.at(-1);
   return {
     filter,
@@ -86,6 +78,15 @@ export function inList(values: readonly string[]): SQL {
   )})`;
 }
 
+/** The groups of these root tasks, newest first, each with all its children. */
+export async function loadGroups(db: Db, projectId: string, rootIds: string[]): Promise<SidebarGroup[]> {
+  const [summaries, children] = await Promise.all([
+    groupSummaries(db, projectId, rootIds),
+    sidebarChildren(db, sql`t.parent_id IN ${inList(rootIds)}`),
+  ]);
+  return summaries.map((g) => ({ ...g, children: children.filter((c) => c.parentId === g.id) }));
+}
+
 interface RootRow {
   id: string;
   title: string;
@@ -99,8 +100,8 @@ interface RootRow {
   updated_at: number;
 }
 
-/** The groups of these root tasks, newest first: the root, its children's states and its tree's flags. */
-export async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Promise<SidebarGroupSummary[]> {
+/** The root, its children's states and its tree's flags, for each of these root tasks, newest first. */
+async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Promise<SidebarGroupSummary[]> {
   if (rootIds.length === 0) return [];
   const roots = inList(rootIds);
   const [rootRows, countRows, flagRows] = await Promise.all([
@@ -167,7 +168,7 @@ interface ChildRow {
 }
 
 /** Child rows (tasks `t` matching `where`) with what blocks them and how many tasks they dispatched. */
-export async function sidebarChildren(db: Db, where: SQL): Promise<SidebarChild[]> {
+async function sidebarChildren(db: Db, where: SQL): Promise<SidebarChild[]> {
   const rows = await db.all<ChildRow>(sql`
     SELECT t.id, t.root_id, t.parent_id, t.title, t.status, t.mode, t.failure_reason, t.created_at, t.updated_at
     FROM tasks t WHERE ${where}

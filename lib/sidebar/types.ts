@@ -60,10 +60,9 @@ export interface SidebarPage {
   changesAfter: number;
 }
 
-/** One batch of live changes: fresh groups and children to patch into what the sidebar shows. */
+/** One batch of live changes: fresh groups, each to replace the one with its id. */
 export interface SidebarChanges {
   cursor: number;
-  groups: SidebarGroupSummary[];
-  children: SidebarChild[];
+  groups: SidebarGroup[];
   counts: FilterCounts;
 }

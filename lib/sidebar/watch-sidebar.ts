@@ -4,7 +4,7 @@ import { SamError } from "../errors";
 import { onTaskChanged } from "../events/bus";
 import { getProjectForUser } from "../projects/projects";
 import { wakeable } from "../tasks/watch-task";
-import { filterCounts, groupSummaries, inList, sidebarChildren } from "./load-sidebar";
+import { filterCounts, inList, loadGroups } from "./load-sidebar";
 import type { SidebarChanges } from "./types";
 
 export interface WatchSidebarOptions {
@@ -23,10 +23,9 @@ export const LOOKBACK_MS = 5000;
 
 /**
  * A project's sidebar as it changes: every change to the project's tasks, sessions and dependency
- * edges after `after`, as fresh rows to patch in — the changed task, its parent, the tasks that
- * wait on it, and their groups with new counts. The database is polled (it is the truth, shared by
+ * edges after `after`, as the fresh groups (with their children) to put in place of the old ones. The database is polled (it is the truth, shared by
  * every instance and written by other processes); this process's change hints only wake the poll
- * early. Sending a row twice is harmless, so a resumed stream errs on the side of sending again.
+ * early. Sending a group twice is harmless, so a resumed stream errs on the side of sending again.
  * The feed ends when the signal aborts or the user is no longer a member of the project.
  */
 export async function* watchSidebar(
@@ -113,23 +112,22 @@ async function changedSince(db: Db, projectId: string, since: number): Promise<C
 }
 
 /**
- * Fresh rows for everything the changed tasks show up in: their own rows, their parents' (a
- * child's count of subtasks), the rows of tasks waiting on them (what blocks them), and the groups
- * of all of these (progress and flags).
+ * Fresh groups for everything the changed tasks show up in: their own group, with its progress,
+ * flags and children (a child's status, its count of subtasks, what blocks it), and the groups of
+ * the tasks waiting on them.
  */
 async function changesAround(db: Db, projectId: string, changed: string[], cursor: number): Promise<SidebarChanges> {
   const ids = inList(changed);
-  const affected = await db.all<{ id: string; root_id: string; depth: number }>(sql`
-    SELECT t.id, t.root_id, t.depth FROM tasks t
-    WHERE t.id IN ${ids}
-      OR t.id IN (SELECT parent_id FROM tasks WHERE id IN ${ids})
-      OR t.id IN (SELECT task_id FROM task_dependencies WHERE depends_on_task_id IN ${ids})`);
-  const rootIds = [...new Set(affected.map((t) => t.root_id))];
-  const childIds = affected.filter((t) => t.depth === 1).map((t) => t.id);
-  const [groups, children, counts] = await Promise.all([
-    groupSummaries(db, projectId, rootIds),
-    sidebarChildren(db, sql`t.id IN ${inList(childIds)}`),
+  const roots = await db.all<{ root_id: string }>(sql`
+    SELECT DISTINCT t.root_id FROM tasks t
+    WHERE t.id IN ${ids} OR t.id IN (SELECT task_id FROM task_dependencies WHERE depends_on_task_id IN ${ids})`);
+  const [groups, counts] = await Promise.all([
+    loadGroups(
+      db,
+      projectId,
+      roots.map((r) => r.root_id),
+    ),
     filterCounts(db, projectId),
   ]);
-  return { cursor, groups, children, counts };
+  return { cursor, groups, counts };
 }

@@ -253,8 +253,9 @@ describe("the sidebar's live changes", () => {
       progress: { completed: 1, total: 2 },
       flags: { blocked: false },
     });
-    expect(last.children.find((c) => c.id === api)).toMatchObject({ status: "completed" });
-    expect(last.children.find((c) => c.id === ui)).toMatchObject({ status: "queued", blockedByTitles: [] });
+    const children = last.groups.find((g) => g.id === parent)!.children;
+    expect(children.find((c) => c.id === api)).toMatchObject({ status: "completed" });
+    expect(children.find((c) => c.id === ui)).toMatchObject({ status: "queued", blockedByTitles: [] });
     expect(last.cursor).toBeGreaterThanOrEqual(changesAfter);
   });
 
@@ -264,7 +265,9 @@ describe("the sidebar's live changes", () => {
     const stop = new AbortController();
     const first = watchSidebar(db, owner.id, projectId, { after: changesAfter, signal: stop.signal, pollMs: 50 });
     const child = await dispatch(parent, "Child");
-    const [seen] = await collect(first, (all) => all.some((b) => b.children.some((c) => c.id === child)));
+    const [seen] = await collect(first, (all) =>
+      all.some((b) => b.groups.flatMap((g) => g.children).some((c) => c.id === child)),
+    );
     stop.abort();
 
     // While nobody listens: a new root and a change to the child.
@@ -274,7 +277,7 @@ describe("the sidebar's live changes", () => {
     const resumed = watchSidebar(db, owner.id, projectId, { after: seen!.cursor, signal: again.signal, pollMs: 50 });
     const batches = await collect(resumed, (all) => {
       const groups = all.flatMap((b) => b.groups);
-      const children = all.flatMap((b) => b.children);
+      const children = all.flatMap((b) => b.groups.flatMap((g) => g.children));
       return groups.some((g) => g.id === newer) && children.some((c) => c.id === child && c.status === "cancelled");
     });
     again.abort();
