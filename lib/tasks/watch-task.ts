@@ -136,7 +136,7 @@ async function stateFingerprint(db: Db, taskId: string): Promise<string> {
 }
 
 /** A sleep that a change hint or the abort signal cuts short; a hint during a poll is not lost. */
-function wakeable(signal: AbortSignal) {
+export function wakeable(signal: AbortSignal) {
   let hinted = false;
   let wakeSleeper: (() => void) | undefined;
   return {
