@@ -56,6 +56,10 @@ export function TaskMessageBox({
         >
           {state.error}
         </p>
+      ) : state.ok && state.message ? (
+        <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
+          {state.message}
+        </p>
       ) : state.ok === false && state.message ? (
         <p
           role="status"

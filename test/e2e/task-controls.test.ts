@@ -2,7 +2,7 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodes, tasks } from "@/db/schema";
+import { inboxMessages, nodes, tasks } from "@/db/schema";
 import { mintTaskToken } from "@/lib/auth/task-tokens";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
@@ -68,7 +68,8 @@ describe("controlling a task from its page", () => {
 
   async function openTask(taskId: string, page = owner.page): Promise<void> {
     await page.goto(`${app.baseUrl}/projects/${projectId}/tasks/${taskId}`);
-    await page.locator('[data-testid="stream-state"][data-state="live"]').waitFor();
+    // Live (or, for an ended task, finished): the page is hydrated and its controls work.
+    await page.locator('[data-testid="stream-state"]:is([data-state="live"], [data-state="ended"])').waitFor();
   }
 
   it("stops a running task after a confirmation: it fails with the user's reason, shown in the timeline", async () => {
@@ -188,7 +189,7 @@ describe("controlling a task from its page", () => {
     );
     await openTask(taskId);
     const log = page.getByTestId("task-event-log");
-    await log.getByText("thinking it over").waitFor({ timeout: 60_000 });
+    await log.locator('[data-type="agent_text"]').getByText("thinking it over").waitFor({ timeout: 60_000 });
     await waitForStatus(page, "running");
 
     await page.getByLabel("Message", { exact: true }).fill(scriptPrompt("One more thing.", [{ say: "second answer" }]));
@@ -271,7 +272,7 @@ describe("controlling a task from its page", () => {
     }
   });
 
-  it("says so when the agent's node does not answer: the message waits in the task's inbox", async () => {
+  it("says so when the agent's node does not answer; the message waits in the inbox until the node takes it", async () => {
     const { page } = owner;
     await waitForTask(api, family.running, (t) => t.status === "running");
     await openTask(family.running);
@@ -279,26 +280,36 @@ describe("controlling a task from its page", () => {
     const db = openAppDb(app);
     const node = await db.query.nodes.findFirst({ where: eq(nodes.id, running!.nodeId!) });
     db.$client.close();
-    // The node's daemon dies; until the node is declared lost its task still counts as running.
-    process.kill((JSON.parse(node!.providerRef!) as { pid: number }).pid, "SIGKILL");
-
-    await page.getByLabel("Message", { exact: true }).fill("are you there?");
-    await page.getByRole("button", { name: "Send" }).click();
-    await page
-      .getByTestId("message-pending")
-      .getByText(
-        "The agent's node did not answer; the message waits and is delivered once the node is reachable again.",
-      )
-      .waitFor();
-    // Nothing was lost: the message is stored, undelivered, for the task.
-    const check = openAppDb(app);
+    // The node's daemon hangs (paused, not dead): its task still runs, but it answers nothing.
+    const { pid } = JSON.parse(node!.providerRef!) as { pid: number };
+    process.kill(pid, "SIGSTOP");
     try {
-      const waiting = await check.query.inboxMessages.findMany({
-        where: (m, { eq }) => eq(m.taskId, family.running),
-      });
-      expect(waiting.map((m) => [m.body, m.deliveredAt])).toEqual([["are you there?", null]]);
+      await page.getByLabel("Message", { exact: true }).fill("are you there?");
+      await page.getByRole("button", { name: "Send" }).click();
+      await page
+        .getByTestId("message-pending")
+        .getByText(
+          "The agent's node did not answer; the message waits and is delivered once the node is reachable again.",
+        )
+        .waitFor();
+      expect(await inbox(family.running)).toEqual([{ body: "are you there?", delivered: false }]);
     } finally {
-      check.$client.close();
+      process.kill(pid, "SIGCONT");
     }
+    // Back on its feet, the node takes the message from the inbox (behind the agent's current turn).
+    await expect
+      .poll(() => inbox(family.running), { timeout: 30_000 })
+      .toEqual([{ body: "are you there?", delivered: true }]);
   });
+
+  /** What waits, or waited, in a task's inbox. */
+  async function inbox(taskId: string) {
+    const db = openAppDb(app);
+    try {
+      const rows = await db.query.inboxMessages.findMany({ where: eq(inboxMessages.taskId, taskId) });
+      return rows.map((m) => ({ body: m.body, delivered: m.deliveredAt !== null }));
+    } finally {
+      db.$client.close();
+    }
+  }
 });
