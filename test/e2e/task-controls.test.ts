@@ -77,7 +77,11 @@ describe("controlling a task from its page", () => {
     const taskId = await createTask(scriptPrompt("Work for long.", [{ say: "started working" }, { sleep: 60_000 }]));
     await openTask(taskId);
     // The agent said its line, so it is inside the long sleep now.
-    await page.getByTestId("task-event-log").getByText("started working").waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId("task-event-log")
+      .locator('[data-type="agent_text"]')
+      .getByText("started working")
+      .waitFor({ timeout: 60_000 });
     await waitForStatus(page, "running");
 
     await page.getByRole("button", { name: "Stop", exact: true }).click();
