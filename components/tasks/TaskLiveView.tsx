@@ -3,10 +3,13 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { LocalTime } from "./LocalTime";
+import { TaskChildren } from "./TaskChildren";
+import { TaskControls } from "./TaskControls";
 import { TaskEventLog } from "./TaskEventLog";
 import { TaskMessageBox } from "./TaskMessageBox";
 import { TaskStatusBadge } from "./TaskStatusBadge";
 import { TaskTimeline } from "./TaskTimeline";
+import { controlStates } from "./task-controls-state";
 import type { AgentEventJson, TaskJson } from "./task-json";
 import { type StreamState, useTaskStream } from "./use-task-stream";
 
@@ -53,14 +56,18 @@ export function TaskLiveView({
   projectId,
   initialTask,
   initialEvents,
+  graceSeconds,
 }: {
   projectId: string;
   initialTask: TaskJson;
   initialEvents: AgentEventJson[];
+  /** The project's stop grace period. */
+  graceSeconds?: number;
 }) {
   const { task, events, state } = useTaskStream(initialTask, initialEvents);
   const prHref = task.prUrl ? safeHttpUrl(task.prUrl) : undefined;
-  const talking = task.mode === "conversation" && (task.status === "running" || task.status === "awaiting_followup");
+  const message = controlStates(task).message;
+  const stopped = task.failureReason?.startsWith("stopped by ") ?? false;
 
   return (
     <div className="space-y-6">
@@ -115,14 +122,38 @@ export function TaskLiveView({
               </Link>
             </Fact>
           ) : null}
+          {task.retryOfId ? (
+            <Fact label={`Retry ${task.retryCount} of`} testId="task-retry-of">
+              <Link href={`/projects/${projectId}/tasks/${task.retryOfId}`} className="underline">
+                {task.retryOfId}
+              </Link>
+            </Fact>
+          ) : null}
+          {task.retriedAsId ? (
+            <Fact label="Retried as" testId="task-retried-as">
+              <Link href={`/projects/${projectId}/tasks/${task.retriedAsId}`} className="underline">
+                {task.retriedAsId}
+              </Link>
+            </Fact>
+          ) : null}
         </dl>
+        <TaskControls projectId={projectId} task={task} graceSeconds={graceSeconds} />
+        {task.stopReason ? (
+          <p
+            role="status"
+            data-testid="task-stopping"
+            className="rounded-lg bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+          >
+            Stopping ({task.stopReason}): the agent is saving its work.
+          </p>
+        ) : null}
         {task.failureReason ? (
           <div
             role="alert"
             data-testid="task-failure"
             className="rounded-lg border border-red-300 bg-red-50 px-4 py-3 text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
           >
-            <div className="text-sm font-semibold">Failure reason</div>
+            <div className="text-sm font-semibold">{stopped ? "Stopped" : "Failure reason"}</div>
             <p className="whitespace-pre-wrap break-words">{task.failureReason}</p>
           </div>
         ) : null}
@@ -163,32 +194,16 @@ export function TaskLiveView({
           <Panel title="Agent activity" testId="task-activity">
             <TaskEventLog events={events} />
           </Panel>
-          {talking ? (
-            <Panel title="Reply">
-              <TaskMessageBox taskId={task.id} waiting={task.status === "awaiting_followup"} />
+          {message.enabled ? (
+            <Panel title={task.mode === "conversation" ? "Reply" : "Message the agent"}>
+              <TaskMessageBox projectId={projectId} taskId={task.id} waiting={task.status === "awaiting_followup"} />
             </Panel>
           ) : null}
         </div>
         <aside className="min-w-0 space-y-6">
           {task.children.length > 0 ? (
             <Panel title="Subtasks" testId="task-children">
-              <ul className="space-y-2">
-                {task.children.map((child) => (
-                  <li key={child.id} className="flex flex-wrap items-center gap-2 text-sm">
-                    <Link href={`/projects/${projectId}/tasks/${child.id}`} className="min-w-0 truncate underline">
-                      {child.title}
-                    </Link>
-                    <span className="ml-auto">
-                      <TaskStatusBadge status={child.status} />
-                    </span>
-                    {child.blockedByTitles.length > 0 ? (
-                      <span className="basis-full text-xs font-medium text-amber-700 dark:text-amber-400">
-                        BLOCKED: Waiting on {child.blockedByTitles.join(", ")}
-                      </span>
-                    ) : null}
-                  </li>
-                ))}
-              </ul>
+              <TaskChildren projectId={projectId} items={task.children} />
             </Panel>
           ) : null}
           <Panel title="Status history">

@@ -1,39 +1,34 @@
 "use client";
 
-import { type FormEvent, useState } from "react";
+import { useActionState, useState } from "react";
+import { sendTaskMessageAction } from "@/app/projects/[id]/(workspace)/tasks/actions";
+import type { ActionState } from "@/components/forms/action-state";
 import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
-/** A follow-up to a conversation: posted to the task; it appears in the log once the agent has it. */
-export function TaskMessageBox({ taskId, waiting }: { taskId: string; waiting: boolean }) {
+/**
+ * A message to the task's agent, sent as the project's user through the orchestrator: it reaches a
+ * running agent at once, or waits in the task's inbox until the agent can take it. It appears in the
+ * log once the agent has it.
+ */
+export function TaskMessageBox({
+  projectId,
+  taskId,
+  waiting,
+}: {
+  projectId: string;
+  taskId: string;
+  waiting: boolean;
+}) {
   const [text, setText] = useState("");
-  const [error, setError] = useState<string>();
-  const [sending, setSending] = useState(false);
-
-  async function send(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    setSending(true);
-    setError(undefined);
-    try {
-      const res = await fetch(`/api/tasks/${encodeURIComponent(taskId)}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ text }),
-      });
-      if (res.ok) {
-        setText("");
-      } else {
-        const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
-        setError(body?.error?.message ?? `The message was not sent (HTTP ${res.status})`);
-      }
-    } catch {
-      setError("The message was not sent: the server could not be reached");
-    } finally {
-      setSending(false);
-    }
-  }
+  const [state, action, sending] = useActionState<ActionState, FormData>(async (prev, formData) => {
+    const result = await sendTaskMessageAction(projectId, taskId, prev, formData);
+    // Kept on failure, so a refused message is not lost.
+    if (!result.error) setText("");
+    return result;
+  }, {});
 
   return (
-    <form onSubmit={send} aria-label="Message the agent" className="space-y-2">
+    <form action={action} aria-label="Message the agent" className="space-y-2">
       {waiting ? (
         <p
           role="status"
@@ -47,18 +42,31 @@ export function TaskMessageBox({ taskId, waiting }: { taskId: string; waiting: b
       </label>
       <textarea
         id="task-message"
+        name="message"
         value={text}
         onChange={(e) => setText(e.target.value)}
         rows={3}
         required
         className={inputClass}
       />
-      {error ? (
+      {state.error ? (
         <p
           role="alert"
           className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200"
         >
-          {error}
+          {state.error}
+        </p>
+      ) : state.ok && state.message ? (
+        <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
+          {state.message}
+        </p>
+      ) : state.ok === false && state.message ? (
+        <p
+          role="status"
+          data-testid="message-pending"
+          className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+        >
+          {state.message}
         </p>
       ) : null}
       <button type="submit" disabled={sending || text.trim() === ""} className={primaryButtonClass}>

@@ -4,8 +4,10 @@ import type { Db } from "@/db/client";
 import { agentEvents, chatSessions, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { emitTaskChanged } from "../events/bus";
+import { newId } from "../ids";
+import { branchNameFor } from "../tasks/branch-name";
 import { parseInput } from "../validation";
-import { type Controller, requireControllable } from "./authorize";
+import { type Controller, requireControllable, type TaskRow } from "./authorize";
 import { childTaskStatements } from "./child-task";
 import { explainRefusedChild } from "./limits";
 
@@ -40,7 +42,13 @@ async function lastWords(db: Db, taskId: string): Promise<string> {
   return text.length > LAST_WORDS_CHARS ? `…${text.slice(-LAST_WORDS_CHARS)}` : text;
 }
 
-function retryDescription(original: string, attempt: number, failureReason: string, words: string, extra?: string) {
+function retryDescription(
+  original: string,
+  attempt: number,
+  failureReason: string,
+  words: string,
+  extra?: { from: "parent" | "user"; text: string },
+) {
   return [
     original,
     "",
@@ -48,15 +56,23 @@ function retryDescription(original: string, attempt: number, failureReason: stri
     `This is retry ${attempt} of a task that failed. Learn from what went wrong.`,
     `Failure reason: ${failureReason}`,
     ...(words ? ["The failed attempt's last messages:", words.replace(/^/gm, "> ")] : []),
-    ...(extra ? ["", "From the parent:", extra] : []),
+    ...(extra ? ["", `From the ${extra.from}:`, extra.text] : []),
   ].join("\n");
 }
 
+/** The guard every retry shares, in the statement that inserts the replacement. */
+function retryGuard(failed: TaskRow) {
+  // Invariant: a failed task is replaced at most once, and a lineage at most max_retries times.
+  return sql`NOT EXISTS (SELECT 1 FROM tasks WHERE retry_of_id = ${failed.id})
+      AND (SELECT count(*) FROM tasks WHERE lineage_id = ${failed.lineageId} AND retry_of_id IS NOT NULL) < p.max_retries`;
+}
+
 /**
- * Replaces a failed child with a new one that is told what went wrong. It counts against the
- * parent's limits like any dispatch, a lineage is retried at most the project's retry limit, a
- * failed task is replaced once, and edges that pointed at it now point at its replacement — all in
- * one transaction that hangs on the guarded insert.
+ * Replaces a failed task with a new one that is told what went wrong. A child's replacement counts
+ * against the parent's limits like any dispatch, and edges that pointed at the failed child now
+ * point at it; a root task (only its project's user can retry one) is replaced by a new root task
+ * with its own session. Either way a lineage is retried at most the project's retry limit and a
+ * failed task is replaced once — all in one transaction that hangs on the guarded insert.
  */
 export async function retrySubtask(db: Db, controller: Controller, input: unknown) {
   const { taskId, extraContext } = parseInput(retryInputSchema, input);
@@ -69,8 +85,19 @@ export async function retrySubtask(db: Db, controller: Controller, input: unknow
         : `Task ${taskId} is ${failed.status}; stop it first (stop_subtask), then retry it`,
     );
   }
-  if (!failed.parentId) throw new SamError("invalid_input", "A root task is retried by creating a new task");
   const attempt = failed.retryCount + 1;
+  const description = retryDescription(
+    failed.description,
+    attempt,
+    failed.failureReason ?? "unknown",
+    await lastWords(db, failed.id),
+    extraContext ? { from: controller.kind === "task" ? "parent" : "user", text: extraContext } : undefined,
+  );
+  if (!failed.parentId) {
+    // Only a user reaches a root task: an agent acts on its own children alone (requireControllable).
+    if (controller.kind !== "user") throw new SamError("forbidden", `Cannot retry task ${taskId}`);
+    return retryRootTask(db, controller.userId, failed, attempt, description);
+  }
   const spec = {
     parentId: failed.parentId,
     projectId: failed.projectId,
@@ -78,21 +105,13 @@ export async function retrySubtask(db: Db, controller: Controller, input: unknow
     depth: failed.depth,
     mode: failed.mode,
     title: failed.title,
-    description: retryDescription(
-      failed.description,
-      attempt,
-      failed.failureReason ?? "unknown",
-      await lastWords(db, failed.id),
-      extraContext,
-    ),
+    description,
     baseBranch: failed.baseBranch ?? undefined,
     lineageId: failed.lineageId,
     retryOfId: failed.id,
     retryCount: attempt,
     dependsOn: [],
-    // Invariant: a failed task is replaced at most once, and a lineage at most max_retries times.
-    guard: sql`NOT EXISTS (SELECT 1 FROM tasks WHERE retry_of_id = ${failed.id})
-      AND (SELECT count(*) FROM tasks WHERE lineage_id = ${failed.lineageId} AND retry_of_id IS NOT NULL) < p.max_retries`,
+    guard: retryGuard(failed),
   };
   const { id, statements } = childTaskStatements(db, spec);
   const exists = sql`EXISTS (SELECT 1 FROM tasks WHERE id = ${id})`;
@@ -123,10 +142,44 @@ export async function retrySubtask(db: Db, controller: Controller, input: unknow
   return { taskId: id, retryOf: failed.id, attempt, status: "queued" as const, blockedBy };
 }
 
+/**
+ * A failed root task's replacement: a new root task in the same lineage, with its own chat session
+ * whose first message is the retry's description, queued for the scheduler. Nothing but the guarded
+ * INSERT decides whether it is created, so concurrent retries of one task create one replacement.
+ */
+async function retryRootTask(db: Db, userId: string, failed: TaskRow, attempt: number, description: string) {
+  const id = newId();
+  const sessionId = newId();
+  const exists = sql`EXISTS (SELECT 1 FROM tasks WHERE id = ${id})`;
+  const [inserted] = await db.batch([
+    // Invariant (with retryGuard): an archived project takes no new work.
+    db.run(sql`
+      INSERT INTO tasks (id, project_id, parent_id, root_id, depth, mode, status, title, description, base_branch,
+        branch, lineage_id, retry_of_id, retry_count, created_by_user_id, source_idea_id)
+      SELECT ${id}, p.id, NULL, ${id}, 0, ${failed.mode}, 'queued', ${failed.title}, ${description},
+        ${failed.baseBranch}, ${branchNameFor(id, failed.title)}, ${failed.lineageId}, ${failed.id}, ${attempt},
+        ${userId}, ${failed.sourceIdeaId}
+      FROM projects p
+      WHERE p.id = ${failed.projectId} AND p.archived_at IS NULL AND ${retryGuard(failed)}`),
+    db.run(sql`
+      INSERT INTO chat_sessions (id, project_id, task_id, mode, title, created_by_user_id)
+      SELECT ${sessionId}, ${failed.projectId}, ${id}, ${failed.mode}, ${failed.title}, ${userId} WHERE ${exists}`),
+    db.run(sql`
+      INSERT INTO messages (id, session_id, seq, role, author_kind, author_id, content)
+      SELECT ${newId()}, ${sessionId}, 1, 'user', 'user', ${userId}, ${description} WHERE ${exists}`),
+    db.run(sql`
+      INSERT INTO task_events (task_id, from_status, to_status, actor_kind, actor_id, reason)
+      SELECT ${id}, NULL, 'queued', 'user', ${userId}, ${`retry ${attempt} of ${failed.id}`} WHERE ${exists}`),
+  ]);
+  if (inserted.rowsAffected === 0) throw await explainRefusedRetry(db, failed);
+  emitTaskChanged({ taskId: id, status: "queued" });
+  return { taskId: id, retryOf: failed.id, attempt, status: "queued" as const, blockedBy: [] as string[] };
+}
+
 async function explainRefusedRetry(
   db: Db,
-  failed: typeof tasks.$inferSelect,
-  spec: { parentId: string; projectId: string; depth: number; dependsOn: string[] },
+  failed: TaskRow,
+  spec?: { parentId: string; projectId: string; depth: number; dependsOn: string[] },
 ): Promise<SamError> {
   const replacement = await db.query.tasks.findFirst({ where: eq(tasks.retryOfId, failed.id), columns: { id: true } });
   if (replacement) return new SamError("conflict", `Task ${failed.id} was already retried as ${replacement.id}`);
@@ -140,6 +193,11 @@ async function explainRefusedRetry(
       `Retry limit reached: this task was retried ${retries?.n} times, and the project's limit is ${project.maxRetries}`,
       { limit: "maxRetries", value: project.maxRetries },
     );
+  }
+  if (!spec) {
+    return project?.archivedAt
+      ? new SamError("conflict", "This project is archived; an owner can restore it in its settings to retry tasks")
+      : new SamError("conflict", `Task ${failed.id} could not be retried`);
   }
   return explainRefusedChild(db, spec);
 }

@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { agentEvents, chatSessions, taskDependencies, taskEvents, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { getProjectForUser } from "../projects/projects";
+import { isTerminal } from "./statuses";
 
 export type TaskRow = typeof tasks.$inferSelect;
 
@@ -20,7 +21,7 @@ export async function getTaskForUser(db: Db, userId: string, taskId: string): Pr
 
 /** A task with what surrounds it: children, dependencies, session and status history. */
 export async function taskDetails(db: Db, task: TaskRow) {
-  const [childRows, deps, childEdges, session, history] = await Promise.all([
+  const [childRows, deps, childEdges, session, history, replacement] = await Promise.all([
     db
       .select({
         id: tasks.id,
@@ -52,6 +53,11 @@ export async function taskDetails(db: Db, task: TaskRow) {
       .where(sql`${taskDependencies.taskId} IN (SELECT id FROM tasks WHERE parent_id = ${task.id})`),
     db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
     db.query.taskEvents.findMany({ where: eq(taskEvents.taskId, task.id), orderBy: asc(taskEvents.id) }),
+    // Through the lineage index: a replacement is always in its failed task's lineage.
+    db.query.tasks.findFirst({
+      where: and(eq(tasks.lineageId, task.lineageId), eq(tasks.retryOfId, task.id)),
+      columns: { id: true },
+    }),
   ]);
   const children = childRows.map((child) => ({
     ...child,
@@ -76,6 +82,11 @@ export async function taskDetails(db: Db, task: TaskRow) {
     failureReason: task.failureReason,
     parentId: task.parentId,
     rootId: task.rootId,
+    retryOfId: task.retryOfId,
+    retryCount: task.retryCount,
+    retriedAsId: replacement?.id ?? null,
+    // A stop recorded and not yet finished: the task is on its way to failed.
+    stopReason: task.stopRequestedAt && !isTerminal(task.status) ? task.stopReason : null,
     depth: task.depth,
     nodeId: task.nodeId,
     createdAt: task.createdAt,

@@ -23,7 +23,13 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
       >
         ← {project.name}
       </Link>
-      <TaskLiveView key={task.id} projectId={project.id} initialTask={toJson(details)} initialEvents={toJson(events)} />
+      <TaskLiveView
+        key={task.id}
+        projectId={project.id}
+        initialTask={toJson(details)}
+        initialEvents={toJson(events)}
+        graceSeconds={project.stopGraceSeconds}
+      />
     </div>
   );
 }
