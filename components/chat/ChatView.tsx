@@ -3,6 +3,7 @@
 import { useChat } from "@ai-sdk/react";
 import { DefaultChatTransport, type DynamicToolUIPart } from "ai";
 import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
+import { TaskControls } from "@/components/tasks/TaskControls";
 import type { TaskJson } from "@/components/tasks/task-json";
 import type { TaskMode } from "@/db/schema";
 import type { ChatDataParts, ChatMessage } from "@/lib/chat/chunks";
@@ -25,6 +26,8 @@ export interface ChatViewProps {
   saveMode: (mode: TaskMode) => Promise<void>;
   demoModel: boolean;
   archived: boolean;
+  /** The project's stop grace period, for the stop confirmation. */
+  graceSeconds?: number;
   /** Extra rendering for tool calls (ideas show as cards). */
   renderTool?: (part: DynamicToolUIPart) => ReactNode | undefined;
   /** Shown beside the header (controls, the session's ideas). */
@@ -165,7 +168,17 @@ export function ChatView(props: ChatViewProps) {
   return (
     <div className="flex min-h-[70vh] flex-col gap-4">
       {task ? (
-        <SessionHeader projectId={projectId} task={task} live={!lost} aside={props.aside} />
+        <SessionHeader
+          projectId={projectId}
+          task={task}
+          live={!lost}
+          aside={
+            <>
+              <TaskControls projectId={projectId} task={task} graceSeconds={props.graceSeconds} />
+              {props.aside}
+            </>
+          }
+        />
       ) : (
         <div className="space-y-1">
           <h2 className="text-lg font-semibold tracking-tight">New chat</h2>

@@ -77,7 +77,11 @@ export function SessionHeader({
           data-testid="session-failure"
           className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
         >
-          <span className="font-semibold">Failed:</span> {task.failureReason}
+          {/* A stop the user asked for is not the agent failing. */}
+          <span className="font-semibold">
+            {task.failureReason.startsWith("stopped by user") ? "Stopped:" : "Failed:"}
+          </span>{" "}
+          {task.failureReason}
         </p>
       ) : null}
       {aside}

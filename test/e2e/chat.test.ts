@@ -119,6 +119,12 @@ describe("the project chat, against the real app and scripted agents", () => {
     expect(await messages(page).count()).toBe(4);
     // A conversation never pushes: the repository has no branch for it.
     expect(git(repo, "branch", "--list", "sam/*")).toBe("");
+
+    // The user can end it from the chat.
+    await page.getByRole("button", { name: "End conversation" }).click();
+    await page.getByRole("button", { name: "End it" }).click();
+    await page.getByTestId("session-failure").getByText("ended by the user").waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("composer-disabled-reason").textContent()).toContain("ended");
   });
 
   it("remembers the composer's mode for the user", async () => {

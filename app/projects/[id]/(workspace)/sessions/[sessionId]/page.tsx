@@ -45,6 +45,7 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
       saveMode={saveChatModeAction}
       demoModel={(task.model ?? project.model) === "scripted"}
       archived={project.archivedAt !== null}
+      graceSeconds={project.stopGraceSeconds}
     />
   );
 }
