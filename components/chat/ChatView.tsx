@@ -174,7 +174,7 @@ export function ChatView(props: ChatViewProps) {
           live={!lost}
           aside={
             <>
-              <TaskControls projectId={projectId} task={task} graceSeconds={props.graceSeconds} />
+              <TaskControls projectId={projectId} task={task} graceSeconds={props.graceSeconds} onlyAvailable />
               {props.aside}
             </>
           }

@@ -116,11 +116,14 @@ export function TaskControls({
   projectId,
   task,
   graceSeconds,
+  onlyAvailable = false,
 }: {
   projectId: string;
   task: ControlledTask;
   /** The project's stop grace period, for the confirmation text. */
   graceSeconds?: number;
+  /** Leave out controls that do not apply now (the chat's header has no room for the reasons). */
+  onlyAvailable?: boolean;
 }) {
   const states = controlStates(task);
   const grace = graceSeconds === undefined ? "the project's grace period" : `${graceSeconds} s`;
@@ -139,7 +142,7 @@ export function TaskControls({
           action={(ending ? endConversationAction : stopTaskAction).bind(null, projectId, task.id)}
           field={ending ? undefined : { name: "reason", label: "Reason (optional)" }}
         />
-      ) : (
+      ) : onlyAvailable ? null : (
         <Unavailable label={states.stopLabel} state={states.stop} />
       )}
       {states.retry.enabled ? (
@@ -158,12 +161,12 @@ export function TaskControls({
           </Link>
           .
         </p>
-      ) : (
+      ) : onlyAvailable ? null : (
         <Unavailable label="Retry" state={states.retry} />
       )}
       {states.remove.enabled ? (
         <OneClick label="Remove" action={removeTaskAction.bind(null, projectId, task.id)} />
-      ) : (
+      ) : onlyAvailable ? null : (
         <Unavailable label="Remove" state={states.remove} />
       )}
     </section>

@@ -302,6 +302,7 @@ describe("the project chat, against the real app and scripted agents", () => {
     // The parent's own session is over once it has dispatched; its page shows the children as they end.
     await reloadUntil(page, page.getByText("3/3 subtasks completed"), 90_000);
     await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForFunction(() => window.scrollY === 0);
     await page.screenshot({ path: path.join(SCREENSHOTS, "chat-1280x800.png") });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(SCREENSHOTS, "chat-390x844.png"), fullPage: true });
