@@ -301,8 +301,13 @@ describe("the project chat, against the real app and scripted agents", () => {
     expect(await childLink.getAttribute("href")).toMatch(new RegExp(`/projects/${projectId}/tasks/[0-9a-f-]{36}$`));
     // The parent's own session is over once it has dispatched; its page shows the children as they end.
     await reloadUntil(page, page.getByText("3/3 subtasks completed"), 90_000);
+    // The sidebar's group for this session, opened to show its subtasks.
+    const group = page.getByTestId("project-sidebar").getByTestId("task-group").filter({ hasText: "Split the work" });
+    await group.getByText("Show 3 subtasks").click();
+    await group.getByTestId("child-task").nth(2).waitFor();
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.waitForFunction(() => window.scrollY === 0);
+    // Let the scroll settle before the picture is taken.
+    await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(SCREENSHOTS, "chat-1280x800.png") });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(SCREENSHOTS, "chat-390x844.png"), fullPage: true });
