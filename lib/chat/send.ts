@@ -3,8 +3,9 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { chatSessions, type TaskMode, users } from "@/db/schema";
 import { SamError } from "../errors";
+import { sendMessageToSubtask } from "../orchestrator/send-message";
+import { userControllerFor } from "../orchestrator/user-controller";
 import { createTaskInActiveProject } from "../tasks/create-task-in-active-project";
-import { sendUserMessage } from "../tasks/user-messages";
 import { parseInput } from "../validation";
 import { getSessionForUser } from "./sessions";
 import { lastEventSeq } from "./transcript";
@@ -43,7 +44,10 @@ export async function sendChatMessage(db: Db, userId: string, input: unknown): P
     if (session.projectId !== projectId) throw new SamError("not_found", "Session not found");
     // Read before sending, so the reply's events are all after it.
     const afterSeq = await lastEventSeq(db, session.id);
-    const sent = await sendUserMessage(db, userId, task.id, { text });
+    // Through the session's durable inbox, as the task page sends: a message to a session that has
+    // not started, or whose node does not answer right now, waits and is delivered once.
+    const { controller } = await userControllerFor(db, userId, task.id, projectId);
+    const sent = await sendMessageToSubtask(db, controller, { taskId: task.id, message: text });
     return {
       sessionId: session.id,
       taskId: task.id,

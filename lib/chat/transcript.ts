@@ -1,7 +1,7 @@
 import { readUIMessageStream } from "ai";
-import { and, asc, eq, max } from "drizzle-orm";
+import { and, asc, eq, isNotNull, isNull, max } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { agentEvents, messages } from "@/db/schema";
+import { agentEvents, chatSessions, inboxMessages, messages } from "@/db/schema";
 import { agentEventsOf } from "../tasks/show-task";
 import { type ChatChunk, type ChatEvent, type ChatMessage, ReplyChunker, toChatEvent, userMessageId } from "./chunks";
 
@@ -102,28 +102,39 @@ export async function loadTranscript(db: Db, sessionId: string): Promise<Transcr
   return { messages: out, lastSeq: stored.at(-1)?.seq ?? 0 };
 }
 
-/** User messages stored for the session that no event shows the agent has received. */
+/**
+ * What the user wrote that no event shows the agent has received: the first prompt of a session
+ * that has not started, and messages waiting in the task's inbox.
+ */
 async function undeliveredMessages(db: Db, sessionId: string, events: ChatEvent[]): Promise<ChatMessage[]> {
-  const delivered = new Set<string>();
-  let promptDelivered = false;
-  for (const { event } of events) {
-    if (event.type !== "user_message") continue;
-    if (event.messageId) delivered.add(event.messageId);
-    if (event.source === "task") promptDelivered = true;
-  }
-  const rows = await db
-    .select({ id: messages.id, seq: messages.seq, content: messages.content })
-    .from(messages)
-    .where(and(eq(messages.sessionId, sessionId), eq(messages.authorKind, "user")))
-    .orderBy(asc(messages.seq));
-  return rows
-    .filter((row) => !delivered.has(row.id) && !(row.seq === 1 && promptDelivered))
-    .map((row) => ({
-      id: `${sessionId}:pending:${row.id}`,
-      role: "user" as const,
-      metadata: { seq: 0, author: "user" as const },
-      parts: [{ type: "text" as const, text: row.content }],
-    }));
+  const promptDelivered = events.some(({ event }) => event.type === "user_message" && event.source === "task");
+  const [session, prompt] = await Promise.all([
+    db.query.chatSessions.findFirst({ where: eq(chatSessions.id, sessionId), columns: { taskId: true } }),
+    promptDelivered
+      ? undefined
+      : db.query.messages.findFirst({ where: and(eq(messages.sessionId, sessionId), eq(messages.seq, 1)) }),
+  ]);
+  const waiting = session
+    ? await db
+        .select({ id: inboxMessages.id, body: inboxMessages.body })
+        .from(inboxMessages)
+        .where(
+          and(
+            eq(inboxMessages.taskId, session.taskId),
+            eq(inboxMessages.kind, "message"),
+            isNotNull(inboxMessages.senderUserId),
+            isNull(inboxMessages.deliveredAt),
+          ),
+        )
+        .orderBy(asc(inboxMessages.createdAt))
+    : [];
+  const pending = (id: string, text: string): ChatMessage => ({
+    id: `${sessionId}:pending:${id}`,
+    role: "user",
+    metadata: { seq: 0, author: "user" },
+    parts: [{ type: "text", text }],
+  });
+  return [...(prompt ? [pending(prompt.id, prompt.content)] : []), ...waiting.map((m) => pending(m.id, m.body))];
 }
 
 /** The seq of the session's last stored event (0: none). */

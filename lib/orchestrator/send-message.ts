@@ -21,7 +21,8 @@ export const sendMessageSchema = z
   })
   .strict();
 
-export type SendMessageResult = { delivered: true } | { delivered: false; queued: true };
+/** `messageId` is what the session's `user_message` event will carry when the agent receives it. */
+export type SendMessageResult = { messageId: string } & ({ delivered: true } | { delivered: false; queued: true });
 
 const terminalList = sql.join(
   TERMINAL_STATUSES.map((s) => sql`${s}`),
@@ -73,5 +74,5 @@ export async function sendMessageToSubtask(
     where: eq(inboxMessages.id, id),
     columns: { deliveredAt: true },
   });
-  return row?.deliveredAt ? { delivered: true } : { delivered: false, queued: true };
+  return row?.deliveredAt ? { messageId: id, delivered: true } : { messageId: id, delivered: false, queued: true };
 }

@@ -112,7 +112,7 @@ describe("orchestration rules with the scheduler off: authorization, depth, retr
         args: (C) => ({ taskId: C, message: "Please also update the README." }),
         forbidden: ONLY_PARENT,
         check: async (C, result) => {
-          expect(result).toEqual({ delivered: false, queued: true });
+          expect(result).toEqual({ messageId: expect.any(String), delivered: false, queued: true });
           const inbox = await db.all<{ body: string }>(
             sql`SELECT body FROM inbox_messages WHERE task_id = ${C} AND kind = 'message'`,
           );

@@ -204,7 +204,9 @@ describe("the seeds' story: a parent dispatches, messages and stops a child, on 
       ]),
     );
     const parentEvents = await storedEvents(app, parentId);
-    expect(toolResults(parentEvents, "send_message_to_subtask")).toEqual([{ delivered: true }]);
+    expect(toolResults(parentEvents, "send_message_to_subtask")).toEqual([
+      { messageId: expect.any(String), delivered: true },
+    ]);
     // The first stop is under way; the second changes nothing and reports the first.
     expect(toolResults(parentEvents, "stop_subtask")).toEqual([
       { stopping: true, graceSeconds: 3, reason: "stopped by parent: the plan changed" },
@@ -427,14 +429,14 @@ describe("messages and stops for a child that has not started", () => {
       const idleId = String(idle.taskId);
 
       const message = script("A note from your parent.", [{ say: "got the note" }]);
-      expect(await parent.call("send_message_to_subtask", { taskId: waitingId, message })).toEqual({
-        delivered: false,
-        queued: true,
-      });
+      const sent = await parent.call("send_message_to_subtask", { taskId: waitingId, message });
+      expect(sent).toEqual({ messageId: expect.any(String), delivered: false, queued: true });
       const pending = await withDb(app, (db) =>
         db.query.inboxMessages.findMany({ where: eq(inboxMessages.taskId, waitingId) }),
       );
-      expect(pending).toMatchObject([{ kind: "message", senderTaskId: parentId, body: message, deliveredAt: null }]);
+      expect(pending).toMatchObject([
+        { id: sent.messageId, kind: "message", senderTaskId: parentId, body: message, deliveredAt: null },
+      ]);
 
       // A child that has not started fails at once, with the reason; it cannot be stopped or told again.
       expect(await parent.call("stop_subtask", { taskId: idleId, reason: "not needed" })).toEqual({

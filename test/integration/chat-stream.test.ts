@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
 import { agentEvents, chatSessions } from "@/db/schema";
 import type { ChatChunk, ChatMessage } from "@/lib/chat/chunks";
+import { sendChatMessage } from "@/lib/chat/send";
 import { getSessionForUser, latestTurn } from "@/lib/chat/sessions";
 import { loadTranscript } from "@/lib/chat/transcript";
 import { streamTurn, type TurnTarget } from "@/lib/chat/turn-stream";
@@ -101,6 +102,26 @@ describe("chat transcripts and turn streams from stored events", () => {
     const { messages } = await loadTranscript(db, session.id);
     expect(messages).toHaveLength(1);
     expect(messages[0]?.parts).toEqual([{ type: "text", text: "Start here" }]);
+  });
+
+  it("a follow-up to a session that has not started waits in its inbox and shows after the prompt", async () => {
+    const { session } = await newSession("conversation");
+    const sent = await sendChatMessage(db, ownerId, {
+      projectId,
+      sessionId: session.id,
+      mode: "conversation",
+      text: "One more thing",
+    });
+    expect(sent.target.kind).toBe("message");
+    const { messages } = await loadTranscript(db, session.id);
+    expect(messages.map((m) => m.parts)).toEqual([
+      [{ type: "text", text: "Start here" }],
+      [{ type: "text", text: "One more thing" }],
+    ]);
+    // Another project's id with this session is refused as if the session did not exist.
+    await expect(
+      sendChatMessage(db, ownerId, { projectId: "other", sessionId: session.id, mode: "conversation", text: "x" }),
+    ).rejects.toMatchObject({ code: "not_found" });
   });
 
   it("streams the turn that takes the awaited message and ends at its turn_ended, skipping an earlier turn", async () => {
