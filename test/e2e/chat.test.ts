@@ -36,6 +36,11 @@ function sessionIdOf(page: Page): string {
   return match[1];
 }
 
+/** A prompt whose script may carry subtasks' own scripts: their fences are escaped inside the JSON. */
+function nestingScript(text: string, steps: unknown[]): string {
+  return `${text}\n\n\`\`\`sam-script\n${JSON.stringify(steps).replaceAll("`", "\\u0060")}\n\`\`\`\n`;
+}
+
 /** Reloads the page until `target` shows (for state that only a fresh render shows). */
 async function reloadUntil(page: Page, target: ReturnType<Page["getByText"]>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -219,6 +224,32 @@ describe("the project chat, against the real app and scripted agents", () => {
     }
   });
 
+  it("a turn the system starts (a subtask ended) shows in an open chat, marked as a system message", async () => {
+    const { page } = owner;
+    await page.goto(`${app.baseUrl}/projects/${projectId}`);
+    await chooseMode(page, "Conversation");
+    await send(
+      page,
+      nestingScript("Get a helper on it.", [
+        {
+          tool: "dispatch_task",
+          args: {
+            title: "Quick helper",
+            description: scriptPrompt("Help.", [{ sleep: 1500 }, { say: "helped" }]),
+          },
+        },
+        { say: "Dispatched; I will hear when it ends." },
+      ]),
+    );
+    await page.waitForURL(/\/sessions\//);
+    await page.getByTestId("waiting-for-follow-up").waitFor({ timeout: 30_000 });
+    // Nobody types: the child's end reaches the parent's session, which runs a turn on it.
+    const note = page.locator('[data-testid="injected-message"][data-source="system"]');
+    await note.waitFor({ timeout: 60_000 });
+    expect(await note.textContent()).toContain("System message");
+    expect(await note.textContent()).toContain("Quick helper");
+  });
+
   it("renders markdown without running HTML or script links from a message", async () => {
     const { page } = owner;
     const dialogs: string[] = [];
@@ -309,6 +340,9 @@ describe("the project chat, against the real app and scripted agents", () => {
     // Let the scroll settle before the picture is taken.
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(SCREENSHOTS, "chat-1280x800.png") });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: path.join(SCREENSHOTS, "chat-1280x800-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(SCREENSHOTS, "chat-390x844.png"), fullPage: true });
     expect(fs.statSync(path.join(SCREENSHOTS, "chat-390x844.png")).size).toBeGreaterThan(10_000);
