@@ -273,11 +273,12 @@ export async function moveIdea(db: Db, projectId: string, input: unknown): Promi
 
 /** Spreads a column's positions GAP apart again, keeping the order; the moved card follows its tie. */
 async function renumberColumn(db: Db, projectId: string, status: string, movedId: string): Promise<void> {
+  // UPDATE … FROM numbers the column once, before any row changes.
   await db.run(sql`
-    UPDATE ideas SET position = (
-      SELECT r.rn * ${GAP} FROM (
-        SELECT id, row_number() OVER (ORDER BY position, CASE WHEN id = ${movedId} THEN 1 ELSE 0 END, created_at, id) AS rn
-        FROM ideas WHERE project_id = ${projectId} AND status = ${status}
-      ) r WHERE r.id = ideas.id)
-    WHERE project_id = ${projectId} AND status = ${status}`);
+    UPDATE ideas SET position = r.rn * ${GAP}
+    FROM (
+      SELECT id, row_number() OVER (ORDER BY position, CASE WHEN id = ${movedId} THEN 1 ELSE 0 END, created_at, id) AS rn
+      FROM ideas WHERE project_id = ${projectId} AND status = ${status}
+    ) AS r
+    WHERE ideas.id = r.id`);
 }
