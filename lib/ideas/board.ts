@@ -17,8 +17,12 @@ export async function boardCards(db: Db, projectId: string) {
       // Search on the board covers the content too; a short excerpt is enough to match and preview.
       excerpt: sql<string>`substr(${ideas.content}, 1, 280)`,
       linkedSessions: sql<number>`(SELECT count(*) FROM idea_session_links l WHERE l.idea_id = ${ideas.id})`,
-      lastTaskStatus: sql<string | null>`(SELECT t.status FROM tasks t WHERE t.source_idea_id = ${ideas.id} ORDER BY t.created_at DESC LIMIT 1)`,
-      lastTaskFailure: sql<string | null>`(SELECT t.failure_reason FROM tasks t WHERE t.source_idea_id = ${ideas.id} ORDER BY t.created_at DESC LIMIT 1)`,
+      lastTaskStatus: sql<
+        string | null
+      >`(SELECT t.status FROM tasks t WHERE t.source_idea_id = ${ideas.id} ORDER BY t.created_at DESC LIMIT 1)`,
+      lastTaskFailure: sql<
+        string | null
+      >`(SELECT t.failure_reason FROM tasks t WHERE t.source_idea_id = ${ideas.id} ORDER BY t.created_at DESC LIMIT 1)`,
       updatedAt: sql<number>`${ideas.updatedAt}`,
     })
     .from(ideas)

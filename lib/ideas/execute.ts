@@ -4,8 +4,8 @@ import { agentEvents, ideas, messages } from "@/db/schema";
 import { SamError } from "../errors";
 import { emitIdeasChanged } from "../events/bus";
 import { getProjectForUser } from "../projects/projects";
-import { createTaskInActiveProject } from "../tasks/create-task-in-active-project";
 import type { Task } from "../tasks/create-task";
+import { createTaskInActiveProject } from "../tasks/create-task-in-active-project";
 import { getIdea, type Idea, linkedSessionsOf } from "./ideas";
 
 // The task's prompt holds at most 32,000 characters: the idea gets most of it, its conversations the rest.
@@ -23,7 +23,10 @@ const ENTRIES_PER_SESSION = 4;
 export async function executeIdea(db: Db, userId: string, projectId: string, ideaId: string): Promise<Task> {
   const project = await getProjectForUser(db, userId, projectId);
   if (project.archivedAt) {
-    throw new SamError("conflict", "This project is archived; an owner can restore it in its settings to execute ideas");
+    throw new SamError(
+      "conflict",
+      "This project is archived; an owner can restore it in its settings to execute ideas",
+    );
   }
   const idea = await getIdea(db, projectId, ideaId);
   if (idea.status === "executing") throw new SamError("conflict", "This idea is already executing");

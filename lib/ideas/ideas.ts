@@ -221,9 +221,13 @@ export async function updateIdea(db: Db, projectId: string, ideaId: string, inpu
     if (changes.status !== undefined && !isMovable(idea.status)) {
       throw new SamError("conflict", `The idea is ${idea.status}; only its task's outcome moves it on`);
     }
-    throw new SamError("invalid_input", `The content would be longer than ${CONTENT_MAX.toLocaleString("en")} characters`, {
-      fields: [{ field: "append", message: "would make the content too long" }],
-    });
+    throw new SamError(
+      "invalid_input",
+      `The content would be longer than ${CONTENT_MAX.toLocaleString("en")} characters`,
+      {
+        fields: [{ field: "append", message: "would make the content too long" }],
+      },
+    );
   }
   emitIdeasChanged({ projectId });
   return updated;
@@ -237,7 +241,10 @@ export async function updateIdea(db: Db, projectId: string, ideaId: string, inpu
  */
 export async function moveIdea(db: Db, projectId: string, input: unknown): Promise<Idea> {
   const { ideaId, status, afterId } = parseInput(moveIdeaSchema, input);
-  if (afterId === ideaId) throw new SamError("invalid_input", "A card cannot go after itself", { fields: [{ field: "afterId", message: "is the card being moved" }] });
+  if (afterId === ideaId)
+    throw new SamError("invalid_input", "A card cannot go after itself", {
+      fields: [{ field: "afterId", message: "is the card being moved" }],
+    });
   const others = sql`c.project_id = ${projectId} AND c.status = ${status} AND c.id <> ${ideaId}`;
   const position =
     afterId === null

@@ -70,7 +70,8 @@ const updateIdeaFields = {
   priority: prioritySchema.optional(),
 };
 
-const oneContentChange = (v: { content?: string; append?: string }) => !(v.content !== undefined && v.append !== undefined);
+const oneContentChange = (v: { content?: string; append?: string }) =>
+  !(v.content !== undefined && v.append !== undefined);
 const oneContentChangeIssue = { message: "Give content (replace) or append, not both", path: ["append"] };
 
 export const updateIdeaSchema = z.object(updateIdeaFields).strict().refine(oneContentChange, oneContentChangeIssue);

@@ -3,8 +3,8 @@ import type { Db } from "@/db/client";
 import type { TaskStatus } from "@/db/schema";
 import { SamError } from "../errors";
 import { emitIdeasChanged, emitTaskChanged } from "../events/bus";
-import { newId } from "../ids";
 import { ideaOutcomeStatement } from "../ideas/task-outcome";
+import { newId } from "../ids";
 import { isTerminal } from "./statuses";
 
 export interface Actor {

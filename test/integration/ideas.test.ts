@@ -74,6 +74,7 @@ async function callTool(token: string, name: string, args: unknown) {
     error?: { code: number; message: string; data?: { code?: string; fields?: { field: string }[] } };
   };
   return {
+    // biome-ignore lint/suspicious/noExplicitAny: each test reads the fields of the tool it called
     result: body.result ? (JSON.parse(body.result.content[0]!.text) as Record<string, any>) : undefined,
     error: body.error,
   };
@@ -119,9 +120,7 @@ describe("idea rules", () => {
       expect((await updateIdea(db, projectId, idea.id, { status })).status).toBe(status);
     }
     expect((await samErrorOf(updateIdea(db, projectId, idea.id, { status: "done" }))).code).toBe("invalid_input");
-    expect((await samErrorOf(moveIdea(db, projectId, { ideaId: idea.id, status: "executing" }))).code).toBe(
-      "conflict",
-    );
+    expect((await samErrorOf(moveIdea(db, projectId, { ideaId: idea.id, status: "executing" }))).code).toBe("conflict");
     expect((await getIdea(db, projectId, idea.id)).status).toBe("draft");
   });
 
@@ -129,9 +128,7 @@ describe("idea rules", () => {
     const foreign = await createIdea(db, otherProjectId, user(), { title: "Elsewhere" });
     expect((await samErrorOf(getIdea(db, projectId, foreign.id))).code).toBe("not_found");
     expect((await samErrorOf(updateIdea(db, projectId, foreign.id, { title: "Mine now" }))).code).toBe("not_found");
-    expect((await samErrorOf(moveIdea(db, projectId, { ideaId: foreign.id, status: "ready" }))).code).toBe(
-      "not_found",
-    );
+    expect((await samErrorOf(moveIdea(db, projectId, { ideaId: foreign.id, status: "ready" }))).code).toBe("not_found");
     expect((await getIdea(db, otherProjectId, foreign.id)).title).toBe("Elsewhere");
   });
 
@@ -234,7 +231,10 @@ describe("the idea MCP tools", () => {
 
   test("update_idea appends, re-prioritises and moves; list_ideas filters by status and query", async () => {
     const talk = await conversation();
-    const { result } = await callTool(talk.token, "create_idea", { title: "Retry flaky pushes", content: "Pushes fail" });
+    const { result } = await callTool(talk.token, "create_idea", {
+      title: "Retry flaky pushes",
+      content: "Pushes fail",
+    });
     const ideaId = result?.idea.id as string;
     await callTool(talk.token, "create_idea", { title: "Unrelated" });
     const { result: updated } = await callTool(talk.token, "update_idea", {
@@ -259,10 +259,16 @@ describe("the idea MCP tools", () => {
 describe("executing an idea", () => {
   test("makes a task-mode task carrying the idea and its conversation, linked to the idea", async () => {
     const talk = await conversation();
-    const idea = await createIdea(db, projectId, user(), { title: "Add a health page", content: "Serve /health" }, {
-      sessionId: talk.sessionId,
-      context: "asked for monitoring",
-    });
+    const idea = await createIdea(
+      db,
+      projectId,
+      user(),
+      { title: "Add a health page", content: "Serve /health" },
+      {
+        sessionId: talk.sessionId,
+        context: "asked for monitoring",
+      },
+    );
     const task = await executeIdea(db, owner.id, projectId, idea.id);
     expect(task).toMatchObject({ mode: "task", title: "Add a health page", sourceIdeaId: idea.id, depth: 0 });
     expect(task.description).toContain("Serve /health");
