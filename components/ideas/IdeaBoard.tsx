@@ -1,6 +1,7 @@
 "use client";
 
 import {
+  type CollisionDetection,
   closestCorners,
   DndContext,
   type DragEndEvent,
@@ -8,6 +9,7 @@ import {
   type DragStartEvent,
   KeyboardSensor,
   PointerSensor,
+  pointerWithin,
   TouchSensor,
   useSensor,
   useSensors,
@@ -31,6 +33,12 @@ function columnsOf(cards: BoardCardJson[]): Columns {
 }
 
 const COLUMN_PREFIX = "column:";
+
+/** What is under the pointer wins (a card before its column); the keyboard, with no pointer, takes the nearest. */
+const collision: CollisionDetection = (args) => {
+  const within = pointerWithin(args);
+  return within.length > 0 ? within : closestCorners(args);
+};
 
 /** Whether a card that started in `from` may be dropped in `to`: executing and done are not entered or left by hand. */
 const canEnter = (from: IdeaStatus, to: IdeaStatus) => from === to || (isMovableStatus(from) && isMovableStatus(to));
@@ -232,7 +240,7 @@ export function IdeaBoard({
       ) : null}
       <DndContext
         sensors={sensors}
-        collisionDetection={closestCorners}
+        collisionDetection={collision}
         onDragStart={onDragStart}
         onDragOver={onDragOver}
         onDragEnd={onDragEnd}

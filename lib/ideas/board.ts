@@ -15,14 +15,15 @@ export async function boardCards(db: Db, projectId: string) {
       priority: ideas.priority,
       position: ideas.position,
       // Search on the board covers the content too; a short excerpt is enough to match and preview.
+      // (Subqueries name `ideas.id` literally: drizzle leaves the column unqualified in a one-table select.)
       excerpt: sql<string>`substr(${ideas.content}, 1, 280)`,
-      linkedSessions: sql<number>`(SELECT count(*) FROM idea_session_links l WHERE l.idea_id = ${ideas.id})`,
+      linkedSessions: sql<number>`(SELECT count(*) FROM idea_session_links l WHERE l.idea_id = ideas.id)`,
       lastTaskStatus: sql<
         string | null
-      >`(SELECT t.status FROM tasks t WHERE t.source_idea_id = ${ideas.id} ORDER BY t.created_at DESC LIMIT 1)`,
+      >`(SELECT t.status FROM tasks t WHERE t.source_idea_id = ideas.id ORDER BY t.created_at DESC LIMIT 1)`,
       lastTaskFailure: sql<
         string | null
-      >`(SELECT t.failure_reason FROM tasks t WHERE t.source_idea_id = ${ideas.id} ORDER BY t.created_at DESC LIMIT 1)`,
+      >`(SELECT t.failure_reason FROM tasks t WHERE t.source_idea_id = ideas.id ORDER BY t.created_at DESC LIMIT 1)`,
       updatedAt: sql<number>`${ideas.updatedAt}`,
     })
     .from(ideas)

@@ -117,7 +117,7 @@ export async function listIdeas(db: Db, projectId: string, input: unknown): Prom
       title: ideas.title,
       status: ideas.status,
       priority: ideas.priority,
-      linkedSessions: sql<number>`(SELECT count(*) FROM idea_session_links l WHERE l.idea_id = ${ideas.id})`,
+      linkedSessions: sql<number>`(SELECT count(*) FROM idea_session_links l WHERE l.idea_id = ideas.id)`,
       updatedAt: ideas.updatedAt,
     })
     .from(ideas)

@@ -4,7 +4,7 @@ import ReactMarkdown from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { requireUser } from "@/app/current-user";
 import { loadProjectOr404 } from "@/app/projects/load-project";
-import { ActionButton } from "@/components/forms/ActionButton";
+import { ExecuteIdeaButton } from "@/components/ideas/ExecuteIdeaButton";
 import { IdeaEditForm } from "@/components/ideas/IdeaEditForm";
 import { IdeaLiveRefresh } from "@/components/ideas/IdeaLiveRefresh";
 import { IdeaStatusBadge } from "@/components/ideas/IdeaStatusBadge";
@@ -72,7 +72,6 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
           </Section>
           <Section title="Edit">
             <IdeaEditForm
-              key={idea.updatedAt.getTime()}
               idea={idea}
               save={updateIdeaAction.bind(null, project.id, idea.id)}
               disabled={readOnly}
@@ -94,12 +93,14 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
                 The last run failed: {latest.failureReason ?? "no reason recorded"}
               </p>
             ) : null}
-            {idea.status === "executing" ? (
-              <p className="text-sm">A task is building this idea.</p>
-            ) : readOnly ? (
+            {idea.status === "executing" ? <p className="mb-3 text-sm">A task is building this idea.</p> : null}
+            {readOnly ? (
               <p className="text-sm text-zinc-500">An archived project runs no tasks.</p>
             ) : (
-              <ActionButton action={executeIdeaAction.bind(null, project.id, idea.id)} label="Execute" />
+              <ExecuteIdeaButton
+                execute={executeIdeaAction.bind(null, project.id, idea.id)}
+                executing={idea.status === "executing"}
+              />
             )}
           </Section>
           <Section title={`Conversations (${idea.linkedSessions.length})`} testId="idea-conversations">
