@@ -7,6 +7,7 @@ import { useState } from "react";
 import type { IdeaStatus } from "@/db/schema";
 import { HAND_MOVED, isMovableStatus } from "./board-columns";
 import type { BoardCardJson, UpdateAction } from "./board-types";
+import { ConversationIcon } from "./ConversationIcon";
 import { IdeaCardEditor } from "./IdeaCardEditor";
 import { STATUS_LABEL } from "./idea-labels";
 import { PriorityBadge } from "./PriorityBadge";
@@ -73,7 +74,10 @@ export function IdeaCard({
           <div className="mt-1.5 flex flex-wrap items-center gap-x-2 gap-y-1 pl-5 text-xs text-zinc-500">
             <PriorityBadge priority={card.priority} />
             <span data-testid="idea-link-count" data-count={card.linkedSessions} title={conversations}>
-              <span aria-hidden="true">💬 {card.linkedSessions}</span>
+              <span aria-hidden="true" className="inline-flex items-center gap-0.5">
+                <ConversationIcon />
+                {card.linkedSessions}
+              </span>
               <span className="sr-only">{conversations}</span>
             </span>
             <span className="ml-auto flex items-center gap-1">

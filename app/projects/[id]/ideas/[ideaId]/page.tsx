@@ -62,7 +62,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
             {idea.content ? (
               <div
                 data-testid="idea-content"
-                className="prose prose-sm max-w-none break-words dark:prose-invert [&_code]:font-mono [&_p]:my-2 [&_pre]:overflow-x-auto [&_pre]:rounded [&_pre]:bg-zinc-100 [&_pre]:p-2 dark:[&_pre]:bg-zinc-900 [&_ul]:list-disc [&_ul]:pl-5"
+                className="prose prose-sm max-w-none break-words dark:prose-invert [&_code]:font-mono [&_p]:my-2 [&_pre]:overflow-x-auto [&_pre]:text-xs [&_pre]:rounded [&_pre]:bg-zinc-100 [&_pre]:p-2 dark:[&_pre]:bg-zinc-900 [&_ul]:list-disc [&_ul]:pl-5"
               >
                 <ReactMarkdown remarkPlugins={[remarkGfm]}>{idea.content}</ReactMarkdown>
               </div>
@@ -71,11 +71,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
             )}
           </Section>
           <Section title="Edit">
-            <IdeaEditForm
-              idea={idea}
-              save={updateIdeaAction.bind(null, project.id, idea.id)}
-              disabled={readOnly}
-            />
+            <IdeaEditForm idea={idea} save={updateIdeaAction.bind(null, project.id, idea.id)} disabled={readOnly} />
           </Section>
         </div>
         <div className="min-w-0 space-y-6">
@@ -100,6 +96,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
               <ExecuteIdeaButton
                 execute={executeIdeaAction.bind(null, project.id, idea.id)}
                 executing={idea.status === "executing"}
+                again={idea.tasks.length > 0}
               />
             )}
           </Section>
