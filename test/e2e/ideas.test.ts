@@ -203,6 +203,11 @@ describe("ideas: captured in conversations, moved on the board, executed into ta
     const handle = page.getByRole("button", { name: "Drag Idea two" });
     await handle.focus();
     await page.keyboard.press("Space");
+    // Picked up: the handle is pressed; after the next frames the board has measured its columns.
+    await page.locator('[aria-label="Drag Idea two"][aria-pressed="true"]').waitFor();
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(null)))),
+    );
     await page.keyboard.press("ArrowRight");
     await column(page, "exploring").getByTestId("idea-card").filter({ hasText: "Idea two" }).waitFor();
     await page.keyboard.press("Space");
