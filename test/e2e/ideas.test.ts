@@ -318,6 +318,7 @@ describe("ideas: captured in conversations, moved on the board, executed into ta
 
     await page.goto(boardUrl());
     await column(page, "done").getByTestId("idea-card").filter({ hasText: "Write the notes index" }).waitFor();
+    await page.locator('[data-testid="board-stream"][data-state="live"]').waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, "ideas-board.png"), fullPage: true });
   });
 
