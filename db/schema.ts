@@ -224,6 +224,8 @@ export const tasks = sqliteTable(
     index("tasks_project_updated_idx").on(t.projectId, t.updatedAt),
     index("tasks_lineage_idx").on(t.lineageId),
     index("tasks_node_status_idx").on(t.nodeId, t.status),
+    // An idea's page lists the tasks run from it; its outcome follows the latest one.
+    index("tasks_source_idea_idx").on(t.sourceIdeaId, t.createdAt),
     // Every scheduler pass looks for stops not yet acknowledged by a node.
     index("tasks_stop_pending_idx")
       .on(t.stopRequestedAt)

@@ -24,3 +24,17 @@ export function onTaskChanged(listener: (change: TaskChanged) => void): () => vo
   bus.on("task", listener);
   return () => bus.off("task", listener);
 }
+
+export interface IdeasChanged {
+  projectId: string;
+}
+
+/** A project's ideas changed (created, linked, moved, edited, executed): wakes its open boards. */
+export function emitIdeasChanged(change: IdeasChanged): void {
+  bus.emit("ideas", change);
+}
+
+export function onIdeasChanged(listener: (change: IdeasChanged) => void): () => void {
+  bus.on("ideas", listener);
+  return () => bus.off("ideas", listener);
+}

@@ -1,6 +1,7 @@
+import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { chatSessions, messages, taskEvents, tasks } from "@/db/schema";
+import { chatSessions, ideaSessionLinks, messages, taskEvents, tasks } from "@/db/schema";
 import { emitTaskChanged } from "../events/bus";
 import { newId } from "../ids";
 import { getProjectForUser } from "../projects/projects";
@@ -22,11 +23,16 @@ export const createTaskSchema = z
 
 export type Task = typeof tasks.$inferSelect;
 
+export interface CreateTaskOptions {
+  /** The idea this task is executed from: the task records it and its session is linked to it. */
+  sourceIdea?: { id: string; context: string };
+}
+
 /**
  * A user's new root task with its chat session and first message, stored together. The scheduler
  * starts it; this only queues it.
  */
-export async function createTask(db: Db, userId: string, input: unknown): Promise<Task> {
+export async function createTask(db: Db, userId: string, input: unknown, opts: CreateTaskOptions = {}): Promise<Task> {
   const { projectId, prompt, mode, title } = parseInput(createTaskSchema, input);
   await getProjectForUser(db, userId, projectId);
   const id = newId();
@@ -47,6 +53,7 @@ export async function createTask(db: Db, userId: string, input: unknown): Promis
         description: prompt,
         branch: branchNameFor(id, taskTitle),
         createdByUserId: userId,
+        sourceIdeaId: opts.sourceIdea?.id ?? null,
       })
       .returning(),
     db
@@ -62,6 +69,9 @@ export async function createTask(db: Db, userId: string, input: unknown): Promis
       content: prompt,
     }),
     db.insert(taskEvents).values({ taskId: id, toStatus: "queued", actorKind: "user", actorId: userId }),
+    opts.sourceIdea
+      ? db.insert(ideaSessionLinks).values({ ideaId: opts.sourceIdea.id, sessionId, context: opts.sourceIdea.context })
+      : db.run(sql`SELECT 0 WHERE 0`),
   ]);
   const task = inserted[0];
   if (!task) throw new Error("The task was not stored");

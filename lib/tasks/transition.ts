@@ -2,7 +2,8 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import type { TaskStatus } from "@/db/schema";
 import { SamError } from "../errors";
-import { emitTaskChanged } from "../events/bus";
+import { emitIdeasChanged, emitTaskChanged } from "../events/bus";
+import { ideaOutcomeStatement } from "../ideas/task-outcome";
 import { newId } from "../ids";
 import { isTerminal } from "./statuses";
 
@@ -67,7 +68,8 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
     input.to === "failed"
       ? " Tasks that depend on it stay queued until you retry it (retry_subtask) or remove them."
       : "";
-  const [, , update] = await db.batch([
+  const ideaOutcome = ideaOutcomeStatement(input.taskId, input.to);
+  const [, , update, , ideaRows] = await db.batch([
     // Invariant: one event row per status change; written only when the guarded UPDATE applies.
     db.run(sql`
       INSERT INTO task_events (task_id, from_status, to_status, actor_kind, actor_id, reason)
@@ -98,8 +100,13 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
             AND (SELECT status FROM tasks WHERE id = ${input.taskId}) = ${input.to}`
         : sql`SELECT 0 WHERE 0`,
     ),
+    // An idea executed into this task follows its outcome (Invariant: only the idea's latest task, once).
+    db.all<{ id: string; projectId: string }>(ideaOutcome ?? sql`SELECT 0 WHERE 0`),
   ]);
   const moved = update.rowsAffected === 1;
   if (moved) emitTaskChanged({ taskId: input.taskId, status: input.to });
+  for (const idea of ideaRows as { projectId?: string }[]) {
+    if (idea.projectId) emitIdeasChanged({ projectId: idea.projectId });
+  }
   return moved;
 }

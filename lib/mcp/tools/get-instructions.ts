@@ -8,7 +8,7 @@ const RULES = {
   conversation: [
     "This is a conversation: explore the repository and discuss it with the user.",
     "Do not push branches or open pull requests; changes you make in the workspace stay local.",
-    "Capture insights worth building as ideas (create_idea) so they are not lost.",
+    "Capture insights worth building as ideas (create_idea) so they are not lost; when the talk touches an idea that exists (list_ideas, get_idea), link it to this conversation (link_idea) and refine it (update_idea).",
     "When you finish a turn the session waits for the user's follow-up; the user ends it.",
   ],
   task: [

@@ -1,13 +1,18 @@
 import type { ToolDefinition } from "../tool";
 import { addDependencyTool } from "./add-dependency";
 import { completeTask } from "./complete-task";
+import { createIdeaTool } from "./create-idea";
 import { dispatchTaskTool } from "./dispatch-task";
+import { getIdeaTool } from "./get-idea";
 import { getInstructions } from "./get-instructions";
 import { getTaskDependenciesTool } from "./get-task-dependencies";
+import { linkIdeaTool } from "./link-idea";
+import { listIdeasTool } from "./list-ideas";
 import { removePendingSubtaskTool } from "./remove-pending-subtask";
 import { retrySubtaskTool } from "./retry-subtask";
 import { sendMessageToSubtaskTool } from "./send-message-to-subtask";
 import { stopSubtaskTool } from "./stop-subtask";
+import { updateIdeaTool } from "./update-idea";
 import { updateTaskStatus } from "./update-task-status";
 
 /** Every MCP tool SAM serves, by name. */
@@ -22,4 +27,9 @@ export const TOOLS: readonly ToolDefinition[] = [
   addDependencyTool,
   removePendingSubtaskTool,
   getTaskDependenciesTool,
+  createIdeaTool,
+  linkIdeaTool,
+  listIdeasTool,
+  getIdeaTool,
+  updateIdeaTool,
 ] as ToolDefinition[];

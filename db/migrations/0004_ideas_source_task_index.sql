@@ -1,0 +1,1 @@
+CREATE INDEX `tasks_source_idea_idx` ON `tasks` (`source_idea_id`,`created_at`);
