@@ -1,9 +1,10 @@
-import type { DynamicToolUIPart } from "ai";
 import type { ReactNode } from "react";
+import { IdeaInlineCard } from "@/components/ideas/IdeaInlineCard";
 import type { ChatDataParts, ChatMessage } from "@/lib/chat/chunks";
 import { MarkdownText } from "./MarkdownText";
 import { isOrchestrationCall, OrchestrationLine } from "./OrchestrationLine";
 import { ToolCallPart } from "./ToolCallPart";
+import { ideaOfToolPart } from "./tool-names";
 
 type Part = ChatMessage["parts"][number];
 
@@ -45,15 +46,7 @@ function Note({ tone, testId, children }: { tone: "error" | "ok" | "info"; testI
   );
 }
 
-function AssistantPart({
-  part,
-  projectId,
-  renderTool,
-}: {
-  part: Part;
-  projectId: string;
-  renderTool?: (part: DynamicToolUIPart) => ReactNode | undefined;
-}) {
+function AssistantPart({ part, projectId }: { part: Part; projectId: string }) {
   switch (part.type) {
     case "text":
       return <MarkdownText text={part.text} />;
@@ -65,8 +58,9 @@ function AssistantPart({
         </details>
       );
     case "dynamic-tool": {
-      const custom = renderTool?.(part);
-      if (custom) return custom;
+      // An idea the agent captured or linked shows as a card that opens it.
+      const idea = ideaOfToolPart(part);
+      if (idea) return <IdeaInlineCard projectId={projectId} idea={idea} />;
       return isOrchestrationCall(part) ? (
         <OrchestrationLine part={part} projectId={projectId} />
       ) : (
@@ -101,15 +95,7 @@ function AssistantPart({
 }
 
 /** One message of the chat: the user's as a bubble, the agent's as its texts, tool calls and notes. */
-export function ChatMessageView({
-  message,
-  projectId,
-  renderTool,
-}: {
-  message: ChatMessage;
-  projectId: string;
-  renderTool?: (part: DynamicToolUIPart) => ReactNode | undefined;
-}) {
+export function ChatMessageView({ message, projectId }: { message: ChatMessage; projectId: string }) {
   if (message.role === "user") {
     const text = message.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
     return (
@@ -136,7 +122,6 @@ export function ChatMessageView({
             key={i}
             part={part}
             projectId={projectId}
-            renderTool={renderTool}
           />
         ))}
       </div>

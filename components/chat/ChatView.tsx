@@ -1,8 +1,9 @@
 "use client";
 
 import { useChat } from "@ai-sdk/react";
-import { DefaultChatTransport, type DynamicToolUIPart } from "ai";
-import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
+import { DefaultChatTransport } from "ai";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { type SessionIdeaItem, SessionIdeasPanel } from "@/components/ideas/SessionIdeasPanel";
 import { TaskControls } from "@/components/tasks/TaskControls";
 import type { TaskJson } from "@/components/tasks/task-json";
 import type { TaskMode } from "@/db/schema";
@@ -13,6 +14,7 @@ import { ChatMessageView } from "./ChatMessageView";
 import { EXAMPLE_PROMPTS } from "./example-prompts";
 import { ModeToggle } from "./ModeToggle";
 import { SessionHeader } from "./SessionHeader";
+import { ideaOfToolPart } from "./tool-names";
 import { useSessionTask } from "./use-session-task";
 
 export interface ChatViewProps {
@@ -28,10 +30,8 @@ export interface ChatViewProps {
   archived: boolean;
   /** The project's stop grace period, for the stop confirmation. */
   graceSeconds?: number;
-  /** Extra rendering for tool calls (ideas show as cards). */
-  renderTool?: (part: DynamicToolUIPart) => ReactNode | undefined;
-  /** Shown beside the header (controls, the session's ideas). */
-  aside?: ReactNode;
+  /** The ideas linked to the session when the page was rendered. */
+  initialIdeas?: SessionIdeaItem[];
 }
 
 /** The readable message of a failed chat request (the API answers {error: {message}}). */
@@ -143,6 +143,20 @@ export function ChatView(props: ChatViewProps) {
     if (stick.current && messages.length > 0) bottom.current?.scrollIntoView({ block: "end" });
   }, [messages]);
 
+  // The session's ideas: those linked when the page was rendered, then each one the agent captures
+  // or links as its call comes in.
+  const sessionIdeas = useMemo(() => {
+    const byId = new Map<string, SessionIdeaItem>((props.initialIdeas ?? []).map((idea) => [idea.id, idea]));
+    for (const message of messages) {
+      for (const part of message.parts) {
+        if (part.type !== "dynamic-tool") continue;
+        const idea = ideaOfToolPart(part);
+        if (idea) byId.set(idea.id, { priority: 0, context: null, ...byId.get(idea.id), ...idea });
+      }
+    }
+    return [...byId.values()];
+  }, [messages, props.initialIdeas]);
+
   const busy = status === "submitted" || status === "streaming";
   const disabledReason = props.archived
     ? "This project is archived; an owner can restore it in Settings."
@@ -175,7 +189,16 @@ export function ChatView(props: ChatViewProps) {
           aside={
             <>
               <TaskControls projectId={projectId} task={task} graceSeconds={props.graceSeconds} onlyAvailable />
-              {props.aside}
+              {sessionIdeas.length > 0 || task.mode === "conversation" ? (
+                <details open={sessionIdeas.length > 0} className="text-sm">
+                  <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">
+                    Ideas ({sessionIdeas.length})
+                  </summary>
+                  <div className="mt-2">
+                    <SessionIdeasPanel projectId={projectId} ideas={sessionIdeas} />
+                  </div>
+                </details>
+              ) : null}
             </>
           }
         />
@@ -202,7 +225,7 @@ export function ChatView(props: ChatViewProps) {
 
       <ol aria-label="Messages" data-testid="chat-messages" className="flex-1 space-y-4">
         {messages.map((message) => (
-          <ChatMessageView key={message.id} message={message} projectId={projectId} renderTool={props.renderTool} />
+          <ChatMessageView key={message.id} message={message} projectId={projectId} />
         ))}
         {status === "submitted" ? (
           <li data-testid="chat-pending" className="pl-10 text-sm text-zinc-500">

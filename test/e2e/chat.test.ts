@@ -250,6 +250,33 @@ describe("the project chat, against the real app and scripted agents", () => {
     expect(await note.textContent()).toContain("Quick helper");
   });
 
+  it("an idea the agent captures shows as a card in the chat and in the session's ideas, also after a reload", async () => {
+    const { page } = owner;
+    await page.goto(`${app.baseUrl}/projects/${projectId}`);
+    await chooseMode(page, "Conversation");
+    await send(
+      page,
+      scriptPrompt("Let's think about search.", [
+        { tool: "create_idea", args: { title: "Cache the search index", content: "Rebuild it nightly." } },
+        { say: "Captured that as an idea." },
+      ]),
+    );
+    await page.waitForURL(/\/sessions\//);
+    const card = page.getByTestId("chat-messages").getByTestId("idea-inline-card");
+    await card.waitFor({ timeout: 30_000 });
+    expect(await card.textContent()).toContain("Cache the search index");
+    const href = await card.getAttribute("href");
+    expect(href).toMatch(new RegExp(`^/projects/${projectId}/ideas/[^/]+$`));
+    const panel = page.getByTestId("session-ideas");
+    await panel.getByText("Cache the search index").waitFor();
+
+    await page.reload();
+    await page.getByTestId("session-ideas").getByText("Cache the search index").waitFor();
+    await page.getByTestId("chat-messages").getByTestId("idea-inline-card").waitFor();
+    await page.goto(`${app.baseUrl}${href}`);
+    await page.getByRole("heading", { name: "Cache the search index" }).waitFor();
+  });
+
   it("renders markdown without running HTML or script links from a message", async () => {
     const { page } = owner;
     const dialogs: string[] = [];

@@ -8,6 +8,7 @@ import { chatModeOf } from "@/lib/chat/send";
 import { getSessionForUser } from "@/lib/chat/sessions";
 import { loadTranscript } from "@/lib/chat/transcript";
 import { SamError } from "@/lib/errors";
+import { listSessionIdeas } from "@/lib/ideas/session-ideas";
 import { taskDetails } from "@/lib/tasks/show-task";
 import { saveChatModeAction } from "../../chat-actions";
 
@@ -29,10 +30,11 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
   const project = await loadProjectOr404(user.id, id);
   const { session, task } = await loadSessionOr404(user.id, project.id, sessionId);
   const db = getDb();
-  const [transcript, details, preferredMode] = await Promise.all([
+  const [transcript, details, preferredMode, ideas] = await Promise.all([
     loadTranscript(db, session.id),
     taskDetails(db, task),
     chatModeOf(db, user.id),
+    listSessionIdeas(db, session.id),
   ]);
   return (
     <ChatView
@@ -46,6 +48,7 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
       demoModel={(task.model ?? project.model) === "scripted"}
       archived={project.archivedAt !== null}
       graceSeconds={project.stopGraceSeconds}
+      initialIdeas={ideas.map(({ linkedAt: _, ...idea }) => idea)}
     />
   );
 }
