@@ -1,6 +1,6 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { authenticateTaskToken } from "../auth/task-tokens";
@@ -27,9 +27,11 @@ function mcpServerFor(ctx: ToolContext): Server {
       const result = await tool.handler(ctx, args);
       return { content: [{ type: "text", text: JSON.stringify(result) }] };
     } catch (err) {
-      // Every failure is a JSON-RPC error with SAM's stable code, never a 5xx.
+      // Every failure is a JSON-RPC error with SAM's stable code, never a 5xx. The SDK sends the
+      // thrown error's code, message and data as they are; an McpError would prefix the message with
+      // "MCP error <code>:", which the caller's client then prefixes again.
       const rpc = jsonRpcErrorOf(err);
-      throw new McpError(rpc.code, rpc.message, rpc.data);
+      throw Object.assign(new Error(rpc.message), { code: rpc.code, data: rpc.data });
     }
   });
   return server;
@@ -46,6 +48,15 @@ export async function handleMcpRequest(db: Db, req: Request): Promise<Response> 
   } catch (err) {
     return errorResponse(err);
   }
+  // The SDK checks a call's shape before SAM sees it and answers a malformed one with "Internal
+  // error"; a call whose arguments are not an object is refused here, naming the problem.
+  let request = req;
+  if (req.method === "POST") {
+    const text = await req.text();
+    const refused = refuseNonObjectArguments(text);
+    if (refused) return Response.json(refused);
+    request = new Request(req.url, { method: "POST", headers: req.headers, body: text });
+  }
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
@@ -53,9 +64,32 @@ export async function handleMcpRequest(db: Db, req: Request): Promise<Response> 
   const server = mcpServerFor(ctx);
   await server.connect(transport);
   try {
-    return await transport.handleRequest(req);
+    return await transport.handleRequest(request);
   } finally {
     // Stateless: the server and transport live for this request only.
     void server.close();
   }
+}
+
+/** A JSON-RPC error for a tools/call whose `arguments` is present but not a JSON object. */
+function refuseNonObjectArguments(body: string): unknown {
+  let message: unknown;
+  try {
+    message = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!message || typeof message !== "object" || Array.isArray(message)) return undefined;
+  const { id, method, params } = message as { id?: unknown; method?: unknown; params?: { arguments?: unknown } };
+  if (method !== "tools/call" || params?.arguments === undefined) return undefined;
+  const args = params.arguments;
+  if (args !== null && typeof args === "object" && !Array.isArray(args)) return undefined;
+  const error = jsonRpcErrorOf(
+    new SamError("invalid_input", "The tool's arguments must be a JSON object of its parameters", {
+      fields: [
+        { field: "arguments", message: `must be an object, got ${Array.isArray(args) ? "an array" : typeof args}` },
+      ],
+    }),
+  );
+  return { jsonrpc: "2.0", id: id ?? null, error };
 }

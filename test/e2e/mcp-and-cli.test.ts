@@ -5,10 +5,12 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokens } from "@/db/schema";
 import { hashToken } from "@/lib/auth/tokens";
+import { ERROR_CODES } from "@/lib/errors";
 import { isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { runSam } from "../helpers/cli";
 import { makeGitRepo } from "../helpers/git";
+import { callTool } from "../helpers/mcp";
 import { makeTempDir } from "../helpers/temp-dir";
 
 const CRON_SECRET = "cron-secret-for-the-test-0123456789";
@@ -114,11 +116,19 @@ describe("the MCP endpoint, the CLI and the cron route, with the in-process sche
     await expect(client.callTool({ name: "update_task_status", arguments: { message: "" } })).rejects.toThrow(
       /message/,
     );
-    // A conversation is not completed by its agent.
-    await expect(client.callTool({ name: "complete_task", arguments: { summary: "done" } })).rejects.toThrow(
-      /conversation/,
-    );
+    // A conversation is not completed by its agent; the refusal reads once, without a doubled prefix.
+    const refusal = await client.callTool({ name: "complete_task", arguments: { summary: "done" } }).catch((e) => e);
+    expect(String(refusal.message)).toMatch(/conversation/);
+    expect(String(refusal.message).match(/MCP error/g)).toHaveLength(1);
     await client.close();
+
+    // Arguments that are not an object are refused as invalid input, naming the problem.
+    for (const args of [true, [1, 2], "text"]) {
+      const outcome = await callTool(app.baseUrl, token, "update_task_status", args);
+      expect(outcome.status).toBe(200);
+      expect(outcome.error?.code).toBe(ERROR_CODES.invalid_input.jsonRpc);
+      expect(outcome.error?.message).toContain("arguments must be a JSON object");
+    }
 
     expect((await mcpPost(app)).status).toBe(401);
     expect((await mcpPost(app, "Bearer not-a-real-token-not-a-real-token-xx")).status).toBe(401);
