@@ -33,7 +33,7 @@ interface Message {
   messageId?: string;
 }
 
-type Outcome = { outcome: "completed" } | { outcome: "failed"; reason: string };
+type Outcome = { outcome: "completed"; reason?: string } | { outcome: "failed"; reason: string };
 
 // How long the daemon waits for a harness to honour a cancel or a close before moving on without it:
 // a stuck agent must not keep a stop from finishing.
@@ -142,8 +142,9 @@ export class Session {
   /**
    * The stop protocol, run in the background: the warning (if any) reaches the agent now or after
    * its current turn; the agent gets `graceMs` to wrap up (if it finishes by itself, its own outcome
-   * stands); then the turn is cancelled, the harness closed, the work saved, and the session fails
-   * with `reason`. A stop of a stopping or ended session changes nothing.
+   * stands); then the turn is cancelled, the harness closed, the work saved, and a task fails with
+   * `reason`. A conversation has no work to deliver, so stopping it simply ends it (completed).
+   * A stop of a stopping or ended session changes nothing.
    */
   stop(request: StopSessionRequest): void {
     if (this.finished || this.ending || this.stopReason !== undefined) return;
@@ -168,7 +169,11 @@ export class Session {
       this.whenIdle(),
     ]);
     clearTimeout(timer);
-    await this.end({ outcome: "failed", reason: request.reason }, { cancel: true });
+    const ended: Outcome =
+      this.deps.request.mode === "conversation"
+        ? { outcome: "completed", reason: request.reason }
+        : { outcome: "failed", reason: request.reason };
+    await this.end(ended, { cancel: true });
   }
 
   private async boot(): Promise<void> {
@@ -311,7 +316,9 @@ export class Session {
     return this.ending;
   }
 
-  private async runEnd(outcome: Outcome, { cancel = false, save = true }: { cancel?: boolean; save?: boolean }) {
+  private async runEnd(outcome: Outcome, { cancel = false, save: saveOption }: { cancel?: boolean; save?: boolean }) {
+    // A conversation never pushes: its workspace is for exploring, and its end saves nothing.
+    const save = saveOption ?? this.deps.request.mode === "task";
     const harness = this.harness;
     if (cancel && harness && this.phase === "working") await within(harness.cancel(), HARNESS_WAIT_MS);
     // Let the turn record how it ended before the session's last events.
@@ -337,19 +344,20 @@ export class Session {
     try {
       if (saved)
         this.append({ type: "work_saved", branch: workspace.branch, commit: saved.commit, pushed: saved.pushed });
-      this.append(this.finishedEvent(outcome, saved, saveError));
+      this.append(this.finishedEvent(outcome, save, saved, saveError));
     } finally {
       // Over even if the outbox failed to record it: nothing more runs in this session.
       this.finished = true;
     }
   }
 
-  private finishedEvent(outcome: Outcome, saved: SavedWork | undefined, saveError: string | undefined) {
+  private finishedEvent(outcome: Outcome, save: boolean, saved: SavedWork | undefined, saveError: string | undefined) {
     const { branch } = this.deps.workspace;
     const pushed = saved?.pushed ? { branch, commit: saved.commit } : {};
     if (outcome.outcome === "failed") {
       return { type: "session_finished", outcome: "failed", reason: outcome.reason, ...pushed } as const;
     }
+    if (!save) return { type: "session_finished", outcome: "completed", reason: outcome.reason } as const;
     if (saveError !== undefined) {
       return { type: "session_finished", outcome: "failed", reason: `saving the work failed: ${saveError}` } as const;
     }

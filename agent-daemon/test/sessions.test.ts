@@ -121,6 +121,29 @@ describe("sessions end to end (real daemon, built-in harness, scripted model)", 
     expect(sessionResponseSchema.parse((await daemon.call("GET", `/sessions/${s.sessionId}`)).body).state).toBe("idle");
   });
 
+  it("stopping a conversation ends it completed with the reason, and nothing it wrote is committed or pushed", async () => {
+    const s = await startSession({
+      mode: "conversation",
+      prompt: script([{ tool: "write_file", args: { path: "scratch.txt", content: "exploring" } }, { say: "noted" }]),
+    });
+    await web.waitFor((event) => event.sessionId === s.sessionId && event.event.type === "turn_ended");
+    const stop = await daemon.call("POST", `/sessions/${s.sessionId}/stop`, {
+      graceMs: 0,
+      reason: "stopped by user: ended by the user",
+    });
+    expect(stop.status).toBe(202);
+    const finished = await finishedEvent(s.sessionId);
+    expect(finished.event).toEqual({
+      type: "session_finished",
+      outcome: "completed",
+      reason: "stopped by user: ended by the user",
+    });
+    expect(web.eventsOf(s.sessionId).some((event) => event.event.type === "work_saved")).toBe(false);
+    expect(gitIn(source, "branch", "--list", s.branch)).toBe("");
+    // Its place on the node is freed for the tests that follow.
+    expect((await daemon.call("DELETE", `/workspaces/${s.workspaceId}`)).status).toBe(204);
+  });
+
   it("stop with a warning and a 1.5 s grace ends a session busy in a 20 s sleep as failed with the reason, and pushes what it wrote", async () => {
     const s = await startSession({
       mode: "task",

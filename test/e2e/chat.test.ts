@@ -98,6 +98,7 @@ describe("the project chat, against the real app and scripted agents", () => {
       page,
       scriptPrompt("What is in this repository?", [
         { say: "Let me look." },
+        { tool: "write_file", args: { path: "scratch.txt", content: "notes while exploring" } },
         { tool: "list_files", args: {} },
         { sleep: 2500 },
         { say: "It holds a README." },
@@ -128,8 +129,10 @@ describe("the project chat, against the real app and scripted agents", () => {
     // The user can end it from the chat.
     await page.getByRole("button", { name: "End conversation" }).click();
     await page.getByRole("button", { name: "End it" }).click();
-    await page.getByTestId("session-failure").getByText("ended by the user").waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="session-status"] [data-status="completed"]').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId("composer-disabled-reason").textContent()).toContain("ended");
+    // Ending it saved and pushed nothing either.
+    expect(git(repo, "branch", "--list", "sam/*")).toBe("");
   });
 
   it("remembers the composer's mode for the user", async () => {
