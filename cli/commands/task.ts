@@ -25,7 +25,8 @@ history and the agent's events.
 
 const SEND_HELP = `Usage: sam task send <id> <text> [--user <email>] [--json]
 
-Sends a follow-up message to a running or waiting session (a conversation's next turn).
+Sends a message to a task's session (a conversation's next turn). A session that has not started,
+or whose node does not answer, gets it from its inbox as soon as it can.
 `;
 
 async function create(argv: string[]): Promise<void> {
@@ -110,7 +111,7 @@ async function send(argv: string[]): Promise<void> {
   });
   if (help) return printLines(SEND_HELP.trimEnd());
   const [{ sendUserMessage }, { ensureInstanceOwner, findUserByEmail }] = await Promise.all([
-    import("@/lib/tasks/user-messages"),
+    import("@/lib/orchestrator/send-message"),
     import("@/lib/users"),
   ]);
   const result = await withDb(async (db) => {
@@ -118,7 +119,9 @@ async function send(argv: string[]): Promise<void> {
     return sendUserMessage(db, user.id, args.id, { text: args.text });
   });
   if (json) return printJson(result);
-  printLines(result.queued ? "Queued behind the current turn." : "Delivered.");
+  printLines(
+    result.delivered ? "Delivered." : "Waiting in the task's inbox; it is delivered when the session can take it.",
+  );
 }
 
 export function run(argv: string[]): Promise<void> {

@@ -5,10 +5,11 @@ import { chatSessions, inboxMessages, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { newId } from "../ids";
 import { TERMINAL_STATUSES } from "../tasks/statuses";
-import { appendMessage } from "../tasks/user-messages";
+import { appendMessage, userMessageSchema } from "../tasks/user-messages";
 import { parseInput } from "../validation";
 import { type Controller, requireControllable } from "./authorize";
 import { deliverInbox } from "./inbox";
+import { userControllerFor } from "./user-controller";
 
 export const sendMessageSchema = z
   .object({
@@ -75,4 +76,15 @@ export async function sendMessageToSubtask(
     columns: { deliveredAt: true },
   });
   return row?.deliveredAt ? { messageId: id, delivered: true } : { messageId: id, delivered: false, queued: true };
+}
+
+/**
+ * A user's message to a task's session (the API, the CLI): members act as the project's owner, and
+ * the message goes through the same durable inbox as an agent's, so one to a session that has not
+ * started, or whose node does not answer right now, waits and is delivered once.
+ */
+export async function sendUserMessage(db: Db, userId: string, taskId: string, input: unknown) {
+  const { text } = parseInput(userMessageSchema, input);
+  const { controller } = await userControllerFor(db, userId, taskId);
+  return sendMessageToSubtask(db, controller, { taskId, message: text });
 }

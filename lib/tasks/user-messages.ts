@@ -1,13 +1,7 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { chatSessions, nodes } from "@/db/schema";
-import { SamError } from "../errors";
 import { newId } from "../ids";
-import { daemonClient } from "../nodes/daemon-client";
-import { nodeTokenOf } from "../nodes/node-tokens";
-import { parseInput } from "../validation";
-import { getTaskForUser } from "./show-task";
 
 export const userMessageSchema = z
   .object({
@@ -46,31 +40,4 @@ export async function appendMessage(
         throw err;
     }
   }
-}
-
-/**
- * A user's follow-up to a running or waiting session: stored, then handed to the session's daemon,
- * which starts a turn with it (or queues it behind the current turn).
- */
-export async function sendUserMessage(db: Db, userId: string, taskId: string, input: unknown) {
-  const { text } = parseInput(userMessageSchema, input);
-  const task = await getTaskForUser(db, userId, taskId);
-  if (task.status !== "running" && task.status !== "awaiting_followup") {
-    throw new SamError("conflict", `The task is ${task.status}; only a running or waiting session takes messages`);
-  }
-  const session = await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) });
-  const node = task.nodeId ? await db.query.nodes.findFirst({ where: eq(nodes.id, task.nodeId) }) : undefined;
-  if (!session || !node?.url) throw new SamError("conflict", "The task has no live session");
-  const message = await appendMessage(db, session.id, {
-    role: "user",
-    authorKind: "user",
-    authorId: userId,
-    content: text,
-  });
-  const result = await daemonClient.injectMessage({ url: node.url, token: nodeTokenOf(node) }, session.id, {
-    messageId: message.id,
-    text,
-    source: "user",
-  });
-  return { messageId: message.id, seq: message.seq, ...result };
 }

@@ -3,12 +3,13 @@ import type { AgentEventPayload } from "@sam/agent-daemon/contract";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
-import { agentEvents, chatSessions } from "@/db/schema";
+import { agentEvents, chatSessions, inboxMessages } from "@/db/schema";
 import type { ChatChunk, ChatMessage } from "@/lib/chat/chunks";
 import { sendChatMessage } from "@/lib/chat/send";
 import { getSessionForUser, latestTurn } from "@/lib/chat/sessions";
 import { loadTranscript } from "@/lib/chat/transcript";
 import { streamTurn, type TurnTarget } from "@/lib/chat/turn-stream";
+import { sendUserMessage } from "@/lib/orchestrator/send-message";
 import { createProject } from "@/lib/projects/projects";
 import { createTask } from "@/lib/tasks/create-task";
 import { transitionTask } from "@/lib/tasks/transition";
@@ -122,6 +123,31 @@ describe("chat transcripts and turn streams from stored events", () => {
     await expect(
       sendChatMessage(db, ownerId, { projectId: "other", sessionId: session.id, mode: "conversation", text: "x" }),
     ).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it("a user's message to a task that has not started waits in its inbox; an ended task refuses one", async () => {
+    const { task } = await newSession("task");
+    const sent = await sendUserMessage(db, ownerId, task.id, { text: "  Mind the tests.  " });
+    expect(sent).toEqual({ messageId: expect.any(String), delivered: false, queued: true });
+    const waiting = await db.query.inboxMessages.findFirst({ where: eq(inboxMessages.id, sent.messageId) });
+    expect(waiting).toMatchObject({
+      taskId: task.id,
+      body: "Mind the tests.",
+      senderUserId: ownerId,
+      deliveredAt: null,
+    });
+
+    await transitionTask(db, { taskId: task.id, from: ["queued"], to: "cancelled", actor: { kind: "system" } });
+    await expect(sendUserMessage(db, ownerId, task.id, { text: "too late" })).rejects.toMatchObject({
+      code: "conflict",
+    });
+    await expect(sendUserMessage(db, ownerId, task.id, { text: "   " })).rejects.toMatchObject({
+      code: "invalid_input",
+    });
+    const outsider = await createLocalUser(db, { email: "stranger@example.com" });
+    await expect(sendUserMessage(db, outsider.id, task.id, { text: "hi" })).rejects.toMatchObject({
+      code: "not_found",
+    });
   });
 
   it("streams the turn that takes the awaited message and ends at its turn_ended, skipping an earlier turn", async () => {

@@ -1,7 +1,7 @@
 import { handle, jsonBody } from "@/app/api/handle";
 import { requireApiUser } from "@/app/current-user";
 import { getDb } from "@/db/client";
-import { sendUserMessage } from "@/lib/tasks/user-messages";
+import { sendUserMessage } from "@/lib/orchestrator/send-message";
 
 export const dynamic = "force-dynamic";
 
@@ -9,7 +9,7 @@ interface Params {
   params: Promise<{ id: string }>;
 }
 
-/** A follow-up {text} to a running or waiting session; it shows up in the task's event stream. */
+/** A message {text} to a task's session, through its inbox; it shows up in the task's event stream. */
 export async function POST(req: Request, { params }: Params) {
   return handle(async () => {
     const user = await requireApiUser();
