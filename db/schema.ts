@@ -208,6 +208,8 @@ export const tasks = sqliteTable(
     stopRequestedAt: integer("stop_requested_at", { mode: "timestamp_ms" }),
     stopReason: text("stop_reason"),
     stopGraceSeconds: integer("stop_grace_seconds"),
+    // The recorded stop is a user ending their conversation: nothing is saved and it completes.
+    stopEnds: integer("stop_ends", { mode: "boolean" }).notNull().default(false),
     // When the node acknowledged the stop; until then every scheduler pass sends it again.
     stopDeliveredAt: integer("stop_delivered_at", { mode: "timestamp_ms" }),
     createdAt: createdAt(),

@@ -116,6 +116,9 @@ export const stopSessionRequestSchema = z.object({
   warning: z.string().max(10_000).optional(),
   graceMs: z.number().int().min(0).max(30_000),
   reason: z.string().min(1).max(2000),
+  // The user ends their conversation: nothing is saved or pushed and the session completes, instead
+  // of the stop protocol's save, push and failure.
+  end: z.boolean().optional(),
 });
 export type StopSessionRequest = z.infer<typeof stopSessionRequestSchema>;
 

@@ -142,8 +142,8 @@ export class Session {
   /**
    * The stop protocol, run in the background: the warning (if any) reaches the agent now or after
    * its current turn; the agent gets `graceMs` to wrap up (if it finishes by itself, its own outcome
-   * stands); then the turn is cancelled, the harness closed, the work saved, and a task fails with
-   * `reason`. A conversation has no work to deliver, so stopping it simply ends it (completed).
+   * stands); then the turn is cancelled, the harness closed, the work saved, and the session fails
+   * with `reason`. An `end` (a user ending their conversation) saves nothing and completes it.
    * A stop of a stopping or ended session changes nothing.
    */
   stop(request: StopSessionRequest): void {
@@ -169,11 +169,8 @@ export class Session {
       this.whenIdle(),
     ]);
     clearTimeout(timer);
-    const ended: Outcome =
-      this.deps.request.mode === "conversation"
-        ? { outcome: "completed", reason: request.reason }
-        : { outcome: "failed", reason: request.reason };
-    await this.end(ended, { cancel: true });
+    if (request.end) await this.end({ outcome: "completed", reason: request.reason }, { cancel: true, save: false });
+    else await this.end({ outcome: "failed", reason: request.reason }, { cancel: true });
   }
 
   private async boot(): Promise<void> {
@@ -316,9 +313,7 @@ export class Session {
     return this.ending;
   }
 
-  private async runEnd(outcome: Outcome, { cancel = false, save: saveOption }: { cancel?: boolean; save?: boolean }) {
-    // A conversation never pushes: its workspace is for exploring, and its end saves nothing.
-    const save = saveOption ?? this.deps.request.mode === "task";
+  private async runEnd(outcome: Outcome, { cancel = false, save = true }: { cancel?: boolean; save?: boolean }) {
     const harness = this.harness;
     if (cancel && harness && this.phase === "working") await within(harness.cancel(), HARNESS_WAIT_MS);
     // Let the turn record how it ended before the session's last events.

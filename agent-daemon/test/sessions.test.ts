@@ -121,7 +121,7 @@ describe("sessions end to end (real daemon, built-in harness, scripted model)", 
     expect(sessionResponseSchema.parse((await daemon.call("GET", `/sessions/${s.sessionId}`)).body).state).toBe("idle");
   });
 
-  it("stopping a conversation ends it completed with the reason, and nothing it wrote is committed or pushed", async () => {
+  it("ending a conversation completes it with the reason, and nothing it wrote is committed or pushed", async () => {
     const s = await startSession({
       mode: "conversation",
       prompt: script([{ tool: "write_file", args: { path: "scratch.txt", content: "exploring" } }, { say: "noted" }]),
@@ -130,6 +130,7 @@ describe("sessions end to end (real daemon, built-in harness, scripted model)", 
     const stop = await daemon.call("POST", `/sessions/${s.sessionId}/stop`, {
       graceMs: 0,
       reason: "stopped by user: ended by the user",
+      end: true,
     });
     expect(stop.status).toBe(202);
     const finished = await finishedEvent(s.sessionId);

@@ -136,7 +136,7 @@ export function TaskControls({
           confirmLabel={ending ? "End it" : "Confirm stop"}
           explanation={
             ending
-              ? `End this conversation? The agent gets ${grace} to wrap up, its work is saved, and the session ends.`
+              ? `End this conversation? The agent gets ${grace} to wrap up; nothing is committed or pushed, and the conversation ends.`
               : `Stop this task? The agent is warned and gets ${grace} to commit its work; then it is stopped, its work is pushed, and the task fails with your reason.`
           }
           action={(ending ? endConversationAction : stopTaskAction).bind(null, projectId, task.id)}

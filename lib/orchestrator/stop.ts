@@ -39,6 +39,8 @@ interface StoppingTask {
   nodeId: string | null;
   stopReason: string;
   stopGraceSeconds: number;
+  /** A user ending their conversation rather than a stop (see `endConversation`). */
+  stopEnds: number | boolean;
 }
 
 const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
@@ -55,6 +57,10 @@ function warningFor(reason: string, graceSeconds: number): string {
   );
 }
 
+function endingWarning(graceSeconds: number): string {
+  return `The user is ending this conversation; it closes in ${graceSeconds} second${graceSeconds === 1 ? "" : "s"}. Nothing is saved or pushed.`;
+}
+
 /**
  * Hands a recorded stop to the daemon that runs the task's session. The daemon then owns the rest
  * of the protocol (warning, grace, hard stop, saving the work, `session_finished` failed with the
@@ -67,12 +73,14 @@ async function sendStop(db: Db, task: StoppingTask): Promise<void> {
     db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
   ]);
   if (!node?.url || !session) return;
-  const warning = warningFor(task.stopReason, task.stopGraceSeconds);
+  const ends = Boolean(task.stopEnds);
+  const warning = ends ? endingWarning(task.stopGraceSeconds) : warningFor(task.stopReason, task.stopGraceSeconds);
   try {
     await daemonClient.stop({ url: node.url, token: nodeTokenOf(node) }, session.id, {
       warning,
       graceMs: task.stopGraceSeconds * 1000,
       reason: task.stopReason,
+      ...(ends ? { end: true } : {}),
     });
   } catch {
     // Unreachable, or the session is not there yet: the scheduler's pass tries again.
@@ -95,13 +103,14 @@ async function sendStop(db: Db, task: StoppingTask): Promise<void> {
  */
 async function carryOutStop(db: Db, task: StoppingTask, actor: Actor): Promise<void> {
   if (task.status === "queued") {
+    // A conversation ended before it started is cancelled; a stopped task fails.
     const failed = await transitionTask(db, {
       taskId: task.id,
       from: ["queued"],
-      to: "failed",
+      to: task.stopEnds ? "cancelled" : "failed",
       actor,
       reason: task.stopReason,
-      set: { failureReason: task.stopReason },
+      set: task.stopEnds ? {} : { failureReason: task.stopReason },
     });
     // Claimed by the scheduler meanwhile: it is stopped as a started task, on a later pass.
     if (failed) return;
@@ -122,6 +131,35 @@ export async function stopSubtask(
 ): Promise<StopResult> {
   const args = parseInput(stopSubtaskSchema, input);
   const child = await requireControllable(db, controller, args.taskId, "stop");
+  return recordStop(db, controller, child, { ...args, ends: false });
+}
+
+export const endConversationSchema = z.object({ taskId: z.string().min(1).max(200) }).strict();
+
+/**
+ * A user ends their conversation. It is carried out like a stop (recorded first, resent until the
+ * daemon takes it, the agent warned and given the grace), but it saves and pushes nothing and the
+ * conversation completes: a conversation never pushes, and ending it is not a failure.
+ */
+export async function endConversation(
+  db: Db,
+  controller: Controller,
+  input: z.input<typeof endConversationSchema>,
+): Promise<StopResult> {
+  const { taskId } = parseInput(endConversationSchema, input);
+  const task = await requireControllable(db, controller, taskId, "end");
+  if (task.mode !== "conversation") {
+    throw new SamError("conflict", `Task ${task.id} is a task, not a conversation; stop it instead`);
+  }
+  return recordStop(db, controller, task, { taskId, reason: "ended by the user", ends: true });
+}
+
+async function recordStop(
+  db: Db,
+  controller: Controller,
+  child: { id: string; projectId: string; status: TaskStatus },
+  args: { taskId: string; reason?: string; graceSeconds?: number; ends: boolean },
+): Promise<StopResult> {
   const project = await db.query.projects.findFirst({
     where: eq(projects.id, child.projectId),
     columns: { stopGraceSeconds: true },
@@ -133,9 +171,10 @@ export async function stopSubtask(
   // Invariant: a task gets at most one stop, and only while it has not ended.
   const [recorded] = await db.all<StoppingTask>(sql`
     UPDATE tasks SET stop_requested_at = ${NOW}, stop_reason = ${reason}, stop_grace_seconds = ${graceSeconds},
-      updated_at = ${NOW}
+      stop_ends = ${args.ends ? 1 : 0}, updated_at = ${NOW}
     WHERE id = ${child.id} AND stop_requested_at IS NULL AND status NOT IN (${terminalList})
-    RETURNING id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds`);
+    RETURNING id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds,
+      stop_ends AS stopEnds`);
   if (!recorded) {
     const now = await db.query.tasks.findFirst({ where: eq(tasks.id, child.id) });
     if (now?.stopReason && now.stopGraceSeconds !== null && !isTerminal(now.status)) {
@@ -160,7 +199,8 @@ export async function stopSubtask(
  */
 export async function resendPendingStops(db: Db): Promise<void> {
   const pending = await db.all<StoppingTask>(sql`
-    SELECT id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds
+    SELECT id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds,
+      stop_ends AS stopEnds
     FROM tasks
     WHERE stop_requested_at IS NOT NULL AND stop_delivered_at IS NULL
       AND status IN ('queued', 'running', 'awaiting_followup')

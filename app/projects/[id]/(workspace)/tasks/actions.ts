@@ -9,7 +9,7 @@ import { getDb } from "@/db/client";
 import { removePendingSubtask } from "@/lib/orchestrator/remove";
 import { retrySubtask } from "@/lib/orchestrator/retry";
 import { sendMessageToSubtask } from "@/lib/orchestrator/send-message";
-import { stopSubtask } from "@/lib/orchestrator/stop";
+import { endConversation, stopSubtask } from "@/lib/orchestrator/stop";
 import { userControllerFor } from "@/lib/orchestrator/user-controller";
 import { createTaskInActiveProject } from "@/lib/tasks/create-task-in-active-project";
 import { parseInput } from "@/lib/validation";
@@ -95,7 +95,7 @@ export async function endConversationAction(
 ): Promise<ActionState> {
   try {
     const { db, controller } = await controllerFor(projectId, taskId);
-    await stopSubtask(db, controller, { taskId, reason: "ended by the user" });
+    await endConversation(db, controller, { taskId });
     return { ok: true, message: "Ending the conversation." };
   } catch (err) {
     return actionError(err);

@@ -1,0 +1,1 @@
+ALTER TABLE `tasks` ADD `stop_ends` integer DEFAULT false NOT NULL;
