@@ -1,4 +1,5 @@
 import { handle } from "@/app/api/handle";
+import { sseResponse } from "@/app/api/sse-response";
 import { requireApiUser } from "@/app/current-user";
 import { getDb } from "@/db/client";
 import { SamError } from "@/lib/errors";
@@ -10,10 +11,6 @@ export const dynamic = "force-dynamic";
 interface Params {
   params: Promise<{ id: string }>;
 }
-
-const HEARTBEAT_MS = 15_000;
-// How long a browser waits before reconnecting after the connection drops.
-const RETRY_MS = 2000;
 
 /**
  * The task as Server-Sent Events: `task` (details: first the snapshot, then whenever they change)
@@ -29,56 +26,12 @@ export async function GET(req: Request, { params }: Params) {
     const task = await getTaskForUser(db, user.id, id);
     const afterSeq = resumePoint(req);
 
-    const stop = new AbortController();
-    const feed = watchTask(db, user.id, task.id, { afterSeq, signal: stop.signal });
-    const encoder = new TextEncoder();
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
-    // Ends the feed whether the client left or the feed ran out: a poll in progress stops at once,
-    // and a feed paused between two pulls is closed so it lets go of its change listener.
-    const finish = () => {
-      clearInterval(heartbeat);
-      req.signal.removeEventListener("abort", finish);
-      stop.abort();
-      void feed.return(undefined);
-    };
-    req.signal.addEventListener("abort", finish, { once: true });
-
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n\n`));
-        // A comment line keeps proxies and idle timeouts from closing a quiet stream.
-        heartbeat = setInterval(() => controller.enqueue(encoder.encode(": keep-alive\n\n")), HEARTBEAT_MS);
-      },
-      // Pulled one item at a time, so a slow reader holds the feed back instead of filling memory.
-      async pull(controller) {
-        let next: IteratorResult<TaskFeedItem>;
-        try {
-          next = await feed.next();
-        } catch (err) {
-          // The stream just ends; the client reconnects with its Last-Event-ID and loses nothing.
-          console.error(`sam: the event stream of task ${task.id} failed:`, err);
-          next = { done: true, value: undefined };
-        }
-        // After a disconnect the stream is already cancelled and takes nothing more.
-        if (stop.signal.aborted) return;
-        if (next.done) {
-          finish();
-          controller.close();
-        } else {
-          controller.enqueue(encoder.encode(frame(next.value)));
-        }
-      },
-      cancel: finish,
-    });
-
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        // no-transform: compression would hold events back until a buffer fills.
-        "cache-control": "no-cache, no-transform",
-        "x-accel-buffering": "no",
-      },
-    });
+    return sseResponse(
+      req,
+      (signal) => watchTask(db, user.id, task.id, { afterSeq, signal }),
+      frame,
+      `task ${task.id}`,
+    );
   });
 }
 
