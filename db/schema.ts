@@ -103,6 +103,9 @@ export const projects = sqliteTable(
     stopGraceSeconds: integer("stop_grace_seconds").notNull().default(5),
     harness: text("harness").notNull().default("builtin"),
     model: text("model").notNull().default("scripted"),
+    // What an agent's sandbox may reach: `open` (anything, so agents can install packages) or `none`
+    // (nothing but SAM's MCP endpoint).
+    network: text("network", { enum: ["open", "none"] }).notNull().default("open"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -148,6 +151,11 @@ export const nodes = sqliteTable(
     providerRef: text("provider_ref"),
     lastHeartbeatAt: integer("last_heartbeat_at", { mode: "timestamp_ms" }),
     warmUntil: integer("warm_until", { mode: "timestamp_ms" }),
+    // Whether the node confines its agents, as its daemon reports it: `on`, `off` (the operator set
+    // SAM_SANDBOX=off: agents run unconfined) or `unavailable` (the sandbox cannot start; the node
+    // refuses sessions), with `sandboxError` saying why.
+    sandbox: text("sandbox", { enum: ["on", "off", "unavailable"] }),
+    sandboxError: text("sandbox_error"),
     createdAt: createdAt(),
   },
   (t) => [index("nodes_status_idx").on(t.status)],
