@@ -105,7 +105,9 @@ export const projects = sqliteTable(
     model: text("model").notNull().default("scripted"),
     // What an agent's sandbox may reach: `open` (anything, so agents can install packages) or `none`
     // (nothing but SAM's MCP endpoint).
-    network: text("network", { enum: ["open", "none"] }).notNull().default("open"),
+    network: text("network", { enum: ["open", "none"] })
+      .notNull()
+      .default("open"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -50,6 +50,8 @@ const envSchema = z.object({
   SAM_NODE_TIMEOUT_MS: intVar(500, 3_600_000, 60_000, "must be milliseconds (500-3600000)"),
   SAM_WARM_MINUTES: intVar(0, 24 * 60, 30, "must be a whole number of minutes (0-1440)"),
   CRON_SECRET: optionalString,
+  // `off` runs agents unconfined on this machine's nodes (every page that shows them says so in red).
+  SAM_SANDBOX: unsetIfEmpty(z.enum(["on", "off"], { message: "must be on or off" }).default("on")),
 });
 
 export type SamConfig = ReturnType<typeof loadConfig>;
@@ -95,5 +97,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       warmMs: parsed.SAM_WARM_MINUTES * 60_000,
     },
     cronSecret: parsed.CRON_SECRET,
+    sandbox: parsed.SAM_SANDBOX,
   };
 }

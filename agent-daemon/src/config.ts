@@ -12,6 +12,7 @@ const SETTINGS = {
   webUrl: { env: "SAM_WEB_URL", flag: "--web-url" },
   heartbeatMs: { env: "SAM_HEARTBEAT_MS", flag: "--heartbeat-ms" },
   nodeTokenFile: { env: "SAM_NODE_TOKEN_FILE", flag: "--token-file" },
+  sandbox: { env: "SAM_SANDBOX", flag: "--sandbox" },
 } as const;
 
 type Setting = keyof typeof SETTINGS;

@@ -80,6 +80,8 @@ export const startSessionRequestSchema = z.object({
   prompt: z.string().min(1).max(200_000),
   // What the agent's MCP client uses to reach the web app's tools.
   mcpUrl: z.url(),
+  // What the agent's sandbox may reach: anything, or nothing but the MCP endpoint above.
+  network: z.enum(["open", "none"]).default("open"),
   taskToken: z.string().min(32).max(200),
   // Git identity for the commits the daemon makes.
   gitAuthorName: z.string().min(1).max(200).default("SAM agent"),
@@ -195,12 +197,18 @@ export const eventBatchResponseSchema = z.object({
   stored: z.number().int().min(0),
 });
 
+/** `on`: agents run confined; `off`: the operator set SAM_SANDBOX=off; `unavailable`: it cannot start. */
+export const SANDBOX_STATES = ["on", "off", "unavailable"] as const;
+export type SandboxState = (typeof SANDBOX_STATES)[number];
+
 export const heartbeatRequestSchema = z.object({
   nodeId: id,
   url: z.url(),
   capacity: z.number().int().min(1),
   workspaces: z.number().int().min(0),
   sessions: z.array(z.object({ sessionId: id, taskId: id, state: z.enum(SESSION_STATES) })),
+  // Whether this node confines its agents; `unavailable` nodes refuse sessions, `error` says why.
+  sandbox: z.object({ state: z.enum(SANDBOX_STATES), error: z.string().max(4000).optional() }).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
@@ -218,5 +226,7 @@ export const daemonConfigSchema = z.object({
   // The web app the daemon ships events and heartbeats to; unset: events wait in the outbox.
   webUrl: z.url({ message: "SAM_WEB_URL must be an http(s) URL" }).optional(),
   heartbeatMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  // `off` runs agents unconfined: only for machines that cannot run bubblewrap, and shown in red.
+  sandbox: z.enum(["on", "off"], { message: "SAM_SANDBOX must be on or off" }).default("on"),
 });
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;

@@ -191,6 +191,8 @@ export class Session {
         modelBaseUrl: request.modelBaseUrl,
         mcpUrl: request.mcpUrl,
         taskToken: request.taskToken,
+        network: request.network,
+        workspaceId: request.workspaceId,
         onEvent: (event) => this.onHarnessEvent(event),
         onCrash: (reason) => this.onCrash(reason),
       });

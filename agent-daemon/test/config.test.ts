@@ -32,6 +32,7 @@ describe("daemon configuration", () => {
         port: 0,
         capacity: 4,
         heartbeatMs: 10_000,
+        sandbox: "on",
       },
     });
   });

@@ -24,6 +24,7 @@ describe("startDaemon (in-process)", () => {
       dataDir: path.join(temp.dir, "node"),
       webUrl: web.url,
       heartbeatMs: 10_000,
+      sandbox: "on",
     });
     const call = async (method: string, route: string, body?: unknown) => {
       const res = await fetch(`${daemon.url}${route}`, {

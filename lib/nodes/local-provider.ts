@@ -73,6 +73,7 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
       SAM_DAEMON_DATA_DIR: dir,
       SAM_WEB_URL: webUrl,
       SAM_HEARTBEAT_MS: String(config.scheduler.heartbeatMs),
+      SAM_SANDBOX: config.sandbox,
     },
   });
   fs.closeSync(log);

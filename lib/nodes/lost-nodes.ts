@@ -1,3 +1,4 @@
+import type { SandboxState } from "@sam/agent-daemon/contract";
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { nodes, tasks, tokens } from "@/db/schema";
@@ -59,11 +60,20 @@ export async function sweepLostNodes(db: Db, timeoutMs: number): Promise<number>
   return stale.length;
 }
 
-/** Records a heartbeat: the node is alive at `url`. */
-export async function recordHeartbeat(db: Db, nodeId: string, url: string): Promise<boolean> {
+/** Records a heartbeat: the node is alive at `url`, with its sandbox as it reports it. */
+export async function recordHeartbeat(
+  db: Db,
+  nodeId: string,
+  url: string,
+  sandbox?: { state: SandboxState; error?: string },
+): Promise<boolean> {
   const updated = await db
     .update(nodes)
-    .set({ lastHeartbeatAt: sql`(cast(unixepoch('subsec') * 1000 as integer))`, url })
+    .set({
+      lastHeartbeatAt: sql`(cast(unixepoch('subsec') * 1000 as integer))`,
+      url,
+      ...(sandbox ? { sandbox: sandbox.state, sandboxError: sandbox.error ?? null } : {}),
+    })
     .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["provisioning", "ready", "warm", "draining"])))
     .returning({ id: nodes.id });
   return updated.length > 0;

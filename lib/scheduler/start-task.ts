@@ -69,6 +69,7 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       ...credentials,
       prompt: task.description,
       mcpUrl: `${webUrl}/api/mcp`,
+      network: project.network,
       taskToken,
     });
     await transitionTask(db, {

@@ -25,6 +25,10 @@ export interface HarnessOptions {
   /** The web app's MCP endpoint and the task token the agent presents to it. */
   mcpUrl: string;
   taskToken: string;
+  /** What the sandbox may reach (default `open`); with `none`, only the MCP endpoint. */
+  network?: "open" | "none";
+  /** The workspace `cwd` belongs to, whose sandbox home and tmp the session gets. */
+  workspaceId?: string;
   onEvent: (event: HarnessEvent) => void;
   /** Called once if the harness dies without being closed (a crashed subprocess). */
   onCrash: (reason: string) => void;
