@@ -31,20 +31,28 @@ export type MemberRole = (typeof MEMBER_ROLES)[number];
 // ---------------------------------------------------------------------------
 // Users and the Auth.js tables (shape required by @auth/drizzle-adapter).
 
-export const users = sqliteTable("users", {
-  id: text("id")
-    .primaryKey()
-    .$defaultFn(() => crypto.randomUUID()),
-  name: text("name"),
-  email: text("email").unique(),
-  emailVerified: integer("email_verified", { mode: "timestamp_ms" }),
-  image: text("image"),
-  // The local owner account of a self-hosted instance, signed in through one-time links.
-  isInstanceOwner: integer("is_instance_owner", { mode: "boolean" }).notNull().default(false),
-  // What the project chat's composer does on send, remembered across devices.
-  chatMode: text("chat_mode", { enum: TASK_MODES }).notNull().default("conversation"),
-  createdAt: createdAt(),
-});
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id")
+      .primaryKey()
+      .$defaultFn(() => crypto.randomUUID()),
+    name: text("name"),
+    email: text("email").unique(),
+    emailVerified: integer("email_verified", { mode: "timestamp_ms" }),
+    image: text("image"),
+    // The local owner account of a self-hosted instance, signed in through one-time links. It is the
+    // first user (created when the instance first starts) and the instance's one admin.
+    isInstanceOwner: integer("is_instance_owner", { mode: "boolean" }).notNull().default(false),
+    // The GitHub login of a user who signs in with GitHub, lowercased, refreshed at each sign-in: an
+    // owner can invite a person by it.
+    githubLogin: text("github_login"),
+    // What the project chat's composer does on send, remembered across devices.
+    chatMode: text("chat_mode", { enum: TASK_MODES }).notNull().default("conversation"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("users_github_login_idx").on(t.githubLogin)],
+);
 
 export const accounts = sqliteTable(
   "accounts",
@@ -129,6 +137,39 @@ export const projectMembers = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.userId] }), index("project_members_user_idx").on(t.userId)],
+);
+
+export const INVITEE_KINDS = ["email", "github"] as const;
+export type InviteeKind = (typeof INVITEE_KINDS)[number];
+
+/**
+ * A project owner's invitation of a person who has no account yet, by email or GitHub login
+ * (lowercased). It admits them through GitHub sign-in, and becomes a membership at their first
+ * sign-in.
+ */
+export const projectInvitations = sqliteTable(
+  "project_invitations",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    inviteeKind: text("invitee_kind", { enum: INVITEE_KINDS }).notNull(),
+    invitee: text("invitee").notNull(),
+    role: text("role", { enum: MEMBER_ROLES }).notNull(),
+    invitedByUserId: text("invited_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    acceptedAt: integer("accepted_at", { mode: "timestamp_ms" }),
+    acceptedByUserId: text("accepted_by_user_id").references(() => users.id, { onDelete: "set null" }),
+  },
+  (t) => [
+    uniqueIndex("project_invitations_invitee_idx").on(t.projectId, t.inviteeKind, t.invitee),
+    // Sign-in looks up a person's open invitations by their login and emails.
+    index("project_invitations_lookup_idx").on(t.inviteeKind, t.invitee),
+    // The landing page after a first sign-in looks for the invitation it accepted.
+    index("project_invitations_accepted_by_idx").on(t.acceptedByUserId, t.acceptedAt),
+  ],
 );
 
 // ---------------------------------------------------------------------------
