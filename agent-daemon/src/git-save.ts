@@ -1,11 +1,58 @@
+import fs from "node:fs";
+import path from "node:path";
 import { GitError, git } from "./git.ts";
 
 const SAVE_COMMIT_MESSAGE = "sam: save agent work";
 const PUSH_TIMEOUT_MS = 2 * 60_000;
 
+/**
+ * Settings given on the command line to every git the daemon runs in a workspace: they win over any
+ * file, so nothing the agent left can run a program (hooks, fsmonitor) on the daemon's side.
+ * `safe.directory`: the workspace belongs to the agent's user, not the daemon's.
+ */
+const NEUTRAL = [
+  "-c",
+  "safe.directory=*",
+  "-c",
+  "core.hooksPath=/dev/null",
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "core.untrackedCache=false",
+  "-c",
+  "commit.gpgsign=false",
+];
+
+/** Runs the daemon's own git in an agent's workspace (see `trustWorkspace` first). */
+export function workspaceGit(cwd: string, args: string[], timeoutMs?: number): Promise<string> {
+  return git([...NEUTRAL, ...args], { cwd, ...(timeoutMs ? { timeoutMs } : {}) });
+}
+
+/**
+ * Takes back the repository configuration before the daemon's git reads the workspace once its agent
+ * is gone: the agent may have written filters, credential helpers, `insteadOf` rewrites, proxies or
+ * includes that would make git run its programs or send the push elsewhere. The workspace's
+ * configuration becomes the one it was cloned with; a `.git` that is not a plain directory, or that
+ * borrows another repository's files, is refused.
+ */
+export function trustWorkspace(cwd: string, pristineConfig: string): void {
+  const gitDir = path.join(cwd, ".git");
+  const stat = fs.lstatSync(gitDir, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) throw new Error("the workspace's .git is no longer a directory");
+  for (const borrowed of ["commondir", "objects/info/alternates", "objects/info/http-alternates"]) {
+    fs.rmSync(path.join(gitDir, borrowed), { force: true });
+  }
+  const config = path.join(gitDir, "config");
+  fs.rmSync(config, { force: true, recursive: true });
+  fs.writeFileSync(config, pristineConfig, { mode: 0o644 });
+}
+
 export interface SaveWorkOptions {
   cwd: string;
   branch: string;
+  /** The project repository the web app named: the push goes there, never to the workspace's `origin`. */
+  repo: string;
+  pristineConfig: string;
   authorName: string;
   authorEmail: string;
 }
@@ -19,39 +66,35 @@ export interface SavedWork {
 
 /**
  * Commits whatever the agent left uncommitted and pushes the workspace's HEAD to the task branch of
- * the project repository (`origin`). A failed commit rejects; a failed push resolves with
- * `pushed: false`, because the commit exists and is worth reporting.
+ * the project repository. A failed commit rejects; a failed push resolves with `pushed: false`,
+ * because the commit exists and is worth reporting.
  */
 export async function saveWork(opts: SaveWorkOptions): Promise<SavedWork> {
   const { cwd } = opts;
-  await git(["add", "--all"], { cwd });
-  const staged = await git(["diff", "--cached", "--name-only", "-z"], { cwd });
+  trustWorkspace(cwd, opts.pristineConfig);
+  await workspaceGit(cwd, ["add", "--all"]);
+  const staged = await workspaceGit(cwd, ["diff", "--cached", "--name-only", "-z"]);
   if (staged.length > 0) {
-    // Hooks are skipped: the agent may have installed some, and a hook must not veto saving its work.
-    await git(
-      [
-        "-c",
-        `user.name=${opts.authorName}`,
-        "-c",
-        `user.email=${opts.authorEmail}`,
-        "-c",
-        "commit.gpgsign=false",
-        "commit",
-        "--quiet",
-        "--no-verify",
-        "-m",
-        SAVE_COMMIT_MESSAGE,
-      ],
-      { cwd },
-    );
+    await workspaceGit(cwd, [
+      "-c",
+      `user.name=${opts.authorName}`,
+      "-c",
+      `user.email=${opts.authorEmail}`,
+      "commit",
+      "--quiet",
+      "--no-verify",
+      "-m",
+      SAVE_COMMIT_MESSAGE,
+    ]);
   }
-  const commit = (await git(["rev-parse", "HEAD"], { cwd })).trim();
+  const commit = (await workspaceGit(cwd, ["rev-parse", "HEAD"])).trim();
   try {
     // HEAD, not the branch: if the agent switched branches, what it worked on is what gets saved.
-    await git(["push", "--quiet", "--no-verify", "origin", `HEAD:refs/heads/${opts.branch}`], {
+    await workspaceGit(
       cwd,
-      timeoutMs: PUSH_TIMEOUT_MS,
-    });
+      ["push", "--quiet", "--no-verify", "--", opts.repo, `HEAD:refs/heads/${opts.branch}`],
+      PUSH_TIMEOUT_MS,
+    );
     return { commit, pushed: true };
   } catch (err) {
     if (err instanceof GitError) return { commit, pushed: false, pushError: err.summary };

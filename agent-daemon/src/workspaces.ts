@@ -7,9 +7,15 @@ import { GitError, git } from "./git.ts";
 import { type Mirrors, RepoUnreachableError } from "./mirrors.ts";
 import { redactCredentials } from "./redact.ts";
 import { unsupportedRepoReason } from "./repo-url.ts";
+import type { Sandbox, SandboxDirs } from "./sandbox/sandbox.ts";
 
 export interface Workspace extends WorkspaceResponse {
   taskId: string;
+  /** The project repository, as the web app gave it: where the daemon pushes, whatever the agent set. */
+  repo: string;
+  /** The repository configuration as cloned, which the daemon's own git uses instead of the agent's. */
+  pristineConfig: string;
+  sandbox: SandboxDirs;
 }
 
 interface Entry {
@@ -27,45 +33,52 @@ const TEMP_PREFIX = ".tmp-";
 const CLONE_TIMEOUT_MS = 5 * 60_000;
 
 /**
+ * Gives the agent's user a fresh checkout: every directory and working file, but not the object
+ * files, which are hard links shared with the node's mirror and stay read-only to the agent.
+ */
+async function handOver(dir: string, owner: { uid: number; gid: number }, underObjects = false): Promise<void> {
+  await fs.promises.lchown(dir, owner.uid, owner.gid);
+  for (const entry of await fs.promises.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const objects = underObjects || full.endsWith(`${path.sep}.git${path.sep}objects`);
+    if (entry.isDirectory()) await handOver(full, owner, objects);
+    else if (!objects) await fs.promises.lchown(full, owner.uid, owner.gid);
+  }
+}
+
+/**
  * The workspaces on this node: one directory per task under `<dataDir>/workspaces`, each a clone of
- * the project repository on the task's own branch. Creating one counts against the node's capacity
+ * the project repository on the task's own branch, and beside it, under `<dataDir>/sandbox`, the
+ * private HOME and /tmp its agent's sandbox gets. Creating one counts against the node's capacity
  * from the moment it is asked for, so concurrent requests cannot overshoot it.
  */
 export class Workspaces {
   private readonly entries = new Map<string, Entry>();
+  private readonly sandboxRoot: string;
 
   constructor(
     private readonly root: string,
     private readonly mirrors: Mirrors,
     private readonly capacity: number,
-  ) {}
+    private readonly sandbox: Sandbox,
+  ) {
+    this.sandboxRoot = path.join(path.dirname(root), "sandbox");
+  }
 
-  /** Registers the workspaces left by an earlier run of the daemon and removes half-made ones. */
+  /**
+   * Removes what an earlier run of the daemon left: sessions do not outlive the daemon, so no
+   * workspace on disk has one, and the web app has already failed their tasks.
+   */
   async load(): Promise<void> {
-    fs.mkdirSync(this.root, { recursive: true });
-    for (const name of fs.readdirSync(this.root)) {
-      const dir = path.join(this.root, name);
-      if (name.startsWith(TEMP_PREFIX) || !SAFE_ID.test(name)) {
-        fs.rmSync(dir, { recursive: true, force: true });
-        continue;
-      }
-      const config = await git(["config", "--get-regexp", "^sam\\."], { cwd: dir }).catch(() => "");
-      const value = (key: string) => new RegExp(`^sam\\.${key} (.*)$`, "m").exec(config)?.[1];
-      const workspace: Workspace = {
-        workspaceId: name,
-        taskId: value("taskid") ?? "",
-        path: dir,
-        branch: value("branch") ?? "",
-        baseCommit: value("basecommit") ?? "",
-      };
-      this.entries.set(name, {
-        taskId: workspace.taskId,
-        branch: workspace.branch,
-        ready: Promise.resolve(workspace),
-        workspace,
-        removing: false,
-      });
+    for (const dir of [this.root, this.sandboxRoot]) {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
+  }
+
+  /** The sandbox directories of a workspace whose checkout is complete. */
+  sandboxDirs(id: string): SandboxDirs | undefined {
+    return this.get(id)?.sandbox;
   }
 
   count(): number {
@@ -123,6 +136,7 @@ export class Workspaces {
     entry.removing = true;
     try {
       await fs.promises.rm(entry.workspace.path, { recursive: true, force: true });
+      await fs.promises.rm(path.join(this.sandboxRoot, id), { recursive: true, force: true });
     } finally {
       this.entries.delete(id);
     }
@@ -143,6 +157,9 @@ export class Workspaces {
             "clone",
             "--no-checkout",
             "--quiet",
+            // Hard links to the mirror's objects are safe only when the agent cannot write them: a
+            // daemon that is not root shares its user with its agents, so it copies them instead.
+            ...(this.sandbox.enabled && !this.sandbox.agentOwner ? ["--no-hardlinks"] : []),
             "--config",
             `sam.taskId=${req.taskId}`,
             "--config",
@@ -177,11 +194,25 @@ export class Workspaces {
         timeoutMs: CLONE_TIMEOUT_MS,
       });
       await git(["config", "sam.baseCommit", baseCommit], { cwd: temp });
+      const pristineConfig = await fs.promises.readFile(path.join(temp, ".git", "config"), "utf8");
+      const owner = this.sandbox.agentOwner;
+      if (owner) await handOver(temp, owner);
       // Renamed into place last, so a crash never leaves a half-made workspace under its real name.
       await fs.promises.rename(temp, dir);
-      return { workspaceId: req.workspaceId, taskId: req.taskId, path: dir, branch: req.branch, baseCommit };
+      const sandbox = this.sandbox.prepare(path.join(this.sandboxRoot, req.workspaceId), dir);
+      return {
+        workspaceId: req.workspaceId,
+        taskId: req.taskId,
+        path: dir,
+        branch: req.branch,
+        baseCommit,
+        repo: req.repo,
+        pristineConfig,
+        sandbox,
+      };
     } catch (err) {
       await fs.promises.rm(temp, { recursive: true, force: true });
+      await fs.promises.rm(path.join(this.sandboxRoot, req.workspaceId), { recursive: true, force: true });
       if (err instanceof RepoUnreachableError) throw new RequestError(422, "repo_unreachable", err.message);
       if (err instanceof GitError)
         throw new RequestError(500, "git_failed", `Could not create the workspace: ${err.summary}`);

@@ -33,6 +33,9 @@ describe("daemon configuration", () => {
         capacity: 4,
         heartbeatMs: 10_000,
         sandbox: "on",
+        sandboxMaxProcesses: 1024,
+        sandboxMaxMemoryMb: 8192,
+        sandboxUid: 2_000_000_000,
       },
     });
   });

@@ -2,9 +2,13 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-/** Runs git in `cwd` for a test, with a fixed identity; returns its trimmed stdout. */
+/**
+ * Runs git in `cwd` for a test, with a fixed identity; returns its trimmed stdout. Workspaces belong
+ * to the sandbox's user, so the test's git is told to trust them.
+ */
 export function gitIn(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", ...args], {
+  const trusted = ["-c", "safe.directory=*", "-c", "user.name=Test", "-c", "user.email=test@example.com"];
+  return execFileSync("git", [...trusted, ...args], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, GIT_DIR: undefined, GIT_WORK_TREE: undefined },

@@ -60,12 +60,15 @@ describe("session lifecycle (fake harness, real git)", () => {
   let temp: ReturnType<typeof makeTempDir>;
   let source: string;
   let workspaceDir: string;
+  /** Where the daemon pushes: the project repository the web app named. */
+  let projectRepo: string;
   let events: AgentEventPayload[];
   let harness: FakeHarness;
 
   beforeEach(() => {
     temp = makeTempDir("sam-session-");
     source = makeRepo(path.join(temp.dir, "source"));
+    projectRepo = source;
     workspaceDir = path.join(temp.dir, "workspace");
     gitIn(temp.dir, "clone", "--quiet", source, workspaceDir);
     gitIn(workspaceDir, "checkout", "--quiet", "-b", BRANCH);
@@ -89,7 +92,16 @@ describe("session lifecycle (fake harness, real git)", () => {
     });
     const session = new Session({
       request,
-      workspace: { workspaceId: "ws-1", taskId: "task-1", path: workspaceDir, branch: BRANCH, baseCommit: "" },
+      workspace: {
+        workspaceId: "ws-1",
+        taskId: "task-1",
+        path: workspaceDir,
+        branch: BRANCH,
+        baseCommit: "",
+        repo: projectRepo,
+        pristineConfig: fs.readFileSync(path.join(workspaceDir, ".git", "config"), "utf8"),
+        sandbox: { workspace: workspaceDir, home: temp.dir, tmp: temp.dir, run: temp.dir },
+      },
       append: (payload) => events.push(payload),
       startHarness:
         startHarness ??
@@ -214,7 +226,7 @@ describe("session lifecycle (fake harness, real git)", () => {
   });
 
   it("a push that fails fails the session with git's first error line", async () => {
-    gitIn(workspaceDir, "remote", "set-url", "origin", path.join(temp.dir, "no-such-repo"));
+    projectRepo = path.join(temp.dir, "no-such-repo");
     const session = makeSession();
     await harness.promptNumber(1);
     harness.endTurn("end_turn");

@@ -1,0 +1,73 @@
+/**
+ * The one way out of a sandbox whose network is `none`: an HTTP server on a Unix socket inside the
+ * sandbox's run directory that forwards requests for SAM's MCP endpoint, and nothing else, to the
+ * web app. The agent still presents its own task token; the bridge adds nothing to the request.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
+
+// The headers an MCP client over Streamable HTTP sends; nothing else is passed on.
+const FORWARDED_HEADERS = [
+  "authorization",
+  "content-type",
+  "accept",
+  "mcp-session-id",
+  "mcp-protocol-version",
+  "last-event-id",
+] as const;
+
+export interface McpBridge {
+  close(): Promise<void>;
+}
+
+function refuse(res: http.ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify({ error: { code: "forbidden", message } }));
+}
+
+/** Serves the bridge on `socketPath` for the MCP endpoint at `mcpUrl`. */
+export async function startMcpBridge(socketPath: string, mcpUrl: string, owner?: { uid: number; gid: number }) {
+  const target = new URL(mcpUrl);
+  const transport = target.protocol === "https:" ? https : http;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://sandbox");
+    if (url.pathname !== target.pathname) {
+      refuse(res, 403, `only SAM's MCP endpoint (${target.pathname}) is reachable from this sandbox`);
+      return;
+    }
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const name of FORWARDED_HEADERS) {
+      const value = req.headers[name];
+      if (typeof value === "string") headers[name] = value;
+    }
+    const upstream = transport.request(
+      target,
+      { method: req.method, headers, path: target.pathname + url.search },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", (err) => {
+      if (!res.headersSent) refuse(res, 502, `SAM's MCP endpoint cannot be reached: ${err.message}`);
+      else res.destroy();
+    });
+    req.pipe(upstream);
+  });
+  fs.rmSync(socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, resolve);
+  });
+  // Connecting to a Unix socket takes write permission on it.
+  if (owner) fs.chownSync(socketPath, owner.uid, owner.gid);
+  fs.chmodSync(socketPath, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  } satisfies McpBridge;
+}
