@@ -18,7 +18,7 @@ describe("daemon restart", () => {
     temp.cleanup();
   });
 
-  it("events recorded with no web app configured survive a SIGKILL, and the restarted daemon delivers them and numbers on", async () => {
+  it("events recorded with no web app configured survive a SIGKILL, the restarted daemon delivers them, numbers on, and removes the workspaces left without a session", async () => {
     const source = makeRepo(path.join(temp.dir, "source"));
     const token = newNodeToken();
     const env = {
@@ -56,13 +56,15 @@ describe("daemon restart", () => {
     expect(info).toMatchObject({ pid: second.child.pid, url: await second.url });
     expect(receiver.events.map((event) => event.seq)).toEqual(receiver.events.map((_, i) => i + 1));
     expect(receiver.events.map((event) => event.event.type)).toContain("agent_text");
-    // The workspace is still known; the session died with its process.
+    // The session died with its process, so its workspace has no session and is removed.
     expect(healthResponseSchema.parse((await second.call("GET", "/health")).body)).toMatchObject({
-      workspaces: 1,
+      workspaces: 0,
       sessions: 0,
       outboxPending: 0,
     });
+    expect(fs.existsSync(path.join(env.SAM_DAEMON_DATA_DIR, "workspaces", "ws-r"))).toBe(false);
     expect((await second.call("GET", "/sessions/session-r")).status).toBe(404);
+    await second.call("POST", "/workspaces", { ...ids, repo: source, baseBranch: "main", branch: "sam/restart-1" });
     // A session of the same id on the restarted daemon continues the numbering: no (session, seq) is reused.
     await second.call("POST", "/sessions", {
       ...ids,
