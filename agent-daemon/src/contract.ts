@@ -90,7 +90,8 @@ export const startSessionRequestSchema = z.object({
 export type StartSessionRequest = z.input<typeof startSessionRequestSchema>;
 export type StartSession = z.output<typeof startSessionRequestSchema>;
 
-export const SESSION_STATES = ["starting", "working", "idle", "stopping", "finished"] as const;
+// A session's lifecycle; its moves are in session.ts (`SESSION_MOVES`).
+export const SESSION_STATES = ["starting", "working", "idle", "stopping", "ending", "finished"] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
 export const sessionResponseSchema = z.object({

@@ -2,12 +2,12 @@ import type {
   AgentEventPayload,
   InjectMessageRequest,
   SessionResponse,
+  SessionState,
   StartSession,
   StopSessionRequest,
 } from "./contract.ts";
 import { RequestError } from "./errors.ts";
-import { git } from "./git.ts";
-import { type SavedWork, saveWork } from "./git-save.ts";
+import { type SavedWork, saveWork, workspaceGit } from "./git-save.ts";
 import type { HarnessEvent, HarnessOptions, HarnessSession, StopReason } from "./harness/types.ts";
 import { log } from "./log.ts";
 import type { Workspace } from "./workspaces.ts";
@@ -20,6 +20,8 @@ export interface SessionDeps {
   /** Stores one event of this session in the outbox, with the next sequence number. */
   append: (payload: AgentEventPayload) => void;
   startHarness: StartHarness;
+  /** Told after every move of the session (the daemon retires an orphaned node once nothing is busy). */
+  onMove?: (state: SessionState) => void;
 }
 
 export interface InjectResult {
@@ -34,6 +36,40 @@ interface Message {
 }
 
 type Outcome = { outcome: "completed"; reason?: string } | { outcome: "failed"; reason: string };
+
+/**
+ * Every state a session can be in and every move it can make, with what makes it: the only moves
+ * there are (`move` refuses any other). Every way a session ends goes through `ending`, which is
+ * where the one rule about saving lives: only a task-mode session whose harness ran saves and pushes;
+ * a conversation never does, however it ends.
+ */
+export const SESSION_MOVES = {
+  starting: {
+    working: "the harness started: the first turn runs",
+    stopping: "a stop arrived while the harness was starting",
+    ending: "the harness could not start, or the daemon shut down",
+  },
+  working: {
+    idle: "the turn ended and the agent waits for a message (a conversation, or a cancelled turn)",
+    stopping: "a stop arrived",
+    ending: "a task's turn ended, the harness crashed, or the daemon shut down",
+  },
+  idle: {
+    working: "a message arrived",
+    ending: "a stop without a warning arrived, the harness crashed, or the daemon shut down",
+  },
+  stopping: {
+    ending: "the grace ran out, the agent's turn ended, the harness failed or crashed, or the daemon shut down",
+  },
+  ending: {
+    finished: "the harness is closed, the work saved (task mode only) and session_finished is in the outbox",
+  },
+  finished: {},
+} as const satisfies Record<SessionState, Partial<Record<SessionState, string>>>;
+
+export function canMove(from: SessionState, to: SessionState): boolean {
+  return to in SESSION_MOVES[from];
+}
 
 // How long the daemon waits for a harness to honour a cancel or a close before moving on without it:
 // a stuck agent must not keep a stop from finishing.
@@ -62,27 +98,26 @@ function errorMessage(err: unknown): string {
 /**
  * One agent session in one workspace: runs the harness turn by turn, records every step in the
  * outbox, takes messages (now if the agent is idle, after its turn if it is busy), and ends exactly
- * once, always the same way: harness closed, work committed and pushed, `session_finished`.
+ * once, always the same way (see `SESSION_MOVES`).
  */
 export class Session {
-  private phase: "starting" | "working" | "idle" = "starting";
+  private state: SessionState = "starting";
   private harness: HarnessSession | undefined;
   /** The running chain of turns; settles when the agent goes idle or the session ends. */
   private turns: Promise<void> = Promise.resolve();
   private readonly queue: Message[] = [];
   /** Answers already given, by message id: a repeated delivery gets the same answer, not a second turn. */
   private readonly answered = new Map<string, InjectResult>();
-  private idleWaiters: (() => void)[] = [];
   private lastAgentError: string | undefined;
-  /** The reason of the stop in progress, if one is. */
-  private stopReason: string | undefined;
-  private closing = false;
+  /** The stop being carried out, once one was accepted. */
+  private stopRequest: StopSessionRequest | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** The end in progress, shared by everyone who asks for it. */
   private ending: Promise<void> | undefined;
-  private endStarted!: () => void;
-  private readonly endStartedSignal = new Promise<void>((resolve) => {
-    this.endStarted = resolve;
+  private markFinished!: () => void;
+  private readonly finished = new Promise<void>((resolve) => {
+    this.markFinished = resolve;
   });
-  private finished = false;
 
   constructor(private readonly deps: SessionDeps) {}
 
@@ -99,17 +134,21 @@ export class Session {
   }
 
   get isFinished(): boolean {
-    return this.finished;
+    return this.state === "finished";
+  }
+
+  /** Whether the agent or the daemon is doing something for this session (not waiting for a message). */
+  get isBusy(): boolean {
+    return this.state !== "idle" && this.state !== "finished";
   }
 
   /** Settles once `session_finished` is in the outbox. */
   get done(): Promise<void> {
-    return this.endStartedSignal.then(() => this.ending);
+    return this.finished;
   }
 
   view(): SessionResponse {
-    const state = this.finished ? "finished" : this.stopReason !== undefined ? "stopping" : this.phase;
-    return { sessionId: this.id, taskId: this.taskId, state };
+    return { sessionId: this.id, taskId: this.taskId, state: this.state };
   }
 
   /** Records the start and the task's prompt, then boots the harness and runs the first turn. */
@@ -123,7 +162,7 @@ export class Session {
   inject(message: InjectMessageRequest): InjectResult {
     const earlier = this.answered.get(message.messageId);
     if (earlier) return earlier;
-    if (this.finished || this.ending) {
+    if (this.isOver()) {
       throw new RequestError(409, "session_finished", `Session ${this.id} has ended and takes no more messages`);
     }
     const result = this.deliver(message);
@@ -133,52 +172,63 @@ export class Session {
 
   /** Cancels the turn in progress, if any; queued messages still follow. */
   async cancel(): Promise<void> {
-    if (this.finished || this.ending) {
-      throw new RequestError(409, "session_finished", `Session ${this.id} has ended`);
-    }
-    if (this.phase === "working" && this.harness) await within(this.harness.cancel(), HARNESS_WAIT_MS);
+    if (this.isOver()) throw new RequestError(409, "session_finished", `Session ${this.id} has ended`);
+    if (this.turnRunning()) await within(this.harness!.cancel(), HARNESS_WAIT_MS);
   }
 
   /**
    * The stop protocol, run in the background: the warning (if any) reaches the agent now or after
-   * its current turn; the agent gets `graceMs` to wrap up (if it finishes by itself, its own outcome
-   * stands); then the turn is cancelled, the harness closed, the work saved, and the session fails
-   * with `reason`. An `end` (a user ending their conversation) saves nothing and completes it.
-   * A stop of a stopping or ended session changes nothing.
+   * its current turn; the agent gets `graceMs` to wrap up (a task that finishes by itself keeps its
+   * own outcome); then the turn is cancelled and the session ends — failed with `reason`, or, for an
+   * `end` (a user ending their conversation), completed. A stop of a stopping or ended session
+   * changes nothing.
    */
   stop(request: StopSessionRequest): void {
-    if (this.finished || this.ending || this.stopReason !== undefined) return;
-    this.stopReason = request.reason;
+    if (this.state === "stopping" || this.isOver()) return;
+    this.stopRequest = request;
+    // An idle agent takes the warning as a new turn, which the stop then waits for.
     if (request.warning) this.deliver({ text: request.warning, source: "system" });
-    void this.runStop(request);
+    if (this.state === "idle") {
+      void this.end(this.stopOutcome(request));
+      return;
+    }
+    this.move("stopping");
+    this.graceTimer = setTimeout(() => void this.end(this.stopOutcome(request), { cancel: true }), request.graceMs);
   }
 
-  /** Ends the session now, without a grace period (the daemon is shutting down); a stop in progress keeps its reason. */
+  /** Ends the session now, without a grace period (the daemon is going away); a stop in progress keeps its outcome. */
   terminate(reason: string): Promise<void> {
-    return this.end({ outcome: "failed", reason: this.stopReason ?? reason }, { cancel: true });
+    const outcome = this.stopRequest ? this.stopOutcome(this.stopRequest) : { outcome: "failed" as const, reason };
+    return this.end(outcome, { cancel: true });
   }
 
-  private async runStop(request: StopSessionRequest): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, request.graceMs);
-      }),
-      this.endStartedSignal,
-      // An idle agent with nothing queued will not do anything more with the rest of the grace.
-      this.whenIdle(),
-    ]);
-    clearTimeout(timer);
-    if (request.end) await this.end({ outcome: "completed", reason: request.reason }, { cancel: true, save: false });
-    else await this.end({ outcome: "failed", reason: request.reason }, { cancel: true });
+  private stopOutcome(request: StopSessionRequest): Outcome {
+    return request.end
+      ? { outcome: "completed", reason: request.reason }
+      : { outcome: "failed", reason: request.reason };
+  }
+
+  private isOver(): boolean {
+    return this.state === "ending" || this.state === "finished";
+  }
+
+  /** In `stopping` the agent is booting or in a turn: a turn that ends there ends the session. */
+  private turnRunning(): boolean {
+    return (this.state === "working" || this.state === "stopping") && this.harness !== undefined;
+  }
+
+  private move(to: SessionState): void {
+    if (!canMove(this.state, to)) throw new Error(`session ${this.id}: no move from ${this.state} to ${to}`);
+    this.state = to;
+    this.deps.onMove?.(to);
   }
 
   private async boot(): Promise<void> {
     const { request, workspace } = this.deps;
     // The agent commits too (task mode says so); it needs an identity on nodes without a global one.
     // One after the other: each `git config` write locks the config file.
-    const identity = git(["config", "user.name", request.gitAuthorName], { cwd: workspace.path })
-      .then(() => git(["config", "user.email", request.gitAuthorEmail], { cwd: workspace.path }))
+    const identity = workspaceGit(workspace.path, ["config", "user.name", request.gitAuthorName])
+      .then(() => workspaceGit(workspace.path, ["config", "user.email", request.gitAuthorEmail]))
       .catch((err: unknown) => log(`session ${this.id}: could not set the git identity: ${errorMessage(err)}`));
     let harness: HarnessSession;
     try {
@@ -199,20 +249,21 @@ export class Session {
     } catch (err) {
       await identity;
       const reason = errorMessage(err);
-      // Nothing ran, so there is no work to save (and no empty branch to push).
-      void this.end(
-        { outcome: "failed", reason: reason.startsWith(START_FAILED) ? reason : `${START_FAILED}: ${reason}` },
-        { save: false },
-      );
+      void this.end({
+        outcome: "failed",
+        reason: reason.startsWith(START_FAILED) ? reason : `${START_FAILED}: ${reason}`,
+      });
       return;
     }
     await identity;
-    if (this.ending) {
-      // Stopped while the harness was starting.
+    if (this.isOver()) {
+      // Ended while the harness was starting.
       await within(harness.close(), HARNESS_WAIT_MS);
       return;
     }
     this.harness = harness;
+    // A stop that arrived during the boot lets the first turn run for its grace.
+    if (this.state === "starting") this.move("working");
     this.runTurns(request.prompt);
   }
 
@@ -222,13 +273,15 @@ export class Session {
   }
 
   private onCrash(reason: string): void {
-    if (this.closing) return;
+    // The harness exits when the end closes it; that is not a crash.
+    if (this.isOver()) return;
     void this.end({ outcome: "failed", reason: `harness crashed: ${reason}` });
   }
 
   private deliver(message: Message): InjectResult {
-    if (this.phase === "idle") {
+    if (this.state === "idle") {
       this.appendUserMessage(message);
+      this.move("working");
       this.runTurns(message.text);
       return { delivered: true, queued: false };
     }
@@ -241,7 +294,6 @@ export class Session {
   }
 
   private runTurns(text: string): void {
-    this.phase = "working";
     this.turns = this.turnLoop(text).catch((err: unknown) => {
       // Only the outbox can fail here (a broken disk); nothing more can be recorded for the session.
       log(`session ${this.id}: ${errorMessage(err)}`);
@@ -261,7 +313,7 @@ export class Session {
         return;
       }
       this.append({ type: "turn_ended", stopReason });
-      if (this.ending) return;
+      if (this.isOver()) return;
       const next = this.takeQueued();
       if (next !== undefined) {
         text = next;
@@ -269,7 +321,8 @@ export class Session {
       }
       // A cancelled turn waits for the next message in both modes; a conversation always does.
       if (stopReason === "cancelled" || this.deps.request.mode === "conversation") {
-        this.setIdle();
+        if (this.stopRequest) void this.end(this.stopOutcome(this.stopRequest));
+        else this.move("idle");
         return;
       }
       void this.end(this.taskOutcome(stopReason));
@@ -293,58 +346,54 @@ export class Session {
     return { outcome: "failed", reason: `agent stopped: ${stopReason}` };
   }
 
-  private setIdle(): void {
-    this.phase = "idle";
-    const waiters = this.idleWaiters.splice(0);
-    for (const wake of waiters) wake();
-  }
-
-  private whenIdle(): Promise<void> {
-    if (this.phase === "idle") return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
   /** Ends the session once; later calls (a crash during a stop, a stop during completion) share it. */
-  private end(outcome: Outcome, opts: { cancel?: boolean; save?: boolean } = {}): Promise<void> {
+  private end(outcome: Outcome, opts: { cancel?: boolean } = {}): Promise<void> {
     if (!this.ending) {
-      this.ending = this.runEnd(outcome, opts).catch((err: unknown) => {
+      const cancelTurn = opts.cancel === true && this.turnRunning();
+      clearTimeout(this.graceTimer);
+      this.move("ending");
+      this.ending = this.runEnd(outcome, cancelTurn).catch((err: unknown) => {
         log(`session ${this.id}: could not record its end: ${errorMessage(err)}`);
       });
-      this.endStarted();
     }
     return this.ending;
   }
 
-  private async runEnd(outcome: Outcome, { cancel = false, save = true }: { cancel?: boolean; save?: boolean }) {
+  private async runEnd(outcome: Outcome, cancelTurn: boolean): Promise<void> {
     const harness = this.harness;
-    if (cancel && harness && this.phase === "working") await within(harness.cancel(), HARNESS_WAIT_MS);
-    // Let the turn record how it ended before the session's last events.
-    await within(this.turns, HARNESS_WAIT_MS);
-    this.closing = true;
-    // Closed before saving, so the agent cannot change files while they are committed.
-    if (harness) await within(harness.close(), HARNESS_WAIT_MS);
-    let saved: SavedWork | undefined;
-    let saveError: string | undefined;
-    const { workspace, request } = this.deps;
-    if (save) {
-      try {
-        saved = await saveWork({
-          cwd: workspace.path,
-          branch: workspace.branch,
-          authorName: request.gitAuthorName,
-          authorEmail: request.gitAuthorEmail,
-        });
-      } catch (err) {
-        saveError = errorMessage(err);
-      }
-    }
+    // Only work that an agent did in task mode is saved: a conversation never pushes, and a harness
+    // that never started did nothing worth a branch.
+    const save = this.deps.request.mode === "task" && harness !== undefined;
     try {
+      if (cancelTurn) await within(harness!.cancel(), HARNESS_WAIT_MS);
+      // Let the turn record how it ended before the session's last events.
+      await within(this.turns, HARNESS_WAIT_MS);
+      // Closed before saving, so the agent cannot change files while they are committed.
+      if (harness) await within(harness.close(), HARNESS_WAIT_MS);
+      let saved: SavedWork | undefined;
+      let saveError: string | undefined;
+      const { workspace, request } = this.deps;
+      if (save) {
+        try {
+          saved = await saveWork({
+            cwd: workspace.path,
+            branch: workspace.branch,
+            repo: workspace.repo,
+            pristineConfig: workspace.pristineConfig,
+            authorName: request.gitAuthorName,
+            authorEmail: request.gitAuthorEmail,
+          });
+        } catch (err) {
+          saveError = errorMessage(err);
+        }
+      }
       if (saved)
         this.append({ type: "work_saved", branch: workspace.branch, commit: saved.commit, pushed: saved.pushed });
       this.append(this.finishedEvent(outcome, save, saved, saveError));
     } finally {
       // Over even if the outbox failed to record it: nothing more runs in this session.
-      this.finished = true;
+      this.move("finished");
+      this.markFinished();
     }
   }
 
@@ -366,7 +415,7 @@ export class Session {
 
   private append(payload: AgentEventPayload): void {
     // A harness may still report something after the end; the session's record stops at the end.
-    if (this.finished) return;
+    if (this.state === "finished") return;
     this.deps.append(payload);
   }
 }

@@ -12,6 +12,8 @@ export interface SessionsDeps {
   outbox: Outbox;
   workspaces: Workspaces;
   startHarness: StartHarness;
+  /** Told whenever a session changes state. */
+  onChange?: () => void;
 }
 
 /** The sessions on this node, by id. */
@@ -53,6 +55,7 @@ export class Sessions {
       workspace,
       append: (payload) => outbox.append(request.sessionId, request.taskId, payload),
       startHarness: this.deps.startHarness,
+      onMove: () => this.deps.onChange?.(),
     });
     this.sessions.set(request.sessionId, session);
     void session.done.then(() => {
@@ -84,13 +87,19 @@ export class Sessions {
     return count;
   }
 
+  /** Whether any session is working, starting or ending (an idle conversation waiting for a message is not). */
+  busy(): boolean {
+    for (const session of this.sessions.values()) if (session.isBusy) return true;
+    return false;
+  }
+
   report(): HeartbeatRequest["sessions"] {
     return [...this.sessions.values()].map((session) => session.view());
   }
 
   /**
-   * Stops every running session at once (no grace: the daemon is going away), saving their work,
-   * and waits for them up to `timeoutMs`.
+   * Ends every running session at once (no grace: the daemon is going away; task-mode work is
+   * saved), and waits for them up to `timeoutMs`.
    */
   async stopAll(reason: string, timeoutMs: number): Promise<void> {
     const running = [...this.sessions.values()].filter((session) => !session.isFinished);

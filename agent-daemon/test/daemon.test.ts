@@ -1,6 +1,6 @@
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { healthResponseSchema, sessionResponseSchema } from "../src/contract.ts";
+import { healthResponseSchema } from "../src/contract.ts";
 import { startDaemon } from "../src/daemon.ts";
 import { newNodeToken } from "./daemon-process.ts";
 import { startFakeWeb, until } from "./fake-web.ts";
@@ -42,14 +42,15 @@ describe("startDaemon (in-process)", () => {
       await call("POST", "/workspaces", { ...ids, repo: source, baseBranch: "main", branch: "sam/inproc-1" });
       await call("POST", "/sessions", {
         ...ids,
-        mode: "conversation",
+        mode: "task",
         harness: "builtin",
         model: "scripted",
-        prompt: '```sam-script\n[{"tool":"write_file","args":{"path":"notes.md","content":"draft"}}]\n```',
+        prompt:
+          '```sam-script\n[{"tool":"write_file","args":{"path":"notes.md","content":"draft"}},{"sleep":30000}]\n```',
         mcpUrl: "http://127.0.0.1:9/api/mcp",
         taskToken: "k".repeat(40),
       });
-      await until(async () => sessionResponseSchema.parse(await call("GET", "/sessions/session-1")).state === "idle");
+      await until(() => web.events.some((event) => event.event.type === "tool_result"));
     } finally {
       await daemon.close();
     }

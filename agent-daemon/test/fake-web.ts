@@ -21,6 +21,8 @@ export interface FakeWeb {
   duplicates: () => number;
   /** While down, every request gets a 503. */
   setDown: (down: boolean) => void;
+  /** From now on heartbeats get a 409, as the web app answers a node it declared lost. */
+  declareLost: () => void;
   eventsOf: (sessionId: string) => AgentEvent[];
   /** Resolves once an event matching `predicate` has been stored. */
   waitFor: (predicate: (event: AgentEvent) => boolean, timeoutMs?: number) => Promise<AgentEvent>;
@@ -49,6 +51,7 @@ export async function startFakeWeb(nodeToken: string, opts: { refuseFirst?: numb
   let duplicates = 0;
   const acceptedBatchSizes: number[] = [];
   let down = false;
+  let lost = false;
   let waiters: (() => void)[] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -81,6 +84,7 @@ export async function startFakeWeb(nodeToken: string, opts: { refuseFirst?: numb
     }
     if (req.url === WEB_ROUTES.heartbeat) {
       if (down) return reply(503, { error: "unavailable" });
+      if (lost) return reply(409, { error: "conflict" });
       heartbeats.push(heartbeatRequestSchema.parse(body));
       return reply(200, { ok: true });
     }
@@ -97,6 +101,9 @@ export async function startFakeWeb(nodeToken: string, opts: { refuseFirst?: numb
     duplicates: () => duplicates,
     setDown: (value) => {
       down = value;
+    },
+    declareLost: () => {
+      lost = true;
     },
     eventsOf: (sessionId) => events.filter((event) => event.sessionId === sessionId),
     waitFor: (predicate, timeoutMs = 30_000) =>
