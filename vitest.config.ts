@@ -7,6 +7,8 @@ const alias = { "@": path.dirname(fileURLToPath(import.meta.url)) };
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Once per run, whichever projects run: a temp dir for the run, and no process left behind.
+    globalSetup: ["test/leftover-processes.ts"],
     projects: [
       {
         resolve: { alias },

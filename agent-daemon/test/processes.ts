@@ -3,6 +3,8 @@ import fs from "node:fs";
 export interface ProcessInfo {
   pid: number;
   ppid: number;
+  /** Its process group. */
+  pgrp: number;
   /** The command line, arguments joined by spaces. */
   cmdline: string;
 }
@@ -22,13 +24,25 @@ export function listProcesses(): ProcessInfo[] {
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readOrEmpty(`/proc/${entry}/stat`);
-    // `pid (comm) state ppid …`; comm may itself hold spaces and parentheses.
-    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // `pid (comm) state ppid pgrp …`; comm may itself hold spaces and parentheses.
+    const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (!state || state === "Z" || state === "X") continue;
     const cmdline = readOrEmpty(`/proc/${entry}/cmdline`).split("\0").join(" ").trim();
-    found.push({ pid: Number(entry), ppid: Number(ppid), cmdline });
+    found.push({ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp), cmdline });
   }
   return found;
+}
+
+/** Whether the process mentions `text` in its command line, working directory or environment. */
+export function mentions(pid: number, text: string): boolean {
+  if (readOrEmpty(`/proc/${pid}/cmdline`).includes(text) || readOrEmpty(`/proc/${pid}/environ`).includes(text)) {
+    return true;
+  }
+  try {
+    return fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(text);
+  } catch {
+    return false;
+  }
 }
 
 /** Every process below `pid` (children, their children, …). */

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { until } from "../../agent-daemon/test/fake-web";
+import { isRunning, listProcesses, mentions } from "../../agent-daemon/test/processes";
 import { makeTempDir } from "./temp-dir";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -23,18 +24,23 @@ export interface AppServerOptions {
   port?: number;
 }
 
-/** Kills the daemon processes of the local nodes under a data dir (they run detached). */
-export function killLocalDaemons(dataDir: string): void {
+/**
+ * Kills what runs for the local nodes under a data dir: their daemons (detached, and possibly still
+ * starting), harnesses and agent commands — every process that works in, or was started for, a node
+ * directory. Resolves once they are gone.
+ */
+export async function killLocalDaemons(dataDir: string): Promise<void> {
   const nodesDir = path.join(dataDir, "nodes");
-  if (!fs.existsSync(nodesDir)) return;
-  for (const node of fs.readdirSync(nodesDir)) {
+  const ours = listProcesses().filter((p) => p.pid !== process.pid && mentions(p.pid, nodesDir));
+  for (const p of ours) {
     try {
-      const { pid } = JSON.parse(fs.readFileSync(path.join(nodesDir, node, "daemon.json"), "utf8")) as { pid: number };
-      process.kill(pid, "SIGKILL");
+      process.kill(p.pid, "SIGKILL");
     } catch {
-      // Not started, or already gone.
+      // Already gone.
     }
   }
+  // One that will not die is reported by the leftover-process check at the end of the run.
+  await until(() => ours.every((p) => !isRunning(p.pid)), 10_000).catch(() => {});
 }
 
 /**
@@ -58,6 +64,8 @@ export async function startAppServer(opts: AppServerOptions = {}): Promise<AppSe
         ...opts.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
+      // A process group of its own: tsx runs the app as its child, and stopping the group stops both.
+      detached: true,
     },
   );
   let out = "";
@@ -76,7 +84,7 @@ export async function startAppServer(opts: AppServerOptions = {}): Promise<AppSe
     if (match) break;
     if (child.exitCode !== null) throw new Error(`The app exited before serving:\n${out}`);
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      process.kill(-child.pid!, "SIGKILL");
       throw new Error(`The app did not start in time:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -89,13 +97,20 @@ export async function startAppServer(opts: AppServerOptions = {}): Promise<AppSe
     dataDir,
     output: () => out,
     stop: async ({ keepDaemons = false, keepData = false } = {}) => {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      if (!keepDaemons) killLocalDaemons(dataDir);
+      const group = child.pid!;
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-group, signal);
+        } catch {
+          // The whole group is gone.
+        }
+      };
+      signalGroup("SIGTERM");
+      const timer = setTimeout(() => signalGroup("SIGKILL"), 5000);
+      await exited;
+      await until(() => !listProcesses().some((p) => p.pgrp === group), 10_000);
+      clearTimeout(timer);
+      if (!keepDaemons) await killLocalDaemons(dataDir);
       if (!keepData) temp?.cleanup();
     },
   };
