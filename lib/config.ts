@@ -48,6 +48,8 @@ const envSchema = z.object({
   SAM_LOCAL_MAX_NODES: intVar(0, 64, 1, "must be a whole number (0-64)"),
   SAM_HEARTBEAT_MS: intVar(100, 600_000, 10_000, "must be milliseconds (100-600000)"),
   SAM_NODE_TIMEOUT_MS: intVar(500, 3_600_000, 60_000, "must be milliseconds (500-3600000)"),
+  // How long a local daemon waits for its web app (or a restarted one) to hold it before it exits once idle.
+  SAM_ORPHAN_EXIT_MS: intVar(100, 3_600_000, 20_000, "must be milliseconds (100-3600000)"),
   SAM_WARM_MINUTES: intVar(0, 24 * 60, 30, "must be a whole number of minutes (0-1440)"),
   CRON_SECRET: optionalString,
   // `off` runs agents unconfined on this machine's nodes (every page that shows them says so in red).
@@ -94,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       localMaxNodes: parsed.SAM_LOCAL_MAX_NODES,
       heartbeatMs: parsed.SAM_HEARTBEAT_MS,
       nodeTimeoutMs: parsed.SAM_NODE_TIMEOUT_MS,
+      orphanExitMs: parsed.SAM_ORPHAN_EXIT_MS,
       warmMs: parsed.SAM_WARM_MINUTES * 60_000,
     },
     cronSecret: parsed.CRON_SECRET,

@@ -13,6 +13,7 @@ const SETTINGS = {
   heartbeatMs: { env: "SAM_HEARTBEAT_MS", flag: "--heartbeat-ms" },
   nodeTokenFile: { env: "SAM_NODE_TOKEN_FILE", flag: "--token-file" },
   sandbox: { env: "SAM_SANDBOX", flag: "--sandbox" },
+  orphanExitMs: { env: "SAM_ORPHAN_EXIT_MS", flag: "--orphan-exit-ms" },
 } as const;
 
 type Setting = keyof typeof SETTINGS;

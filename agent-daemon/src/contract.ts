@@ -19,6 +19,7 @@ export const DAEMON_ROUTES = {
   sessionMessages: (id: string) => `/sessions/${encodeURIComponent(id)}/messages`,
   sessionCancel: (id: string) => `/sessions/${encodeURIComponent(id)}/cancel`,
   sessionStop: (id: string) => `/sessions/${encodeURIComponent(id)}/stop`,
+  owner: "/owner",
 } as const;
 
 export const healthResponseSchema = z.object({
@@ -125,6 +126,14 @@ export const stopSessionRequestSchema = z.object({
 });
 export type StopSessionRequest = z.infer<typeof stopSessionRequestSchema>;
 
+/**
+ * A web app holds the daemon it started on its machine (or took over after a restart) with this
+ * request, left open for as long as it runs; the daemon then ships to `webUrl`. A daemon started with
+ * an orphan wait retires once no web app has held it that long and nothing is busy.
+ */
+export const ownerRequestSchema = z.object({ webUrl: z.url({ protocol: /^https?$/ }) });
+export type OwnerRequest = z.infer<typeof ownerRequestSchema>;
+
 // ---------------------------------------------------------------------------
 // Web app routes (served by the web app, called by the daemon).
 
@@ -229,5 +238,8 @@ export const daemonConfigSchema = z.object({
   heartbeatMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // `off` runs agents unconfined: only for machines that cannot run bubblewrap, and shown in red.
   sandbox: z.enum(["on", "off"], { message: "SAM_SANDBOX must be on or off" }).default("on"),
+  // Set by a web app that starts the daemon on its own machine: with no web app holding the daemon
+  // (POST /owner) for this long, it exits as soon as no session is busy. Unset: it lives on its own.
+  orphanExitMs: z.coerce.number().int().min(100).max(3_600_000).optional(),
 });
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;

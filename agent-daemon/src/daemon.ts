@@ -5,6 +5,7 @@ import type { DaemonConfig } from "./contract.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { Mirrors } from "./mirrors.ts";
 import { Outbox } from "./outbox.ts";
+import { Ownership } from "./ownership.ts";
 import { createApiServer } from "./server.ts";
 import type { StartHarness } from "./session.ts";
 import { Sessions } from "./sessions.ts";
@@ -55,8 +56,24 @@ export async function startDaemon(
     config.capacity,
   );
   await workspaces.load();
-  const sessions = new Sessions({ outbox, workspaces, startHarness: loadHarness() });
-  const server = createApiServer({ config, workspaces, sessions, outbox });
+  let shipper: Shipper | undefined;
+  let heartbeat: Heartbeat | undefined;
+  const ownership = new Ownership({
+    orphanExitMs: config.orphanExitMs,
+    busy: () => sessions.busy(),
+    onRetire: (reason) => hooks.onRetire?.(reason),
+    onWebUrl: (webUrl) => {
+      shipper?.setWebUrl(webUrl);
+      heartbeat?.setWebUrl(webUrl);
+    },
+  });
+  const sessions = new Sessions({
+    outbox,
+    workspaces,
+    startHarness: loadHarness(),
+    onChange: () => ownership.check(),
+  });
+  const server = createApiServer({ config, workspaces, sessions, outbox, ownership });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -70,8 +87,6 @@ export async function startDaemon(
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
 
-  let shipper: Shipper | undefined;
-  let heartbeat: Heartbeat | undefined;
   if (config.webUrl) {
     shipper = new Shipper({ outbox, webUrl: config.webUrl, nodeId: config.nodeId, nodeToken: config.nodeToken });
     // Events a previous run could not deliver go out first.
@@ -89,7 +104,7 @@ export async function startDaemon(
       }),
       onRetire: (reason) => hooks.onRetire?.(reason),
       orphanAfterMs: ORPHAN_AFTER_MS,
-      busy: () => sessions.report().some((s) => s.state !== "finished" && s.state !== "idle"),
+      busy: () => sessions.busy(),
     });
     heartbeat.start();
   }
@@ -99,6 +114,7 @@ export async function startDaemon(
   const close = async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     heartbeat?.stop();
+    ownership.stop();
     await sessions.stopAll("the node daemon shut down", SHUTDOWN_SESSIONS_MS);
     if (shipper) {
       await shipper.flush(SHUTDOWN_FLUSH_MS);

@@ -32,7 +32,7 @@ export class Heartbeat {
   private failing: string | undefined;
   private failingSince: number | undefined;
   private readonly abort = new AbortController();
-  private readonly endpoint: string;
+  private endpoint: string;
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.endpoint = webEndpoint(opts.webUrl, WEB_ROUTES.heartbeat);
@@ -40,6 +40,11 @@ export class Heartbeat {
 
   start(): void {
     void this.beat();
+  }
+
+  /** Beats to a web app that now listens at `webUrl` (a restarted one took this node over). */
+  setWebUrl(webUrl: string): void {
+    this.endpoint = webEndpoint(webUrl, WEB_ROUTES.heartbeat);
   }
 
   stop(): void {

@@ -5,6 +5,7 @@ import {
   type DaemonConfig,
   type HealthResponse,
   injectMessageRequestSchema,
+  ownerRequestSchema,
   startSessionRequestSchema,
   stopSessionRequestSchema,
   type WorkspaceResponse,
@@ -13,6 +14,7 @@ import { RequestError } from "./errors.ts";
 import { parseInput, readJson, sendError, sendJson } from "./http-util.ts";
 import { log } from "./log.ts";
 import type { Outbox } from "./outbox.ts";
+import type { Ownership } from "./ownership.ts";
 import type { Sessions } from "./sessions.ts";
 import type { Workspaces } from "./workspaces.ts";
 
@@ -23,11 +25,14 @@ export interface ApiDeps {
   workspaces: Workspaces;
   sessions: Sessions;
   outbox: Outbox;
+  ownership: Ownership;
 }
 
 interface Reply {
   status: number;
   body?: unknown;
+  /** Answers by itself and keeps the response open (a web app's hold on the daemon). */
+  stream?: (res: http.ServerResponse) => void;
 }
 
 interface Route {
@@ -47,7 +52,10 @@ function authorized(req: http.IncomingMessage, expected: Buffer): boolean {
   return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
 }
 
-function routes({ config, workspaces, sessions, outbox }: ApiDeps): Route[] {
+function routes({ config, workspaces, sessions, outbox, ownership }: ApiDeps): Route[] {
+  // Workspaces the web app let go of: a request to create one that arrives after its deletion (a slow
+  // or retried request) is refused, so the node never keeps a workspace the web app has forgotten.
+  const released = new Set<string>();
   return [
     {
       method: "GET",
@@ -70,6 +78,9 @@ function routes({ config, workspaces, sessions, outbox }: ApiDeps): Route[] {
       path: /^\/workspaces$/,
       handle: async (_params, req) => {
         const input = parseInput(createWorkspaceRequestSchema, await readJson(req));
+        if (released.has(input.workspaceId)) {
+          throw new RequestError(410, "workspace_released", `Workspace ${input.workspaceId} was released`);
+        }
         const { workspace, created } = await workspaces.create(input);
         const body: WorkspaceResponse = {
           workspaceId: workspace.workspaceId,
@@ -92,6 +103,7 @@ function routes({ config, workspaces, sessions, outbox }: ApiDeps): Route[] {
             `Workspace ${id} still runs session ${running.id}; stop it first`,
           );
         }
+        released.add(id);
         await workspaces.remove(id);
         return { status: 204 };
       },
@@ -138,6 +150,14 @@ function routes({ config, workspaces, sessions, outbox }: ApiDeps): Route[] {
         return { status: 202, body: session.view() };
       },
     },
+    {
+      method: "POST",
+      path: /^\/owner$/,
+      handle: async (_params, req) => {
+        const { webUrl } = parseInput(ownerRequestSchema, await readJson(req));
+        return { status: 200, stream: (res) => ownership.hold(res, webUrl) };
+      },
+    },
   ];
 }
 
@@ -152,7 +172,8 @@ function decodeParams(match: RegExpExecArray): string[] {
 async function respond(res: http.ServerResponse, handle: () => Promise<Reply>, what: string): Promise<void> {
   try {
     const reply = await handle();
-    if (reply.body === undefined) res.writeHead(reply.status).end();
+    if (reply.stream) reply.stream(res);
+    else if (reply.body === undefined) res.writeHead(reply.status).end();
     else sendJson(res, reply.status, reply.body);
   } catch (err) {
     if (err instanceof RequestError) {

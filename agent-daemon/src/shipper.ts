@@ -24,7 +24,7 @@ export interface ShipperOptions {
  */
 export class Shipper {
   private readonly opts: Required<ShipperOptions>;
-  private readonly endpoint: string;
+  private endpoint: string;
   private running = false;
   private stopped = false;
   private failing: string | undefined;
@@ -53,6 +53,13 @@ export class Shipper {
     if (this.running || this.stopped) return;
     this.running = true;
     setImmediate(() => void this.run());
+  }
+
+  /** Ships to a web app that now listens at `webUrl` (a restarted one took this node over), starting now. */
+  setWebUrl(webUrl: string): void {
+    this.endpoint = webEndpoint(webUrl, WEB_ROUTES.events);
+    this.wakeSleep?.();
+    this.kick();
   }
 
   /** Resolves when every event is acknowledged, or after `timeoutMs`, whichever comes first. */

@@ -7,6 +7,7 @@ export function ProjectSummary({ project }: { project: ProjectWithRole }) {
     ["Your role", project.role],
     ["Harness", project.harness],
     ["Model", project.model === "scripted" ? "scripted (offline demo model)" : project.model],
+    ["Agent network", project.network === "none" ? "none (only SAM's MCP endpoint)" : "open"],
     ["Max depth", String(project.maxDepth)],
     ["Children per parent", String(project.maxChildren)],
     ["Active dispatched tasks", String(project.maxActiveDispatched)],

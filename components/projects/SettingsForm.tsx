@@ -13,6 +13,7 @@ export interface SettingsValues {
   stopGraceSeconds: number;
   harness: string;
   model: string;
+  network: string;
 }
 
 const LIMITS: { name: keyof SettingsValues; label: string; min: number; max: number }[] = [
@@ -85,6 +86,22 @@ export function SettingsForm({
             className={inputClass}
           />
           <FieldError id="model-error" message={state.fields?.model} />
+        </div>
+        <div>
+          <label htmlFor="network" className="mb-1 block text-sm font-medium">
+            Agent network
+          </label>
+          <select
+            id="network"
+            name="network"
+            defaultValue={values.network}
+            aria-describedby="network-error"
+            className={inputClass}
+          >
+            <option value="open">open: agents can reach the internet (to install packages)</option>
+            <option value="none">none: nothing but SAM&apos;s MCP endpoint</option>
+          </select>
+          <FieldError id="network-error" message={state.fields?.network} />
         </div>
       </fieldset>
       {canEdit ? (

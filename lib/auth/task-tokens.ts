@@ -1,8 +1,10 @@
-import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { tasks, tokens } from "@/db/schema";
 import { SamError } from "../errors";
 import { newId } from "../ids";
+import { TERMINAL_STATUSES } from "../tasks/statuses";
+import { type TransitionFields, transitionTask } from "../tasks/transition";
 import { generateToken, hashToken } from "./tokens";
 
 export interface TaskIdentity {
@@ -11,18 +13,52 @@ export interface TaskIdentity {
   tokenId: string;
 }
 
-/** Mints a bearer token for one task; only its hash is stored. It dies with the task. */
-export async function mintTaskToken(db: Db, taskId: string): Promise<string> {
-  const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId), columns: { projectId: true } });
-  if (!task) throw new SamError("not_found", `No task ${taskId}`);
+const terminalList = sql.join(
+  TERMINAL_STATUSES.map((s) => sql`${s}`),
+  sql`, `,
+);
+
+/** A task token's row for the task that `condition` selects in `tasks`; only its hash is stored. */
+function insertTaskToken(token: string, condition: SQL): SQL {
+  return sql`
+    INSERT INTO tokens (id, kind, token_hash, task_id, project_id)
+    SELECT ${newId()}, 'task', ${hashToken(token)}, id, project_id FROM tasks WHERE ${condition}`;
+}
+
+/**
+ * Moves a provisioned task to `running` and mints the token its session presents, in one guarded
+ * write: a task that ended, or was asked to stop, while its workspace was being made does not move
+ * and never gets a token. Returns the token, or undefined when the task did not move.
+ */
+export async function startTaskWithToken(db: Db, taskId: string, set: TransitionFields): Promise<string | undefined> {
   const token = generateToken();
-  await db.insert(tokens).values({
-    id: newId(),
-    kind: "task",
-    tokenHash: hashToken(token),
+  const moved = await transitionTask(db, {
     taskId,
-    projectId: task.projectId,
+    from: ["provisioning"],
+    to: "running",
+    actor: { kind: "system" },
+    set,
+    // Invariant: a task with a recorded stop never starts.
+    guard: sql`stop_requested_at IS NULL`,
+    // Invariant: the scheduler's task token exists only together with the task's move to running.
+    alongside: (condition) => insertTaskToken(token, condition),
   });
+  return moved ? token : undefined;
+}
+
+/**
+ * Mints a bearer token for a task that has not ended (`sam token mint`, for calling the MCP tools
+ * by hand); only its hash is stored. It dies with the task.
+ */
+export async function mintTaskToken(db: Db, taskId: string): Promise<string> {
+  const token = generateToken();
+  // Invariant: a task that has ended never gets a token.
+  const inserted = await db.run(insertTaskToken(token, sql`id = ${taskId} AND status NOT IN (${terminalList})`));
+  if (inserted.rowsAffected === 0) {
+    const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId), columns: { status: true } });
+    if (!task) throw new SamError("not_found", `No task ${taskId}`);
+    throw new SamError("conflict", `The task is ${task.status}; its tokens are revoked`);
+  }
   return token;
 }
 
@@ -42,12 +78,4 @@ export async function authenticateTaskToken(db: Db, authorization: string | null
   if (!row?.taskId || !row.projectId)
     throw new SamError("unauthenticated", "The task token is invalid, revoked or expired");
   return { taskId: row.taskId, projectId: row.projectId, tokenId: row.id };
-}
-
-/** Revokes every token of a task (its session is over). */
-export async function revokeTaskTokens(db: Db, taskId: string): Promise<void> {
-  await db
-    .update(tokens)
-    .set({ revokedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))` })
-    .where(and(eq(tokens.taskId, taskId), eq(tokens.kind, "task"), isNull(tokens.revokedAt)));
 }

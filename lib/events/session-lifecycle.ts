@@ -1,9 +1,8 @@
 import type { AgentEventPayload } from "@sam/agent-daemon/contract";
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { chatSessions, nodes, tasks } from "@/db/schema";
-import { nodeTokenOf } from "../nodes/node-tokens";
-import { releaseWorkspace } from "../scheduler/start-task";
+import { chatSessions, tasks } from "@/db/schema";
+import { releaseEndedWorkspaces } from "../scheduler/release-workspaces";
 import { transitionTask } from "../tasks/transition";
 
 /**
@@ -32,7 +31,7 @@ export async function applySessionLifecycle(db: Db, taskId: string, event: Agent
       return;
     }
     case "session_finished": {
-      const moved = await transitionTask(db, {
+      await transitionTask(db, {
         taskId,
         from: ["provisioning", "running", "awaiting_followup"],
         to: event.outcome,
@@ -47,19 +46,12 @@ export async function applySessionLifecycle(db: Db, taskId: string, event: Agent
         .update(chatSessions)
         .set({ state: "ended", updatedAt: new Date() })
         .where(eq(chatSessions.taskId, taskId));
-      // The work is pushed; the node's place is freed without holding up the daemon's request.
-      if (moved) void releaseTaskWorkspace(db, taskId).catch(() => {});
+      // The session is over; the node's place is freed without holding up the daemon's request (what
+      // fails here is retried by the scheduler's pass).
+      void releaseEndedWorkspaces(db, taskId).catch(() => {});
       return;
     }
     default:
       return;
   }
-}
-
-async function releaseTaskWorkspace(db: Db, taskId: string): Promise<void> {
-  const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId) });
-  if (!task?.nodeId || !task.workspaceId) return;
-  const node = await db.query.nodes.findFirst({ where: eq(nodes.id, task.nodeId) });
-  if (!node?.url || !node.tokenCiphertext) return;
-  await releaseWorkspace(db, { url: node.url, token: nodeTokenOf(node) }, task.workspaceId);
 }

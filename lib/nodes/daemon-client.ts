@@ -17,7 +17,10 @@ export interface DaemonTarget {
   token: string;
 }
 
-/** Calls one daemon route with the node token; any failure is a SamError naming the daemon's answer. */
+/**
+ * Calls one daemon route with the node token; any failure is a SamError naming the daemon's answer,
+ * with its HTTP status and error code in `details` when the daemon gave one.
+ */
 async function call<S extends z.ZodType>(
   target: DaemonTarget,
   method: string,
@@ -48,6 +51,7 @@ async function call<S extends z.ZodType>(
     throw new SamError(
       res.status === 409 ? "conflict" : "unavailable",
       `The daemon refused ${method} ${route}: ${message}`,
+      { status: res.status, daemonCode: parsed.success ? parsed.data.error.code : undefined },
     );
   }
   return schema ? schema.parse(json) : (json as z.output<S>);

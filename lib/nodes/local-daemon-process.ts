@@ -1,3 +1,5 @@
+import { releaseHold } from "./daemon-hold";
+
 /** How a local node's daemon process is found again: its pid and its directory. */
 export interface LocalRef {
   pid: number;
@@ -14,7 +16,8 @@ export function localRefOf(providerRef: string | null): LocalRef | undefined {
 }
 
 /** Stops a local node's daemon process (its node is being retired or was declared lost). */
-export function stopLocalDaemon(providerRef: string | null): void {
+export function stopLocalDaemon(nodeId: string, providerRef: string | null): void {
+  releaseHold(nodeId);
   const ref = localRefOf(providerRef);
   if (!ref) return;
   try {

@@ -1,14 +1,16 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { nodes } from "@/db/schema";
 import type { SamConfig } from "../config";
 import { newId } from "../ids";
+import type { DaemonTarget } from "./daemon-client";
+import { holdDaemon } from "./daemon-hold";
 import type { LocalRef } from "./local-daemon-process";
 import { declareNodeLost } from "./lost-nodes";
-import { mintNodeToken } from "./node-tokens";
+import { mintNodeToken, nodeTokenOf } from "./node-tokens";
 
 /** Where a local node keeps its workspaces, mirrors, outbox and log. */
 function nodeDir(config: SamConfig, nodeId: string): string {
@@ -33,9 +35,22 @@ async function waitForDaemonFile(file: string, child: { exitCode: number | null 
 }
 
 /**
+ * Holds a local node's daemon for as long as this process runs (see `holdDaemon`); when the daemon
+ * dies, the node is lost at once, and its tasks fail with the reason.
+ */
+function holdLocalDaemon(db: Db, nodeId: string, target: DaemonTarget, webUrl: string): Promise<void> {
+  return holdDaemon(nodeId, target, webUrl, () => {
+    declareNodeLost(db, nodeId, "node lost: its daemon exited").catch((err: unknown) =>
+      console.error(`sam: could not record that node ${nodeId} was lost: ${(err as Error).message}`),
+    );
+  });
+}
+
+/**
  * Starts a daemon process on this machine as a new node, if the local node limit allows one more.
- * The daemon runs detached so it outlives a restart of the web app, which finds it again through
- * its heartbeats. Returns the node id, or undefined when the limit is reached.
+ * The daemon runs detached, so a busy one outlives a restart of the web app, which takes it over
+ * (`adoptLocalNodes`); while this process lives it holds the daemon, and a daemon nobody holds exits
+ * once idle. Returns the node id, or undefined when the limit is reached.
  */
 export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: string): Promise<string | undefined> {
   const nodeId = newId();
@@ -74,16 +89,16 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
       SAM_WEB_URL: webUrl,
       SAM_HEARTBEAT_MS: String(config.scheduler.heartbeatMs),
       SAM_SANDBOX: config.sandbox,
+      SAM_SANDBOX_MAX_PROCESSES: String(config.sandboxLimits.processes),
+      SAM_SANDBOX_MAX_MEMORY_MB: String(config.sandboxLimits.memoryMb),
+      SAM_ORPHAN_EXIT_MS: String(config.scheduler.orphanExitMs),
     },
   });
   fs.closeSync(log);
   child.unref();
-  // While this process lives it sees a crash at once; after a restart, missed heartbeats tell.
-  child.once("exit", (code, signal) => {
-    void declareNodeLost(db, nodeId, `node lost: its daemon exited (${signal ?? `code ${code}`})`);
-  });
   try {
     const info = await waitForDaemonFile(path.join(dir, "daemon.json"), child, 30_000);
+    await holdLocalDaemon(db, nodeId, { url: info.url, token }, webUrl);
     await db
       .update(nodes)
       .set({
@@ -99,4 +114,35 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
     await declareNodeLost(db, nodeId, `node failed to start: ${(err as Error).message}`);
     throw err;
   }
+}
+
+/**
+ * Takes over the local daemons an earlier run of this web app left running: each one that answers is
+ * held again, told where the web app listens now, and counts as alive; one that does not is lost, and
+ * so is a node that was still starting (its daemon, never held, exits by itself). Runs before the
+ * first scheduling pass, so a node is never declared lost only because the web app was down.
+ */
+export async function adoptLocalNodes(db: Db, config: SamConfig, webUrl: string): Promise<void> {
+  const candidates = await db
+    .select()
+    .from(nodes)
+    .where(and(eq(nodes.provider, "local"), inArray(nodes.status, ["provisioning", "ready", "warm", "draining"])));
+  // Only this instance's own nodes: another instance on the same database has its own data dir.
+  const own = candidates.filter((node) => fs.existsSync(nodeDir(config, node.id)));
+  await Promise.all(
+    own.map(async (node) => {
+      if (node.status === "provisioning" || !node.url) {
+        await declareNodeLost(db, node.id, "node failed to start: the web app stopped while it started");
+        return;
+      }
+      try {
+        await holdLocalDaemon(db, node.id, { url: node.url, token: nodeTokenOf(node) }, webUrl);
+      } catch {
+        await declareNodeLost(db, node.id, "node lost: its daemon did not outlive the web app");
+        return;
+      }
+      // As good as a heartbeat: it answered just now.
+      await db.update(nodes).set({ lastHeartbeatAt: new Date() }).where(eq(nodes.id, node.id));
+    }),
+  );
 }

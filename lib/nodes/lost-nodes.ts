@@ -23,7 +23,7 @@ export async function declareNodeLost(db: Db, nodeId: string, reason: string): P
       .update(tokens)
       .set({ revokedAt: new Date() })
       .where(and(eq(tokens.nodeId, nodeId), isNull(tokens.revokedAt)));
-    if (lost[0].provider === "local") stopLocalDaemon(lost[0].providerRef);
+    if (lost[0].provider === "local") stopLocalDaemon(nodeId, lost[0].providerRef);
   }
 }
 

@@ -6,7 +6,7 @@ import { SamError } from "../errors";
 import { daemonClient } from "../nodes/daemon-client";
 import { nodeTokenOf } from "../nodes/node-tokens";
 import { isTerminal, TERMINAL_STATUSES } from "../tasks/statuses";
-import { type Actor, transitionTask } from "../tasks/transition";
+import { type Actor, PARENT_ENDED, transitionTask } from "../tasks/transition";
 import { appendMessage } from "../tasks/user-messages";
 import { parseInput } from "../validation";
 import { type Controller, requireControllable } from "./authorize";
@@ -36,6 +36,7 @@ export interface StopResult {
 interface StoppingTask {
   id: string;
   status: TaskStatus;
+  mode: "task" | "conversation";
   nodeId: string | null;
   stopReason: string;
   stopGraceSeconds: number;
@@ -49,9 +50,13 @@ const terminalList = sql.join(
   sql`, `,
 );
 
-function warningFor(reason: string, graceSeconds: number): string {
+function warningFor(task: StoppingTask): string {
+  const seconds = `${task.stopGraceSeconds} second${task.stopGraceSeconds === 1 ? "" : "s"}`;
+  if (task.mode === "conversation") {
+    return `You are being stopped (${task.stopReason}). This conversation ends in ${seconds}. Nothing is saved or pushed.`;
+  }
   return (
-    `You are being stopped (${reason}). Your session ends in ${graceSeconds} second${graceSeconds === 1 ? "" : "s"}. ` +
+    `You are being stopped (${task.stopReason}). Your session ends in ${seconds}. ` +
     "Commit the work you have now (git add -A && git commit); whatever is still uncommitted then is committed " +
     "and pushed for you, and the task is marked failed with this reason."
   );
@@ -63,8 +68,8 @@ function endingWarning(graceSeconds: number): string {
 
 /**
  * Hands a recorded stop to the daemon that runs the task's session. The daemon then owns the rest
- * of the protocol (warning, grace, hard stop, saving the work, `session_finished` failed with the
- * reason), so once it has accepted the stop a restart of the web app cannot lose it. A stop the
+ * of the protocol (warning, grace, hard stop, saving the work in task mode, `session_finished` failed
+ * with the reason), so once it has accepted the stop a restart of the web app cannot lose it. A stop the
  * daemon did not take stays undelivered, and the scheduler's pass sends it again.
  */
 async function sendStop(db: Db, task: StoppingTask): Promise<void> {
@@ -74,7 +79,7 @@ async function sendStop(db: Db, task: StoppingTask): Promise<void> {
   ]);
   if (!node?.url || !session) return;
   const ends = Boolean(task.stopEnds);
-  const warning = ends ? endingWarning(task.stopGraceSeconds) : warningFor(task.stopReason, task.stopGraceSeconds);
+  const warning = ends ? endingWarning(task.stopGraceSeconds) : warningFor(task);
   try {
     await daemonClient.stop({ url: node.url, token: nodeTokenOf(node) }, session.id, {
       warning,
@@ -96,24 +101,25 @@ async function sendStop(db: Db, task: StoppingTask): Promise<void> {
 }
 
 /**
- * Carries out a recorded stop as far as the task's state allows: a task that has not started fails
- * at once; a running or waiting one gets the stop at its daemon. A task still being provisioned has
- * no session to stop yet: it is left to the scheduler's pass, which sends the stop once it runs
- * (failing it here would leave the session its start is creating running on the node).
+ * Carries out a recorded stop as far as the task's state allows. A task that has not started (queued,
+ * or still being provisioned) ends at once: its start never moves it to running once a stop is
+ * recorded, and releases the workspace it was making. A running or waiting one gets the stop at its
+ * daemon.
  */
 async function carryOutStop(db: Db, task: StoppingTask, actor: Actor): Promise<void> {
-  if (task.status === "queued") {
-    // A conversation ended before it started is cancelled; a stopped task fails.
-    const failed = await transitionTask(db, {
+  if (task.status === "queued" || task.status === "provisioning") {
+    // A conversation ended before it started, or a task whose parent ended, is cancelled; a stopped task fails.
+    const cancels = Boolean(task.stopEnds) || task.stopReason === PARENT_ENDED;
+    const ended = await transitionTask(db, {
       taskId: task.id,
-      from: ["queued"],
-      to: task.stopEnds ? "cancelled" : "failed",
+      from: [task.status],
+      to: cancels ? "cancelled" : "failed",
       actor,
       reason: task.stopReason,
-      set: task.stopEnds ? {} : { failureReason: task.stopReason },
+      set: cancels ? {} : { failureReason: task.stopReason },
     });
-    // Claimed by the scheduler meanwhile: it is stopped as a started task, on a later pass.
-    if (failed) return;
+    // Moved on meanwhile (claimed, or started before the stop was recorded): stopped on a later pass.
+    if (ended) return;
   }
   if (task.status === "running" || task.status === "awaiting_followup") await sendStop(db, task);
 }
@@ -173,7 +179,7 @@ async function recordStop(
     UPDATE tasks SET stop_requested_at = ${NOW}, stop_reason = ${reason}, stop_grace_seconds = ${graceSeconds},
       stop_ends = ${args.ends ? 1 : 0}, updated_at = ${NOW}
     WHERE id = ${child.id} AND stop_requested_at IS NULL AND status NOT IN (${terminalList})
-    RETURNING id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds,
+    RETURNING id, status, mode, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds,
       stop_ends AS stopEnds`);
   if (!recorded) {
     const now = await db.query.tasks.findFirst({ where: eq(tasks.id, child.id) });
@@ -193,17 +199,18 @@ async function recordStop(
 
 /**
  * The scheduler's share of the stop protocol: every recorded stop the task's daemon has not yet
- * accepted is carried out again — a stop whose daemon call failed, one recorded while the task was
- * being provisioned, one interrupted by a restart of the web app. A resent stop gives the agent the
- * full grace period, since its warning never reached it.
+ * accepted is carried out — a stop whose daemon call failed, one recorded on a started task before
+ * its session took messages, the `parent ended` stops recorded with a parent's end, one interrupted by
+ * a restart of the web app. A resent stop gives the agent the full grace period, since its warning
+ * never reached it.
  */
 export async function resendPendingStops(db: Db): Promise<void> {
   const pending = await db.all<StoppingTask>(sql`
-    SELECT id, status, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds,
+    SELECT id, status, mode, node_id AS nodeId, stop_reason AS stopReason, stop_grace_seconds AS stopGraceSeconds,
       stop_ends AS stopEnds
     FROM tasks
     WHERE stop_requested_at IS NOT NULL AND stop_delivered_at IS NULL
-      AND status IN ('queued', 'running', 'awaiting_followup')
+      AND status IN ('queued', 'provisioning', 'running', 'awaiting_followup')
     LIMIT 200`);
   await Promise.all(pending.map((task) => carryOutStop(db, task, { kind: "system" })));
 }

@@ -4,6 +4,9 @@ import { z } from "zod";
 // process, so a crashing agent cannot take other sessions with it.
 export const HARNESSES = ["builtin", "builtin-subprocess", "claude-code", "codex", "gemini-cli", "opencode"] as const;
 
+/** What an agent's sandbox may reach: anything, or nothing but SAM's MCP endpoint. */
+export const NETWORK_MODES = ["open", "none"] as const;
+
 /** `scripted`, or `provider:model` for a provider the built-in harness knows. */
 export const MODEL_PATTERN = /^(scripted|(anthropic|openai|openai-compatible):[A-Za-z0-9._:/@-]{1,200})$/;
 
@@ -23,6 +26,7 @@ export const projectSettingsSchema = z
     maxRetries: int(0, 10, "Retries"),
     stopGraceSeconds: int(0, 30, "Stop grace seconds"),
     harness: z.enum(HARNESSES, { message: `Harness must be one of ${HARNESSES.join(", ")}` }),
+    network: z.enum(NETWORK_MODES, { message: "Network must be open or none" }),
     model: z.string().trim().regex(MODEL_PATTERN, {
       message: "Model must be `scripted` or `provider:model` (anthropic, openai, openai-compatible)",
     }),

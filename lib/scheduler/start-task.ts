@@ -1,26 +1,26 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { chatSessions, nodes, projects, tasks, workspaces } from "@/db/schema";
-import { mintTaskToken } from "../auth/task-tokens";
+import { startTaskWithToken } from "../auth/task-tokens";
 import { SamError } from "../errors";
-import { emitTaskChanged } from "../events/bus";
 import { newId } from "../ids";
-import { type DaemonTarget, daemonClient } from "../nodes/daemon-client";
+import { daemonClient } from "../nodes/daemon-client";
 import { nodeTokenOf } from "../nodes/node-tokens";
 import { branchNameFor } from "../tasks/branch-name";
 import { modelCredentials } from "../tasks/model-credentials";
 import { transitionTask } from "../tasks/transition";
+import { releaseEndedWorkspaces } from "./release-workspaces";
 
 /** Harnesses this version can run on a node; the others arrive with ACP agent support. */
 const RUNNABLE_HARNESSES = new Set(["builtin", "builtin-subprocess"]);
 
 /**
- * Brings a claimed (`provisioning`) task to `running`: workspace, token, session. Any failure fails
- * the task with the reason, and the workspace is removed again.
+ * Brings a claimed (`provisioning`) task to `running`: workspace, then the move to running with its
+ * token (one guarded write), then the session. A task that ended or was asked to stop while its
+ * workspace was being made never moves, never gets a token, and its workspace is released; any
+ * failure fails the task with the reason and releases the workspace too.
  */
 export async function startClaimedTask(db: Db, taskId: string, webUrl: string): Promise<void> {
-  let target: DaemonTarget | undefined;
-  let workspaceId: string | undefined;
   try {
     const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId) });
     if (!task?.nodeId || task.status !== "provisioning") return;
@@ -40,11 +40,12 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
     }
     const model = task.model ?? project.model;
     const credentials = await modelCredentials(db, project.id, model);
-    target = { url: node.url, token: nodeTokenOf(node) };
+    const target = { url: node.url, token: nodeTokenOf(node) };
 
-    workspaceId = newId();
+    const workspaceId = newId();
     const branch = task.branch ?? branchNameFor(task.id, task.title);
     const baseBranch = task.baseBranch ?? project.defaultBranch;
+    // Recorded before it is asked for, so it is released even if the web app forgets the request.
     await db
       .insert(workspaces)
       .values({ id: workspaceId, nodeId: node.id, taskId: task.id, path: "", branch, status: "creating" });
@@ -56,9 +57,13 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       branch,
     });
     await db.update(workspaces).set({ path: workspace.path, status: "ready" }).where(eq(workspaces.id, workspaceId));
-    await db.update(tasks).set({ workspaceId, branch, baseBranch }).where(eq(tasks.id, task.id));
 
-    const taskToken = await mintTaskToken(db, task.id);
+    const taskToken = await startTaskWithToken(db, task.id, { workspaceId, branch, baseBranch });
+    if (taskToken === undefined) {
+      // It ended (or its stop ended it) while the workspace was being made.
+      await releaseEndedWorkspaces(db, task.id);
+      return;
+    }
     await daemonClient.startSession(target, {
       sessionId: session.id,
       taskId: task.id,
@@ -72,34 +77,16 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       network: project.network,
       taskToken,
     });
-    await transitionTask(db, {
-      taskId: task.id,
-      from: ["provisioning"],
-      to: "running",
-      actor: { kind: "system" },
-    });
   } catch (err) {
     const reason = SamError.is(err) ? err.message : `could not start: ${(err as Error).message}`;
     await transitionTask(db, {
       taskId,
-      from: ["provisioning"],
+      from: ["provisioning", "running"],
       to: "failed",
       actor: { kind: "system" },
       reason,
       set: { failureReason: reason },
     });
-    if (target && workspaceId) await releaseWorkspace(db, target, workspaceId);
+    await releaseEndedWorkspaces(db, taskId);
   }
-}
-
-/** Removes a task's workspace from its node (best effort: a node that is gone has no workspace). */
-export async function releaseWorkspace(db: Db, target: DaemonTarget, workspaceId: string): Promise<void> {
-  try {
-    await daemonClient.removeWorkspace(target, workspaceId);
-  } catch {
-    // The node is unreachable or the workspace was never made; the row records what we know.
-  }
-  await db.update(workspaces).set({ status: "removed", removedAt: new Date() }).where(eq(workspaces.id, workspaceId));
-  // The node has a free place again: a waiting task can start now.
-  emitTaskChanged({});
 }

@@ -10,6 +10,7 @@ import { deliverInbox } from "../orchestrator/inbox";
 import { resendPendingStops } from "../orchestrator/stop";
 import { ON_NODE_STATUSES } from "../tasks/statuses";
 import { transitionTask } from "../tasks/transition";
+import { releaseEndedWorkspaces } from "./release-workspaces";
 import { startClaimedTask } from "./start-task";
 
 const STALE_PROVISIONING_MS = 5 * 60_000;
@@ -64,8 +65,8 @@ async function updateWarmPool(db: Db, warmMs: number): Promise<void> {
     .update(nodes)
     .set({ status: "destroyed" })
     .where(and(eq(nodes.status, "warm"), lt(nodes.warmUntil, new Date(now)), sql`${idle}`))
-    .returning({ provider: nodes.provider, providerRef: nodes.providerRef });
-  for (const node of expired) if (node.provider === "local") stopLocalDaemon(node.providerRef);
+    .returning({ id: nodes.id, provider: nodes.provider, providerRef: nodes.providerRef });
+  for (const node of expired) if (node.provider === "local") stopLocalDaemon(node.id, node.providerRef);
 }
 
 async function failStaleProvisioning(db: Db): Promise<void> {
@@ -94,8 +95,9 @@ function claim(db: Db, taskId: string, nodeId: string): Promise<boolean> {
     to: "provisioning",
     actor: { kind: "system" },
     set: { nodeId },
-    // Invariant: dependencies gate execution, and a node never holds more tasks than its capacity.
-    guard: sql`${UNBLOCKED} AND ${nodeLoad(sql`${nodeId}`)}
+    // Invariant: dependencies gate execution, a task with a recorded stop never starts, and a node
+    // never holds more tasks than its capacity.
+    guard: sql`${UNBLOCKED} AND stop_requested_at IS NULL AND ${nodeLoad(sql`${nodeId}`)}
       < (SELECT capacity FROM nodes WHERE id = ${nodeId} AND status IN ('ready', 'warm'))`,
   });
 }
@@ -108,11 +110,15 @@ export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<T
   const result: TickResult = { claimed: [], lostNodes: 0, starts: [] };
   result.lostNodes = await sweepLostNodes(db, config.scheduler.nodeTimeoutMs);
   await failStaleProvisioning(db);
-  // Messages and stops waiting for a session that can now take them; a failure must not stop scheduling.
+  // Messages and stops waiting for a session that can now take them, and workspaces of ended tasks
+  // still on their nodes; a failure must not stop scheduling.
   await Promise.all([
     deliverInbox(db).catch((err: unknown) => console.error(`sam: inbox delivery failed: ${(err as Error).message}`)),
     resendPendingStops(db).catch((err: unknown) =>
       console.error(`sam: resending stops failed: ${(err as Error).message}`),
+    ),
+    releaseEndedWorkspaces(db).catch((err: unknown) =>
+      console.error(`sam: releasing workspaces failed: ${(err as Error).message}`),
     ),
   ]);
   await updateWarmPool(db, config.scheduler.warmMs);

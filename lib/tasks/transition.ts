@@ -5,7 +5,10 @@ import { SamError } from "../errors";
 import { emitIdeasChanged, emitTaskChanged } from "../events/bus";
 import { ideaOutcomeStatement } from "../ideas/task-outcome";
 import { newId } from "../ids";
-import { isTerminal } from "./statuses";
+import { isTerminal, TERMINAL_STATUSES } from "./statuses";
+
+/** The reason every descendant of a task that ended failed or cancelled is stopped with. */
+export const PARENT_ENDED = "parent ended";
 
 export interface Actor {
   kind: "user" | "task" | "system" | "node";
@@ -20,6 +23,7 @@ export interface TransitionFields {
   failureReason?: string;
   nodeId?: string | null;
   workspaceId?: string | null;
+  baseBranch?: string;
 }
 
 export interface TransitionInput {
@@ -31,6 +35,11 @@ export interface TransitionInput {
   set?: TransitionFields;
   /** A further condition on the task row (`tasks`), part of the same guarded statement. */
   guard?: SQL;
+  /**
+   * A statement written with the move and only if it applies: it gets the move's condition on the
+   * task row (`FROM tasks WHERE <condition>`), checked in the same write transaction.
+   */
+  alongside?: (condition: SQL) => SQL;
 }
 
 const COLUMN_OF: Record<keyof TransitionFields, string> = {
@@ -40,9 +49,15 @@ const COLUMN_OF: Record<keyof TransitionFields, string> = {
   failureReason: "failure_reason",
   nodeId: "node_id",
   workspaceId: "workspace_id",
+  baseBranch: "base_branch",
 };
 
 const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
+const terminalList = sql.join(
+  TERMINAL_STATUSES.map((s) => sql`${s}`),
+  sql`, `,
+);
+const NOTHING = sql`SELECT 0 WHERE 0`;
 
 /**
  * The one way a task's status changes. The move happens only if the task is in one of `from`, and
@@ -69,7 +84,7 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
       ? " Tasks that depend on it stay queued until you retry it (retry_subtask) or remove them."
       : "";
   const ideaOutcome = ideaOutcomeStatement(input.taskId, input.to);
-  const [, , update, , ideaRows] = await db.batch([
+  const [, , , , update, , ideaRows] = await db.batch([
     // Invariant: one event row per status change; written only when the guarded UPDATE applies.
     db.run(sql`
       INSERT INTO task_events (task_id, from_status, to_status, actor_kind, actor_id, reason)
@@ -87,7 +102,26 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
             || coalesce(' Branch: ' || coalesce(${input.set?.branch ?? null}, branch), '')
             || ${childEnded}
           FROM tasks WHERE ${where} AND parent_id IS NOT NULL`
-        : sql`SELECT 0 WHERE 0`,
+        : NOTHING,
+    ),
+    db.run(input.alongside?.(where) ?? NOTHING),
+    // Invariant: when a task ends failed or cancelled, each of its live descendants gets one stop
+    // (`parent ended`), recorded with the end itself; the stop protocol carries them out (a queued
+    // one is cancelled, a running one warned, given the grace and stopped).
+    db.run(
+      input.to === "failed" || input.to === "cancelled"
+        ? sql`
+          UPDATE tasks SET stop_requested_at = ${NOW}, stop_reason = ${PARENT_ENDED}, stop_ends = 0,
+            stop_grace_seconds = (SELECT p.stop_grace_seconds FROM projects p WHERE p.id = tasks.project_id),
+            updated_at = ${NOW}
+          WHERE id IN (
+              WITH RECURSIVE descendants(id) AS (
+                SELECT c.id FROM tasks c WHERE c.parent_id = ${input.taskId}
+                UNION SELECT c.id FROM tasks c JOIN descendants d ON c.parent_id = d.id)
+              SELECT id FROM descendants)
+            AND stop_requested_at IS NULL AND status NOT IN (${terminalList})
+            AND EXISTS (SELECT 1 FROM tasks WHERE ${where})`
+        : NOTHING,
     ),
     // Invariant: a status moves only from an expected status (no lost or doubled transitions).
     db.run(sql`UPDATE tasks SET ${sql.join(sets, sql`, `)} WHERE ${where}`),
@@ -98,10 +132,10 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
           UPDATE tokens SET revoked_at = ${NOW}
           WHERE task_id = ${input.taskId} AND kind = 'task' AND revoked_at IS NULL
             AND (SELECT status FROM tasks WHERE id = ${input.taskId}) = ${input.to}`
-        : sql`SELECT 0 WHERE 0`,
+        : NOTHING,
     ),
     // An idea executed into this task follows its outcome (Invariant: only the idea's latest task, once).
-    db.all<{ id: string; projectId: string }>(ideaOutcome ?? sql`SELECT 0 WHERE 0`),
+    db.all<{ id: string; projectId: string }>(ideaOutcome ?? NOTHING),
   ]);
   const moved = update.rowsAffected === 1;
   if (moved) emitTaskChanged({ taskId: input.taskId, status: input.to });

@@ -1,5 +1,6 @@
 /** The one entry point the daemon's session manager uses to run a harness. */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SANDBOX_RUN_DIR, SANDBOX_WORKSPACE } from "../sandbox/bwrap-args.ts";
@@ -37,9 +38,20 @@ async function sandboxedTransport(deps: HarnessDeps, options: HarnessOptions) {
     const child = sandbox.spawn(dirs, network, harness, { env });
     return { transport: spawnHarnessProcess(child), mcpUrl: options.mcpUrl };
   }
-  const bridgeDir = path.join(dirs.run, "bridge");
-  fs.mkdirSync(bridgeDir, { recursive: true, mode: 0o755 });
-  const bridge = await startMcpBridge(path.join(bridgeDir, "mcp.sock"), options.mcpUrl, sandbox.agentOwner);
+  // Unix socket paths are limited to about 100 bytes: the bridge's lives in a short private dir.
+  const bridgeDir = fs.mkdtempSync(path.join(os.tmpdir(), "sam-bridge-"));
+  fs.chmodSync(bridgeDir, 0o755);
+  const removeDir = () => fs.rmSync(bridgeDir, { recursive: true, force: true });
+  const bridge = await startMcpBridge(path.join(bridgeDir, "mcp.sock"), options.mcpUrl, sandbox.agentOwner).catch(
+    (err: unknown) => {
+      removeDir();
+      throw err;
+    },
+  );
+  const release = async () => {
+    await bridge.close();
+    removeDir();
+  };
   try {
     const command = [
       node,
@@ -49,11 +61,11 @@ async function sandboxedTransport(deps: HarnessDeps, options: HarnessOptions) {
       "--",
       ...harness,
     ];
-    const child = sandbox.spawn(dirs, network, command, { env, bindRun: true });
+    const child = sandbox.spawn(dirs, network, command, { env, bridgeDir });
     const mcpUrl = new URL(new URL(options.mcpUrl).pathname, `http://127.0.0.1:${BRIDGE_PORT}`).toString();
-    return { transport: spawnHarnessProcess(child, () => bridge.close()), mcpUrl };
+    return { transport: spawnHarnessProcess(child, release), mcpUrl };
   } catch (err) {
-    await bridge.close();
+    await release();
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The one way out of a sandbox whose network is `none`: an HTTP server on a Unix socket inside the
- * sandbox's run directory that forwards requests for SAM's MCP endpoint, and nothing else, to the
+ * The one way out of a sandbox whose network is `none`: an HTTP server on a Unix socket, bound into
+ * the sandbox at /run/sam, that forwards requests for SAM's MCP endpoint, and nothing else, to the
  * web app. The agent still presents its own task token; the bridge adds nothing to the request.
  */
 import fs from "node:fs";

@@ -39,7 +39,7 @@ export interface SandboxDirs {
   workspace: string;
   home: string;
   tmp: string;
-  /** Holds the generated passwd and group files and, per session, the MCP bridge's socket. */
+  /** Holds the generated passwd and group files. */
   run: string;
 }
 
@@ -176,8 +176,6 @@ export class Sandbox {
       `root:x:0:0:root:/root:/usr/sbin/nologin\n${SANDBOX_USER}:x:${id}:${id}:SAM agent:${SANDBOX_HOME}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
     );
     fs.writeFileSync(path.join(dirs.run, "group"), `root:x:0:\n${SANDBOX_USER}:x:${id}:\nnogroup:x:65534:\n`);
-    // The run dir is bound into the sandbox: the agent's user must be able to reach the socket in it.
-    fs.chmodSync(dirs.run, 0o755);
     return dirs;
   }
 
@@ -186,7 +184,7 @@ export class Sandbox {
     dirs: SandboxDirs,
     network: "open" | "none",
     command: string[],
-    opts: { env?: Record<string, string>; bindRun?: boolean } = {},
+    opts: { env?: Record<string, string>; bridgeDir?: string } = {},
   ): ChildProcessWithoutNullStreams {
     if (!this.enabled) throw new Error("the sandbox is off on this node");
     if (this.status.state === "unavailable") throw new SandboxUnavailableError(this.status.error ?? "unknown");
@@ -197,7 +195,7 @@ export class Sandbox {
     dirs: SandboxDirs,
     network: "open" | "none",
     command: string[],
-    opts: { env?: Record<string, string>; bindRun?: boolean },
+    opts: { env?: Record<string, string>; bridgeDir?: string },
   ): ChildProcessWithoutNullStreams {
     const spec: SandboxSpec = {
       workspace: dirs.workspace,
@@ -205,7 +203,7 @@ export class Sandbox {
       tmp: dirs.tmp,
       network,
       readOnly: this.readOnly,
-      ...(opts.bindRun ? { runDir: path.join(dirs.run, "bridge") } : {}),
+      ...(opts.bridgeDir ? { runDir: opts.bridgeDir } : {}),
       passwdFile: path.join(dirs.run, "passwd"),
       groupFile: path.join(dirs.run, "group"),
       limits: this.options.limits,
