@@ -99,7 +99,7 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
   try {
     const info = await waitForDaemonFile(path.join(dir, "daemon.json"), child, 30_000);
     await holdLocalDaemon(db, nodeId, { url: info.url, token }, webUrl);
-    await db
+    const ready = await db
       .update(nodes)
       .set({
         status: "ready",
@@ -107,7 +107,10 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
         providerRef: JSON.stringify({ pid: info.pid, dir } satisfies LocalRef),
         lastHeartbeatAt: new Date(),
       })
-      .where(eq(nodes.id, nodeId));
+      // Invariant: a node lost while it started (its daemon died at once) stays lost.
+      .where(and(eq(nodes.id, nodeId), eq(nodes.status, "provisioning")))
+      .returning({ id: nodes.id });
+    if (ready.length === 0) throw new Error("its daemon exited while it started");
     return nodeId;
   } catch (err) {
     child.kill("SIGKILL");
