@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { SamError } from "./errors";
+import { ensurePrivateDir } from "./private-files";
 
 /**
  * Reads a secret from the data dir, creating it (mode 0600) on first use. Creation uses an exclusive
@@ -9,11 +10,13 @@ import { SamError } from "./errors";
  */
 function readOrCreate(dataDir: string, fileName: string, make: () => string): string {
   const file = path.join(dataDir, fileName);
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     fs.writeFileSync(file, `${make()}\n`, { flag: "wx", mode: 0o600 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    // Made by an older version, or copied in: readable by its owner only.
+    fs.chmodSync(file, 0o600);
   }
   const value = fs.readFileSync(file, "utf8").trim();
   if (value === "") throw new SamError("internal", `${file} is empty; delete it to have a new one generated`);

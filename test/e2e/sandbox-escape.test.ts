@@ -100,7 +100,13 @@ describe("a sandboxed agent cannot leave its workspace", () => {
   }
 
   beforeAll(async () => {
+    // A data dir left open to others, with a key as an older version wrote it: the start tightens both.
+    const dataDir = path.join(temp.dir, "data");
+    fs.mkdirSync(dataDir, { mode: 0o755 });
+    fs.chmodSync(dataDir, 0o755);
+    fs.writeFileSync(path.join(dataDir, "auth-secret"), "an-older-secret-of-enough-length-000000\n", { mode: 0o644 });
     app = await startAppServer({
+      dataDir,
       env: {
         SAM_TICK_MS: "200",
         SAM_HEARTBEAT_MS: "500",
@@ -246,6 +252,13 @@ describe("a sandboxed agent cannot leave its workspace", () => {
 
     const health = await fetch(`${node.url}/health`);
     expect(health.status).toBe(401);
+  });
+
+  it("keeps the data dir 0700 and the keys and the database 0600, tightening what an older version left open", () => {
+    const mode = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+    expect(mode(app.dataDir)).toBe("700");
+    for (const file of ["secret.key", "auth-secret", "sam.db"]) expect(mode(path.join(app.dataDir, file))).toBe("600");
+    expect(mode(localNode(app).dir)).toBe("700");
   });
 
   it("with network none the agent reaches nothing but SAM's MCP endpoint", async () => {
