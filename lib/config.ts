@@ -1,7 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { SamError } from "./errors";
-import { parseInput } from "./validation";
+import { GITHUB_LOGIN, parseInput } from "./validation";
 
 // An empty variable (`PORT=` in an env file) means "not set", as it does for every variable below.
 const unsetIfEmpty = <S extends z.ZodType>(schema: S) =>
@@ -17,6 +17,22 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+/** A comma-separated list of GitHub logins, lowercased (GitHub logins are case-insensitive). */
+const loginList = optionalString.pipe(
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter((s) => s !== ""),
+    )
+    .refine((logins) => logins.every((l) => GITHUB_LOGIN.test(l)), {
+      message: "must be GitHub logins separated by commas",
+    }),
+);
 
 /** Every environment variable SAM reads, validated in one place (the README's table mirrors it). */
 const envSchema = z.object({
@@ -37,6 +53,14 @@ const envSchema = z.object({
   SAM_SECRET_KEY: optionalString,
   AUTH_GITHUB_ID: optionalString,
   AUTH_GITHUB_SECRET: optionalString,
+  // Who may sign in with GitHub besides the people project owners invite.
+  AUTH_GITHUB_ALLOWED_USERS: loginList,
+  AUTH_GITHUB_ALLOWED_ORGS: loginList,
+  // A GitHub Enterprise Server (or a test's stand-in) instead of github.com.
+  AUTH_GITHUB_URL: optionalString.pipe(
+    z.url({ protocol: /^https?$/, message: "must be an absolute http(s) URL" }).optional(),
+  ),
+  SAM_MAX_BODY_BYTES: intVar(1024, 64 * 1024 * 1024, 1024 * 1024, "must be a number of bytes (1024-67108864)"),
   SAM_LOGIN_LINK_TTL_MINUTES: intVar(1, 24 * 60, 15, "must be a whole number of minutes (1-1440)"),
   // Where daemons on this machine reach the web app; `npm start` sets it to the address it listens on.
   SAM_INTERNAL_URL: optionalString.pipe(
@@ -54,6 +78,9 @@ const envSchema = z.object({
   CRON_SECRET: optionalString,
   // `off` runs agents unconfined on this machine's nodes (every page that shows them says so in red).
   SAM_SANDBOX: unsetIfEmpty(z.enum(["on", "off"], { message: "must be on or off" }).default("on")),
+  // Each agent sandbox's limits on this machine's nodes: processes and threads, memory per process.
+  SAM_SANDBOX_MAX_PROCESSES: intVar(16, 100_000, 1024, "must be a whole number (16-100000)"),
+  SAM_SANDBOX_MAX_MEMORY_MB: intVar(64, 1_048_576, 8192, "must be a whole number of MiB (64-1048576)"),
 });
 
 export type SamConfig = ReturnType<typeof loadConfig>;
@@ -85,8 +112,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretKey: parsed.SAM_SECRET_KEY,
     github:
       parsed.AUTH_GITHUB_ID && parsed.AUTH_GITHUB_SECRET
-        ? { clientId: parsed.AUTH_GITHUB_ID, clientSecret: parsed.AUTH_GITHUB_SECRET }
+        ? {
+            clientId: parsed.AUTH_GITHUB_ID,
+            clientSecret: parsed.AUTH_GITHUB_SECRET,
+            // undefined: github.com
+            enterpriseUrl: parsed.AUTH_GITHUB_URL?.replace(/\/+$/, ""),
+            allowedUsers: parsed.AUTH_GITHUB_ALLOWED_USERS,
+            allowedOrgs: parsed.AUTH_GITHUB_ALLOWED_ORGS,
+          }
         : undefined,
+    maxBodyBytes: parsed.SAM_MAX_BODY_BYTES,
     loginLinkTtlMs: parsed.SAM_LOGIN_LINK_TTL_MINUTES * 60_000,
     internalUrl: parsed.SAM_INTERNAL_URL?.replace(/\/+$/, ""),
     scheduler: {
@@ -101,5 +136,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     cronSecret: parsed.CRON_SECRET,
     sandbox: parsed.SAM_SANDBOX,
+    sandboxLimits: { processes: parsed.SAM_SANDBOX_MAX_PROCESSES, memoryMb: parsed.SAM_SANDBOX_MAX_MEMORY_MB },
   };
 }

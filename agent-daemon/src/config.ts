@@ -14,6 +14,9 @@ const SETTINGS = {
   nodeTokenFile: { env: "SAM_NODE_TOKEN_FILE", flag: "--token-file" },
   sandbox: { env: "SAM_SANDBOX", flag: "--sandbox" },
   orphanExitMs: { env: "SAM_ORPHAN_EXIT_MS", flag: "--orphan-exit-ms" },
+  sandboxMaxProcesses: { env: "SAM_SANDBOX_MAX_PROCESSES", flag: "--sandbox-max-processes" },
+  sandboxMaxMemoryMb: { env: "SAM_SANDBOX_MAX_MEMORY_MB", flag: "--sandbox-max-memory-mb" },
+  sandboxUid: { env: "SAM_SANDBOX_UID", flag: "--sandbox-uid" },
 } as const;
 
 type Setting = keyof typeof SETTINGS;

@@ -46,10 +46,62 @@ export const samBranchSchema = z
   .string()
   .regex(/^sam\/[a-z0-9][a-z0-9-]{0,60}$/, { message: "must look like sam/<slug>-<short id>" });
 
+// ---------------------------------------------------------------------------
+// Repository locations: one rule for the web app (adding a project) and the daemon (cloning it).
+
+const REPO_URL_SCHEMES = new Set(["file:", "https:", "http:", "ssh:"]);
+// scp-like syntax, `user@host:path`. The user part is required: a bare `word::...` is git's
+// transport-helper syntax (`ext::sh -c ...`), which must never reach git.
+const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)\S+$/;
+const SUPPORTED_REPOS = "an absolute local path, file://, https://, http://, ssh:// or user@host:path";
+
+/** True when the location is meant as a URL (or scp-like address) rather than a path on this machine. */
+export function isRepoUrl(repo: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(repo) || SCP_LIKE.test(repo);
+}
+
+/** True for a repository on the machine itself (a path or file://), which only an instance admin may add. */
+export function isLocalRepo(repo: string): boolean {
+  return !isRepoUrl(repo) || /^file:/i.test(repo);
+}
+
+export interface RepoLocationProblem {
+  /** `scheme`: a URL of a scheme SAM does not use; `form`: anything else that is not a location. */
+  kind: "scheme" | "form";
+  message: string;
+}
+
+/**
+ * Why a repository location is refused, or undefined when git may be pointed at it. Only the forms a
+ * project can legitimately use are accepted: not `git://` (unauthenticated, and SAM pushes), not
+ * other schemes or transport helpers, not relative paths, nothing git would read as an option.
+ */
+export function repoLocationProblem(repo: string): RepoLocationProblem | undefined {
+  const form = (message: string): RepoLocationProblem => ({ kind: "form", message });
+  if (repo !== repo.trim() || /[\0\n\r]/.test(repo)) {
+    return form("must not contain surrounding whitespace or control characters");
+  }
+  if (repo.startsWith("/") || SCP_LIKE.test(repo)) return undefined;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(repo)?.[1];
+  if (!scheme || !repo.startsWith(`${scheme}://`)) {
+    return form(`not a supported repository location (use ${SUPPORTED_REPOS})`);
+  }
+  if (!REPO_URL_SCHEMES.has(`${scheme.toLowerCase()}:`)) {
+    return { kind: "scheme", message: `unsupported scheme ${scheme}:// (use ${SUPPORTED_REPOS})` };
+  }
+  if (!URL.canParse(repo) || /\s/.test(repo)) return form(`malformed URL (use ${SUPPORTED_REPOS})`);
+  const url = new URL(repo);
+  if (url.protocol !== "file:" && (!url.hostname || url.pathname.replace(/\/+$/, "") === "")) {
+    return form("the URL needs a host and a repository path");
+  }
+  return undefined;
+}
+
 export const createWorkspaceRequestSchema = z.object({
   workspaceId: id,
   taskId: id,
   // A local path or a git URL (https, ssh, scp-like, file). Other schemes are refused.
+  // (`repoLocationProblem` judges it; the daemon refuses with `unsupported_repo`.)
   repo: z.string().min(1).max(2000),
   baseBranch: z.string().min(1).max(250),
   branch: samBranchSchema,
@@ -241,5 +293,10 @@ export const daemonConfigSchema = z.object({
   // Set by a web app that starts the daemon on its own machine: with no web app holding the daemon
   // (POST /owner) for this long, it exits as soon as no session is busy. Unset: it lives on its own.
   orphanExitMs: z.coerce.number().int().min(100).max(3_600_000).optional(),
+  // Limits of each agent sandbox: processes and threads of the session, and memory of each process.
+  sandboxMaxProcesses: z.coerce.number().int().min(16).max(100_000).default(1024),
+  sandboxMaxMemoryMb: z.coerce.number().int().min(64).max(1_048_576).default(8192),
+  // The uid and gid agents run as when the daemon runs as root.
+  sandboxUid: z.coerce.number().int().min(1000).max(4_294_967_294).default(2_000_000_000),
 });
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;

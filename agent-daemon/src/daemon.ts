@@ -2,10 +2,13 @@ import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { DaemonConfig } from "./contract.ts";
+import type { HarnessDeps } from "./harness/start.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { log } from "./log.ts";
 import { Mirrors } from "./mirrors.ts";
 import { Outbox } from "./outbox.ts";
 import { Ownership } from "./ownership.ts";
+import { Sandbox } from "./sandbox/sandbox.ts";
 import { createApiServer } from "./server.ts";
 import type { StartHarness } from "./session.ts";
 import { Sessions } from "./sessions.ts";
@@ -22,11 +25,13 @@ const SHUTDOWN_FLUSH_MS = 2_000;
  * The harness brings in the AI SDK, MCP and ACP: about half a second of loading. It loads in the
  * background, so the API answers without waiting and a session starting later finds it ready.
  */
-function loadHarness(): StartHarness {
-  const loading = new Promise<void>((resolve) => setImmediate(resolve)).then(() => import("./harness/start.ts"));
+function loadHarness(deps: HarnessDeps): StartHarness {
+  const loading = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(() => import("./harness/start.ts"))
+    .then((module) => module.harnessStarter(deps));
   // A failed load fails each session that needs it, with the reason; it is not a crash of the daemon.
   loading.catch(() => {});
-  return async (options) => (await loading).startHarness(options);
+  return async (options) => (await loading)(options);
 }
 
 /** A node whose web app is gone this long, with nothing running, stops instead of lingering. */
@@ -47,15 +52,28 @@ export async function startDaemon(
   config: DaemonConfig,
   hooks: { onRetire?: (reason: string) => void } = {},
 ): Promise<RunningDaemon> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  // Its token, outbox, mirrors and logs are the daemon's alone.
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(config.dataDir, 0o700);
+  const sandbox = new Sandbox({
+    mode: config.sandbox,
+    limits: { processes: config.sandboxMaxProcesses, memoryBytes: config.sandboxMaxMemoryMb * 1024 * 1024 },
+    agentId: config.sandboxUid,
+  });
+  sandbox.assertHidden(config.dataDir);
+  await sandbox.probe(config.dataDir);
+  if (sandbox.report().state === "unavailable")
+    log(`sandbox unavailable, sessions are refused: ${sandbox.report().error}`);
   const outbox = new Outbox(path.join(config.dataDir, "outbox.db"));
   outbox.prune(DAY_MS);
   const workspaces = new Workspaces(
     path.join(config.dataDir, "workspaces"),
     new Mirrors(path.join(config.dataDir, "mirrors")),
     config.capacity,
+    sandbox,
   );
   await workspaces.load();
+  const startHarness = loadHarness({ sandbox, dirsFor: (id) => workspaces.sandboxDirs(id) });
   let shipper: Shipper | undefined;
   let heartbeat: Heartbeat | undefined;
   const ownership = new Ownership({
@@ -67,12 +85,7 @@ export async function startDaemon(
       heartbeat?.setWebUrl(webUrl);
     },
   });
-  const sessions = new Sessions({
-    outbox,
-    workspaces,
-    startHarness: loadHarness(),
-    onChange: () => ownership.check(),
-  });
+  const sessions = new Sessions({ outbox, workspaces, startHarness, onChange: () => ownership.check() });
   const server = createApiServer({ config, workspaces, sessions, outbox, ownership });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -101,6 +114,7 @@ export async function startDaemon(
         capacity: config.capacity,
         workspaces: workspaces.count(),
         sessions: sessions.report(),
+        sandbox: sandbox.report(),
       }),
       onRetire: (reason) => hooks.onRetire?.(reason),
       orphanAfterMs: ORPHAN_AFTER_MS,

@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { CreateWorkspaceRequest, WorkspaceResponse } from "./contract.ts";
+import { type CreateWorkspaceRequest, repoLocationProblem, type WorkspaceResponse } from "./contract.ts";
 import { RequestError } from "./errors.ts";
 import { GitError, git } from "./git.ts";
 import { type Mirrors, RepoUnreachableError } from "./mirrors.ts";
 import { redactCredentials } from "./redact.ts";
-import { unsupportedRepoReason } from "./repo-url.ts";
 import type { Sandbox, SandboxDirs } from "./sandbox/sandbox.ts";
 
 export interface Workspace extends WorkspaceResponse {
@@ -99,8 +98,8 @@ export class Workspaces {
     if (!SAFE_ID.test(req.workspaceId)) {
       throw new RequestError(400, "invalid_input", "workspaceId: must be letters, digits, '.', '_' or '-'");
     }
-    const unsupported = unsupportedRepoReason(req.repo);
-    if (unsupported) throw new RequestError(400, "unsupported_repo", `repo: ${unsupported}`);
+    const unsupported = repoLocationProblem(req.repo);
+    if (unsupported) throw new RequestError(400, "unsupported_repo", `repo: ${unsupported.message}`);
     const existing = this.entries.get(req.workspaceId);
     if (existing) {
       if (existing.removing || existing.taskId !== req.taskId || existing.branch !== req.branch) {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { healthResponseSchema } from "../src/contract.ts";
+import { daemonConfigSchema, healthResponseSchema } from "../src/contract.ts";
 import { startDaemon } from "../src/daemon.ts";
 import { newNodeToken } from "./daemon-process.ts";
 import { startFakeWeb, until } from "./fake-web.ts";
@@ -15,17 +15,18 @@ describe("startDaemon (in-process)", () => {
     const token = newNodeToken();
     const web = await startFakeWeb(token);
     const source = makeRepo(path.join(temp.dir, "source"));
-    const daemon = await startDaemon({
-      nodeId: "node-inproc",
-      nodeToken: token,
-      host: "127.0.0.1",
-      port: 0,
-      capacity: 2,
-      dataDir: path.join(temp.dir, "node"),
-      webUrl: web.url,
-      heartbeatMs: 10_000,
-      sandbox: "on",
-    });
+    const daemon = await startDaemon(
+      daemonConfigSchema.parse({
+        nodeId: "node-inproc",
+        nodeToken: token,
+        host: "127.0.0.1",
+        port: 0,
+        capacity: 2,
+        dataDir: path.join(temp.dir, "node"),
+        webUrl: web.url,
+        heartbeatMs: 10_000,
+      }),
+    );
     const call = async (method: string, route: string, body?: unknown) => {
       const res = await fetch(`${daemon.url}${route}`, {
         method,

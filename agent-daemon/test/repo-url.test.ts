@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { isLocalRepo, repoLocationProblem } from "../src/contract.ts";
 import { redactCredentials } from "../src/redact.ts";
-import { unsupportedRepoReason } from "../src/repo-url.ts";
 
 describe("repository locations", () => {
   it.each([
@@ -11,7 +11,7 @@ describe("repository locations", () => {
     "ssh://git@github.com/acme/app.git",
     "git@github.com:acme/app.git",
   ])("accepts %s", (repo) => {
-    expect(unsupportedRepoReason(repo)).toBeUndefined();
+    expect(repoLocationProblem(repo)).toBeUndefined();
   });
 
   it.each([
@@ -21,8 +21,19 @@ describe("repository locations", () => {
     ["--upload-pack=touch /tmp/pwned", /not a supported repository location/],
     [" /srv/git/project", /whitespace/],
     ["git://example.com/app.git", /unsupported scheme git:\/\//],
+    ["https://github.com", /needs a host and a repository path/],
+    ["https://exa mple.com/a.git", /malformed URL/],
   ])("refuses %s", (repo, reason) => {
-    expect(unsupportedRepoReason(repo)).toMatch(reason);
+    expect(repoLocationProblem(repo)?.message).toMatch(reason);
+  });
+
+  it.each([
+    ["/srv/git/project", true],
+    ["file:///srv/git/project.git", true],
+    ["https://github.com/acme/app.git", false],
+    ["git@github.com:acme/app.git", false],
+  ])("%s is on this machine: %s", (repo, local) => {
+    expect(isLocalRepo(repo)).toBe(local);
   });
 
   it("removes credentials from URLs in any text", () => {

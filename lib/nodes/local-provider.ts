@@ -65,7 +65,7 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
   const { token, ciphertext } = await mintNodeToken(db, nodeId);
   await db.update(nodes).set({ tokenCiphertext: ciphertext }).where(eq(nodes.id, nodeId));
   const dir = nodeDir(config, nodeId);
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = fs.openSync(path.join(dir, "daemon.log"), "a");
   // The daemon reads the token from this file and deletes it: not in its environment, where an
   // agent's shell could read it from /proc.
@@ -119,13 +119,24 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
   }
 }
 
+// Shared by every copy of this module in the process (Next bundles route handlers separately).
+const globalForAdoption = globalThis as unknown as { __samAdoption?: Promise<void> };
+
 /**
- * Takes over the local daemons an earlier run of this web app left running: each one that answers is
- * held again, told where the web app listens now, and counts as alive; one that does not is lost, and
- * so is a node that was still starting (its daemon, never held, exits by itself). Runs before the
- * first scheduling pass, so a node is never declared lost only because the web app was down.
+ * Takes over, once per process, the local daemons an earlier run of this web app left running: each
+ * one that answers is held again, told where the web app listens now, and counts as alive; one that
+ * does not is lost, and so is a node that was still starting (its daemon, never held, exits by
+ * itself). The scheduler's passes wait for it, so a node is never declared lost only because the web
+ * app was down.
  */
-export async function adoptLocalNodes(db: Db, config: SamConfig, webUrl: string): Promise<void> {
+export function adoptLocalNodes(db: Db, config: SamConfig, webUrl: string): Promise<void> {
+  globalForAdoption.__samAdoption ??= adopt(db, config, webUrl).catch((err: unknown) => {
+    console.error(`sam: taking over local nodes failed: ${(err as Error).message}`);
+  });
+  return globalForAdoption.__samAdoption;
+}
+
+async function adopt(db: Db, config: SamConfig, webUrl: string): Promise<void> {
   const candidates = await db
     .select()
     .from(nodes)

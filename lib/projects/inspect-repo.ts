@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { isRepoUrl, repoLocationProblem } from "@sam/agent-daemon/contract";
 import { SamError } from "../errors";
 import { runGit } from "../git/run-git";
 
@@ -10,17 +11,12 @@ export interface RepoInfo {
   defaultBranch: string;
 }
 
-const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)[^\s]+$/;
-const SUPPORTED_SCHEMES = new Set(["https:", "http:", "ssh:", "git:", "file:"]);
-
 function repoError(message: string): SamError {
   return new SamError("repo_invalid", message, { fields: [{ field: "repo", message }] });
 }
 
 /** True when the input is meant as a URL rather than a path on this machine. */
-export function looksLikeUrl(input: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(input) || SCP_LIKE.test(input);
-}
+export const looksLikeUrl = isRepoUrl;
 
 /** Removes user:password from a URL so that no credential reaches the database or a log. */
 export function redactUrl(input: string): string {
@@ -45,31 +41,21 @@ function firstLine(text: string): string {
   );
 }
 
-/** Checks a repository URL's form; returns it normalised or throws naming what is wrong. */
+/** Checks a repository URL's form by the rule the daemon applies too; returns it or throws naming what is wrong. */
 export function parseRepoUrl(input: string): string {
-  if (SCP_LIKE.test(input)) return input;
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    throw repoError(`Malformed repository URL: ${JSON.stringify(input)}`);
+  const problem = repoLocationProblem(input);
+  if (!problem) return input;
+  if (problem.kind === "scheme") {
+    const scheme = /^[^:]*:/.exec(input)?.[0] ?? input;
+    throw repoError(`Unsupported repository URL scheme ${JSON.stringify(scheme)}: ${problem.message}`);
   }
-  if (!SUPPORTED_SCHEMES.has(url.protocol)) {
-    throw repoError(
-      `Unsupported repository URL scheme ${JSON.stringify(url.protocol)}: use https://, ssh://, git@host:path or file://`,
-    );
-  }
-  if (url.protocol !== "file:" && (!url.hostname || url.pathname.replace(/\/+$/, "") === "")) {
-    throw repoError(`Malformed repository URL: ${JSON.stringify(input)} needs a host and a repository path`);
-  }
-  if (/\s/.test(input)) throw repoError(`Malformed repository URL: ${JSON.stringify(input)} contains spaces`);
-  return input;
+  throw repoError(`Malformed repository URL: ${JSON.stringify(redactUrl(input))}: ${problem.message}`);
 }
 
 async function inspectRemote(input: string): Promise<RepoInfo> {
   const url = parseRepoUrl(input);
   const shown = redactUrl(url);
-  const result = await runGit(["ls-remote", "--symref", url, "HEAD"], { timeoutMs: 30_000 });
+  const result = await runGit(["ls-remote", "--symref", "--", url, "HEAD"], { timeoutMs: 30_000 });
   if (result.timedOut) throw repoError(`Timed out reaching the repository at ${shown}`);
   if (result.code !== 0) {
     throw repoError(`Could not read the repository at ${shown}: ${firstLine(result.stderr)}`);
