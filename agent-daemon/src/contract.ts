@@ -31,6 +31,7 @@ export const healthResponseSchema = z.object({
   capacity: z.number().int().min(1),
   // Events written to the outbox and not yet acknowledged by the web app.
   outboxPending: z.number().int().min(0),
+  sandbox: z.object({ state: z.enum(["on", "off", "unavailable"]), error: z.string().optional() }),
 });
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 

@@ -86,7 +86,7 @@ export async function startDaemon(
     },
   });
   const sessions = new Sessions({ outbox, workspaces, startHarness, onChange: () => ownership.check() });
-  const server = createApiServer({ config, workspaces, sessions, outbox, ownership });
+  const server = createApiServer({ config, workspaces, sessions, outbox, ownership, sandbox });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -15,6 +15,7 @@ import { parseInput, readJson, sendError, sendJson } from "./http-util.ts";
 import { log } from "./log.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Ownership } from "./ownership.ts";
+import type { Sandbox } from "./sandbox/sandbox.ts";
 import type { Sessions } from "./sessions.ts";
 import type { Workspaces } from "./workspaces.ts";
 
@@ -26,6 +27,7 @@ export interface ApiDeps {
   sessions: Sessions;
   outbox: Outbox;
   ownership: Ownership;
+  sandbox: Pick<Sandbox, "report">;
 }
 
 interface Reply {
@@ -52,7 +54,7 @@ function authorized(req: http.IncomingMessage, expected: Buffer): boolean {
   return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
 }
 
-function routes({ config, workspaces, sessions, outbox, ownership }: ApiDeps): Route[] {
+function routes({ config, workspaces, sessions, outbox, ownership, sandbox }: ApiDeps): Route[] {
   // Workspaces the web app let go of: a request to create one that arrives after its deletion (a slow
   // or retried request) is refused, so the node never keeps a workspace the web app has forgotten.
   const released = new Set<string>();
@@ -69,6 +71,7 @@ function routes({ config, workspaces, sessions, outbox, ownership }: ApiDeps): R
           sessions: sessions.activeCount(),
           capacity: config.capacity,
           outboxPending: outbox.pendingCount(),
+          sandbox: sandbox.report(),
         };
         return { status: 200, body };
       },

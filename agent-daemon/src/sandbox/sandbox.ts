@@ -65,6 +65,20 @@ function codeMounts(): Array<{ source: string; dest: string }> {
   return mounts;
 }
 
+/** bubblewrap on the daemon's PATH (the sandbox's own environment has another). */
+function findBwrap(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir || ".", "bwrap");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return undefined;
+}
+
 function inside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
@@ -75,9 +89,10 @@ export class Sandbox {
   readonly readOnly = codeMounts();
   private readonly root = process.getuid?.() === 0;
   readonly agentId: number;
+  private bwrap: string | undefined;
 
   constructor(private readonly options: SandboxOptions) {
-    this.status = { state: options.mode === "off" ? "off" : "unavailable", error: "not probed yet" };
+    this.status = options.mode === "off" ? { state: "off" } : { state: "unavailable", error: "not probed yet" };
     this.agentId = this.root ? options.agentId : (process.getuid?.() ?? 0);
   }
 
@@ -120,6 +135,11 @@ export class Sandbox {
    */
   async probe(scratch: string): Promise<void> {
     if (!this.enabled) return;
+    this.bwrap = findBwrap();
+    if (!this.bwrap) {
+      this.status = { state: "unavailable", error: "bubblewrap (bwrap) is not installed or not on the PATH" };
+      return;
+    }
     const dirs = this.prepare(path.join(scratch, "probe"));
     try {
       const child = this.launch(dirs, "none", ["/bin/true"], {});
@@ -210,7 +230,7 @@ export class Sandbox {
       drop: this.root ? { kind: "setpriv", uid: this.agentId, gid: this.agentId } : { kind: "userns" },
       command,
     };
-    return spawn("bwrap", bwrapArgs(spec), {
+    return spawn(this.bwrap ?? "bwrap", bwrapArgs(spec), {
       env: { ...(opts.env ?? {}), HOME: SANDBOX_HOME, USER: SANDBOX_USER, LOGNAME: SANDBOX_USER, TMPDIR: "/tmp" },
       stdio: ["pipe", "pipe", "pipe"],
     });
