@@ -79,6 +79,8 @@ export async function startDaemon(
   const ownership = new Ownership({
     orphanExitMs: config.orphanExitMs,
     busy: () => sessions.busy(),
+    undelivered: () => outbox.pendingCount(),
+    deliveryWaitMs: ORPHAN_AFTER_MS,
     onRetire: (reason) => hooks.onRetire?.(reason),
     onWebUrl: (webUrl) => {
       shipper?.setWebUrl(webUrl);

@@ -127,6 +127,39 @@ describe("a daemon started by a web app does not outlive it by surprise", () => 
     expect((await exitAfter(daemon)).code).toBe(0);
   });
 
+  it("an orphan that holds events no web app took waits for a restarted web app to take them, then exits", async () => {
+    const { temp, token, web, daemon } = await setup();
+    const holder = await hold(await daemon.url, token, web.url);
+    // The web app goes away with the session's events still on the node.
+    web.setDown(true);
+    const source = makeRepo(path.join(temp.dir, "source"));
+    const ids = { workspaceId: "ws-1", taskId: "task-1", sessionId: "session-1" };
+    await daemon.call("POST", "/workspaces", { ...ids, repo: source, baseBranch: "main", branch: "sam/owned-3" });
+    await daemon.call("POST", "/sessions", {
+      ...ids,
+      mode: "task",
+      harness: "builtin",
+      model: "scripted",
+      prompt: '```sam-script\n[{"say":"finished while the web app was away"}]\n```',
+      mcpUrl: "http://127.0.0.1:9/api/mcp",
+      taskToken: "k".repeat(40),
+    });
+    holder.release();
+    const releasedAt = Date.now();
+    await until(async () => {
+      const health = (await daemon.call("GET", "/health")).body as { sessions: number; outboxPending: number };
+      return health.sessions === 0 && health.outboxPending > 0 && Date.now() - releasedAt > 3 * 500;
+    });
+    expect(daemon.child.exitCode).toBeNull();
+
+    web.setDown(false);
+    const back = await hold(await daemon.url, token, web.url);
+    await web.waitFor((e) => e.event.type === "session_finished");
+    back.release();
+    expect((await exitAfter(daemon)).code).toBe(0);
+    expect(web.eventsOf("session-1").map((e) => e.seq)).toEqual(web.eventsOf("session-1").map((_, i) => i + 1));
+  });
+
   it("a node nobody started (no orphan wait) is not retired for having no holder", async () => {
     const { token, web, daemon } = await setup({ SAM_ORPHAN_EXIT_MS: "" });
     const holder = await hold(await daemon.url, token, web.url);

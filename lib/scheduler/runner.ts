@@ -1,7 +1,6 @@
 import type { Db } from "@/db/client";
 import type { SamConfig } from "../config";
 import { onTaskChanged } from "../events/bus";
-import { adoptLocalNodes } from "../nodes/local-provider";
 import { tick } from "./tick";
 
 export interface SchedulerRunner {
@@ -12,14 +11,13 @@ export interface SchedulerRunner {
 
 /**
  * Runs `tick` on an interval and whenever a task changes in this process, so a new task starts
- * without waiting for the interval; the first pass takes over the local daemons an earlier run of
- * the web app left. `webUrl` is read at each pass: it is known only once the server listens.
+ * without waiting for the interval. `webUrl` is read at each pass: it is known only once the server
+ * listens.
  */
 export function startSchedulerRunner(db: Db, config: SamConfig, webUrl: () => string | undefined): SchedulerRunner {
   let running = false;
   let again = false;
   let stopped = false;
-  let adoption: Promise<void> | undefined;
 
   async function pass(): Promise<void> {
     if (stopped) return;
@@ -31,10 +29,6 @@ export function startSchedulerRunner(db: Db, config: SamConfig, webUrl: () => st
     if (!url) return;
     running = true;
     try {
-      adoption ??= adoptLocalNodes(db, config, url).catch((err: unknown) => {
-        console.error(`sam: taking over local nodes failed: ${(err as Error).message}`);
-      });
-      await adoption;
       do {
         again = false;
         await tick(db, config, url);

@@ -4,7 +4,7 @@ import { nodes, tasks } from "@/db/schema";
 import type { SamConfig } from "../config";
 import { emitTaskChanged } from "../events/bus";
 import { stopLocalDaemon } from "../nodes/local-daemon-process";
-import { provisionLocalNode } from "../nodes/local-provider";
+import { adoptLocalNodes, provisionLocalNode } from "../nodes/local-provider";
 import { sweepLostNodes } from "../nodes/lost-nodes";
 import { deliverInbox } from "../orchestrator/inbox";
 import { resendPendingStops } from "../orchestrator/stop";
@@ -108,6 +108,7 @@ function claim(db: Db, taskId: string, nodeId: string): Promise<boolean> {
  */
 export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<TickResult> {
   const result: TickResult = { claimed: [], lostNodes: 0, starts: [] };
+  await adoptLocalNodes(db, config, webUrl);
   result.lostNodes = await sweepLostNodes(db, config.scheduler.nodeTimeoutMs);
   await failStaleProvisioning(db);
   // Messages and stops waiting for a session that can now take them, and workspaces of ended tasks
