@@ -81,6 +81,7 @@ const envSchema = z.object({
   // Each agent sandbox's limits on this machine's nodes: processes and threads, memory per process.
   SAM_SANDBOX_MAX_PROCESSES: intVar(16, 100_000, 1024, "must be a whole number (16-100000)"),
   SAM_SANDBOX_MAX_MEMORY_MB: intVar(64, 1_048_576, 8192, "must be a whole number of MiB (64-1048576)"),
+  SAM_SANDBOX_UID: intVar(1000, 4_294_967_294, 2_000_000_000, "must be a uid (1000-4294967294)"),
 });
 
 export type SamConfig = ReturnType<typeof loadConfig>;
@@ -136,6 +137,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     cronSecret: parsed.CRON_SECRET,
     sandbox: parsed.SAM_SANDBOX,
-    sandboxLimits: { processes: parsed.SAM_SANDBOX_MAX_PROCESSES, memoryMb: parsed.SAM_SANDBOX_MAX_MEMORY_MB },
+    sandboxLimits: {
+      processes: parsed.SAM_SANDBOX_MAX_PROCESSES,
+      memoryMb: parsed.SAM_SANDBOX_MAX_MEMORY_MB,
+      uid: parsed.SAM_SANDBOX_UID,
+    },
   };
 }

@@ -91,6 +91,7 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
       SAM_SANDBOX: config.sandbox,
       SAM_SANDBOX_MAX_PROCESSES: String(config.sandboxLimits.processes),
       SAM_SANDBOX_MAX_MEMORY_MB: String(config.sandboxLimits.memoryMb),
+      SAM_SANDBOX_UID: String(config.sandboxLimits.uid),
       SAM_ORPHAN_EXIT_MS: String(config.scheduler.orphanExitMs),
     },
   });

@@ -56,6 +56,8 @@ interface ShellResult {
   timedOut: boolean;
   stdout: string;
   stderr: string;
+  /** From the spawn to the end of the output, as the agent waited for it. */
+  durationMs: number;
   isError: boolean;
 }
 
@@ -63,6 +65,7 @@ function runShell(
   command: string,
   options: { cwd: string; timeoutMs: number; signal?: AbortSignal },
 ): Promise<ShellResult> {
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout or cancel kills everything the command started.
     const child = spawn("bash", ["-c", command], {
@@ -116,6 +119,7 @@ function runShell(
         timedOut,
         stdout: stdout.text(),
         stderr: stderr.text(),
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
         isError: exitCode !== 0,
       });
     });
