@@ -7,7 +7,10 @@ export const ERROR_CODES = {
   unauthenticated: { http: 401, jsonRpc: -32001 },
   forbidden: { http: 403, jsonRpc: -32003 },
   not_found: { http: 404, jsonRpc: -32004 },
+  method_not_allowed: { http: 405, jsonRpc: -32005 },
   conflict: { http: 409, jsonRpc: -32009 },
+  payload_too_large: { http: 413, jsonRpc: -32013 },
+  unsupported_media_type: { http: 415, jsonRpc: -32015 },
   limit_reached: { http: 429, jsonRpc: -32029 },
   repo_invalid: { http: 422, jsonRpc: -32022 },
   unavailable: { http: 503, jsonRpc: -32053 },
@@ -53,11 +56,17 @@ export function httpStatusOf(err: SamError): number {
   return ERROR_CODES[err.code].http;
 }
 
-/** The HTTP response for an error; route handlers call this and nothing else. */
-export function errorResponse(err: unknown): Response {
+/**
+ * The HTTP response for an error; route handlers call this and nothing else. A 401 names the scheme
+ * that would be accepted (every API that refuses a caller takes a bearer token); `headers` adds what
+ * only the route knows, such as the methods it allows.
+ */
+export function errorResponse(err: unknown, headers?: Record<string, string>): Response {
   const samError = toSamError(err);
   if (samError.code === "internal") console.error(err);
-  return Response.json(errorBody(samError), { status: httpStatusOf(samError) });
+  const challenge: Record<string, string> =
+    samError.code === "unauthenticated" ? { "www-authenticate": 'Bearer realm="SAM"' } : {};
+  return Response.json(errorBody(samError), { status: httpStatusOf(samError), headers: { ...challenge, ...headers } });
 }
 
 /** The JSON-RPC error object for an error; the MCP endpoint calls this and nothing else. */

@@ -9,6 +9,7 @@ const SOURCE_DIRS = ["app", "components", "lib", "db"];
 const SOURCE_FILES = [
   "next.config.ts",
   "instrumentation.ts",
+  "proxy.ts",
   "postcss.config.mjs",
   "tsconfig.json",
   "package.json",

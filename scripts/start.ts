@@ -24,6 +24,8 @@ async function main() {
   // Generated once into the data dir when not given, then shared with the server through the env.
   process.env.AUTH_SECRET = authSecret(config.dataDir, config.authSecret);
   secretKey(config.dataDir, config.secretKey);
+  // The instance owner (the admin) is the first user: made before anyone can sign in.
+  const owner = await ensureInstanceOwner(db);
   await ensureBuilt();
 
   // Listen first: the port (PORT=0 picks one) must be known before the scheduler starts daemons
@@ -48,12 +50,13 @@ async function main() {
   const port = (server.address() as AddressInfo).port;
   const baseUrl = process.env.SAM_PUBLIC_URL ? config.publicUrl : `http://${urlHost(config.host)}:${port}`;
   process.env.SAM_INTERNAL_URL ??= `http://${urlHost(config.host)}:${port}`;
+  // The cross-origin rule and the OAuth callback URL use the public URL, which must name the real port.
+  process.env.SAM_PUBLIC_URL = baseUrl;
 
   const app = next({ dev: false, dir: root, hostname: config.host, port });
   await app.prepare();
   handle = app.getRequestHandler();
 
-  const owner = await ensureInstanceOwner(db);
   const link = await createLoginLink(db, { userId: owner.id, baseUrl, ttlMs: config.loginLinkTtlMs });
   console.log(`SAM is running at ${baseUrl} (data: ${config.dataDir})`);
   console.log("Sign in with this one-time link (or run `npx sam login-link` for a new one):");

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { authenticateTaskToken } from "../auth/task-tokens";
 import { errorResponse, jsonRpcErrorOf, SamError } from "../errors";
+import { DEFAULT_MAX_BODY_BYTES, readBodyText } from "../http/request-rules";
 import { parseInput } from "../validation";
 import type { ToolContext } from "./tool";
 import { TOOLS } from "./tools";
@@ -38,25 +39,23 @@ function mcpServerFor(ctx: ToolContext): Server {
 }
 
 /**
- * Serves one MCP request (Streamable HTTP, stateless): the bearer task token is the caller's only
- * identity, checked before anything else.
+ * Serves one MCP POST (Streamable HTTP, stateless): the bearer task token is the caller's only
+ * identity, checked before anything else; the body is read no further than the cap.
  */
-export async function handleMcpRequest(db: Db, req: Request): Promise<Response> {
+export async function handleMcpRequest(db: Db, req: Request, opts: { maxBodyBytes?: number } = {}): Promise<Response> {
   let ctx: ToolContext;
+  let text: string;
   try {
     ctx = { db, caller: await authenticateTaskToken(db, req.headers.get("authorization")) };
+    text = await readBodyText(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   } catch (err) {
     return errorResponse(err);
   }
   // The SDK checks a call's shape before SAM sees it and answers a malformed one with "Internal
   // error"; a call whose arguments are not an object is refused here, naming the problem.
-  let request = req;
-  if (req.method === "POST") {
-    const text = await req.text();
-    const refused = refuseNonObjectArguments(text);
-    if (refused) return Response.json(refused);
-    request = new Request(req.url, { method: "POST", headers: req.headers, body: text });
-  }
+  const refused = refuseNonObjectArguments(text);
+  if (refused) return Response.json(refused);
+  const request = new Request(req.url, { method: "POST", headers: req.headers, body: text });
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,

@@ -18,7 +18,10 @@ describe("error codes", () => {
     ["unauthenticated", 401],
     ["forbidden", 403],
     ["not_found", 404],
+    ["method_not_allowed", 405],
     ["conflict", 409],
+    ["payload_too_large", 413],
+    ["unsupported_media_type", 415],
     ["repo_invalid", 422],
     ["limit_reached", 429],
     ["internal", 500],
@@ -66,6 +69,15 @@ describe("HTTP responses", () => {
     expect(text).not.toContain("hunter2");
     expect(JSON.parse(text)).toEqual({ error: { code: "internal", message: "Internal error" } });
     expect(log).toHaveBeenCalledOnce();
+  });
+
+  test("a 401 names the bearer scheme it would accept; route-specific headers are added", () => {
+    expect(errorResponse(new SamError("unauthenticated", "Sign in first")).headers.get("www-authenticate")).toBe(
+      'Bearer realm="SAM"',
+    );
+    expect(errorResponse(new SamError("forbidden", "no")).headers.get("www-authenticate")).toBeNull();
+    const res = errorResponse(new SamError("method_not_allowed", "POST only"), { allow: "POST" });
+    expect([res.status, res.headers.get("allow")]).toEqual([405, "POST"]);
   });
 
   test("an expected error is not logged", () => {

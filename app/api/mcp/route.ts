@@ -1,17 +1,24 @@
 import { getDb } from "@/db/client";
+import { loadConfig } from "@/lib/config";
+import { errorResponse, SamError } from "@/lib/errors";
 import { handleMcpRequest } from "@/lib/mcp/server";
 
 export const dynamic = "force-dynamic";
 
 /** MCP over Streamable HTTP; the bearer task token is the agent's identity. */
 export async function POST(req: Request) {
-  return handleMcpRequest(getDb(), req);
+  return handleMcpRequest(getDb(), req, { maxBodyBytes: loadConfig().maxBodyBytes });
 }
 
-export async function GET(req: Request) {
-  return handleMcpRequest(getDb(), req);
+/**
+ * SAM's MCP is stateless: there is no server-sent stream to open (GET) and no session to end
+ * (DELETE). A 405 tells an MCP client so once; an empty stream had clients reconnect every second.
+ */
+function onlyPost(): Response {
+  return errorResponse(new SamError("method_not_allowed", "SAM's MCP endpoint takes POST only (it is stateless)"), {
+    allow: "POST",
+  });
 }
 
-export async function DELETE(req: Request) {
-  return handleMcpRequest(getDb(), req);
-}
+export const GET = onlyPost;
+export const DELETE = onlyPost;
