@@ -48,6 +48,25 @@ export async function findUserByEmail(db: Db, email: string): Promise<User> {
   return user;
 }
 
+/**
+ * Who asks for something only an admin may do: a user of the app or API, or the operator at the
+ * server's command line, who holds the data dir and so every right already.
+ */
+export type Requester = { userId: string } | "operator";
+
+/**
+ * Whether the requester is the instance admin. The admin is the instance owner: the first user,
+ * created when the instance first starts, before anyone can sign in.
+ */
+export async function isAdmin(db: Db, requester: Requester): Promise<boolean> {
+  if (requester === "operator") return true;
+  return (await getUser(db, requester.userId))?.isInstanceOwner === true;
+}
+
+export async function requireAdmin(db: Db, requester: Requester, what: string): Promise<void> {
+  if (!(await isAdmin(db, requester))) throw new SamError("forbidden", `Only the instance admin can ${what}`);
+}
+
 export async function getUser(db: Db, id: string): Promise<User | undefined> {
   return db.query.users.findFirst({ where: eq(users.id, id) });
 }

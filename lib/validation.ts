@@ -1,6 +1,9 @@
 import type { z } from "zod";
 import { type FieldIssue, SamError } from "./errors";
 
+/** GitHub's rule for user and organization logins: letters, digits and single inner hyphens, at most 39. */
+export const GITHUB_LOGIN = /^[a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38}$/i;
+
 /** Parses external input with its schema; a failure names every offending field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);

@@ -22,7 +22,7 @@ export default async function ProjectsPage({ searchParams }: { searchParams: Pro
         <ProjectList projects={projects} />
       </section>
       <aside>
-        <CreateProjectForm create={createProjectAction} />
+        <CreateProjectForm create={createProjectAction} localPaths={user.isInstanceOwner} />
       </aside>
     </div>
   );

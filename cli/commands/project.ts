@@ -6,7 +6,9 @@ import { printJson, printLines, printTable } from "../output";
 const ADD_HELP = `Usage: sam project add <path-or-url> [--name <name>] [--owner <email>] [--json]
 
 Adds a project from a git repository: a local path, or a remote URL (https://, ssh://,
-git@host:path, file://). The repository is checked and its default branch detected.
+git@host:path, file://). The repository is checked and its default branch detected. The command
+line acts as the instance admin (it runs on the server host), so local paths are allowed here even
+for a project given to another owner; in the web app and the API only the admin may add them.
 
 Options:
   --name <name>     project name (default: the repository's name)
@@ -60,7 +62,7 @@ async function add(argv: string[]): Promise<void> {
   ]);
   const project = await withDb(async (db) => {
     const owner = values.owner === undefined ? await ensureInstanceOwner(db) : await findUserByEmail(db, values.owner);
-    return createProject(db, owner.id, { repo: args["path-or-url"], name: values.name });
+    return createProject(db, owner.id, { repo: args["path-or-url"], name: values.name }, "operator");
   });
   if (json) return printJson(projectJson(project));
   printLines(
@@ -83,7 +85,7 @@ async function list(argv: string[]): Promise<void> {
   ]);
   const includeArchived = values.archived === true;
   const projects = await withDb(async (db): Promise<(Project | ProjectWithRole)[]> => {
-    if (values.all) return listAllProjects(db, { includeArchived });
+    if (values.all) return listAllProjects(db, "operator", { includeArchived });
     const user = values.user === undefined ? await ensureInstanceOwner(db) : await findUserByEmail(db, values.user);
     return listProjects(db, user.id, { includeArchived });
   });

@@ -5,7 +5,8 @@ import type { ActionState, FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
 import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 
-export function CreateProjectForm({ create }: { create: FormAction }) {
+/** The new-project form; only the instance admin is offered paths on the server's disk. */
+export function CreateProjectForm({ create, localPaths }: { create: FormAction; localPaths: boolean }) {
   const [state, action, pending] = useActionState<ActionState, FormData>(create, {});
   return (
     <form action={action} className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
@@ -13,13 +14,15 @@ export function CreateProjectForm({ create }: { create: FormAction }) {
       <FormError state={state} />
       <div>
         <label htmlFor="repo" className="mb-1 block text-sm font-medium">
-          Repository (local path or git URL)
+          {localPaths ? "Repository (local path or git URL)" : "Repository (git URL)"}
         </label>
         <input
           id="repo"
           name="repo"
           required
-          placeholder="/home/me/code/app or https://github.com/me/app.git"
+          placeholder={
+            localPaths ? "/home/me/code/app or https://github.com/me/app.git" : "https://github.com/me/app.git"
+          }
           aria-describedby="repo-error"
           className={inputClass}
         />

@@ -13,8 +13,58 @@ export interface MemberRow {
   removeAction: FormAction;
 }
 
-export function MembersPanel({ members, add, canEdit }: { members: MemberRow[]; add: FormAction; canEdit: boolean }) {
-  const [state, action, pending] = useActionState<ActionState, FormData>(add, {});
+export interface InvitationRow {
+  id: string;
+  /** "ada@example.com" or "@ada". */
+  label: string;
+  role: string;
+  expires: string;
+  withdrawAction: FormAction;
+}
+
+function InviteForm({ invite }: { invite: FormAction }) {
+  const [state, action, pending] = useActionState<ActionState, FormData>(invite, {});
+  return (
+    <form action={action} className="grid gap-3 sm:grid-cols-[1fr_8rem_auto] sm:items-start" aria-label="Invite">
+      <div>
+        <input
+          name="invitee"
+          placeholder="teammate@example.com or a GitHub login"
+          aria-label="Email or GitHub login"
+          aria-describedby="invitee-error"
+          className={inputClass}
+        />
+        <FieldError id="invitee-error" message={state.fields?.invitee} />
+      </div>
+      <select name="role" aria-label="Role" defaultValue="member" className={inputClass}>
+        <option value="member">member</option>
+        <option value="owner">owner</option>
+      </select>
+      <button type="submit" disabled={pending} className={primaryButtonClass}>
+        Invite
+      </button>
+      <div className="sm:col-span-3">
+        <FormError state={state} />
+      </div>
+    </form>
+  );
+}
+
+/**
+ * The people of a project: its members, the invitations that wait for a first sign-in, and (for an
+ * owner) the form that invites someone by email or GitHub login, with or without an account yet.
+ */
+export function MembersPanel({
+  members,
+  invitations,
+  invite,
+  canEdit,
+}: {
+  members: MemberRow[];
+  invitations: InvitationRow[];
+  invite: FormAction;
+  canEdit: boolean;
+}) {
   return (
     <div className="space-y-4">
       <ul className="divide-y divide-zinc-200 rounded-md border border-zinc-200 dark:divide-zinc-800 dark:border-zinc-800">
@@ -26,34 +76,24 @@ export function MembersPanel({ members, add, canEdit }: { members: MemberRow[]; 
           </li>
         ))}
       </ul>
-      {canEdit ? (
-        <form
-          action={action}
-          className="grid gap-3 sm:grid-cols-[1fr_8rem_auto] sm:items-start"
-          aria-label="Add member"
-        >
-          <div>
-            <input
-              name="email"
-              type="email"
-              placeholder="teammate@example.com"
-              aria-label="Member email"
-              className={inputClass}
-            />
-            <FieldError id="member-email-error" message={state.fields?.email} />
-          </div>
-          <select name="role" aria-label="Member role" defaultValue="member" className={inputClass}>
-            <option value="member">member</option>
-            <option value="owner">owner</option>
-          </select>
-          <button type="submit" disabled={pending} className={primaryButtonClass}>
-            Add member
-          </button>
-          <div className="sm:col-span-3">
-            <FormError state={state} />
-          </div>
-        </form>
+      {invitations.length > 0 ? (
+        <ul aria-label="Invitations" className="space-y-1 text-sm">
+          {invitations.map((i) => (
+            <li key={i.id} className="flex items-center gap-3 rounded-md bg-zinc-50 px-3 py-2 dark:bg-zinc-900">
+              <span>{i.label}</span>
+              <span className="text-xs text-zinc-500">
+                invited as {i.role}, until {i.expires}
+              </span>
+              {canEdit ? (
+                <span className="ml-auto">
+                  <ActionButton action={i.withdrawAction} label="Withdraw" />
+                </span>
+              ) : null}
+            </li>
+          ))}
+        </ul>
       ) : null}
+      {canEdit ? <InviteForm invite={invite} /> : null}
     </div>
   );
 }

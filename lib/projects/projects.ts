@@ -4,8 +4,9 @@ import type { Db } from "@/db/client";
 import { type MemberRole, projectMembers, projects, users } from "@/db/schema";
 import { SamError } from "../errors";
 import { newId } from "../ids";
+import { isAdmin, type Requester, requireAdmin, type User } from "../users";
 import { parseInput } from "../validation";
-import { inspectRepo } from "./inspect-repo";
+import { inspectRepo, looksLikeUrl } from "./inspect-repo";
 import { projectSettingsSchema } from "./settings";
 
 export type Project = typeof projects.$inferSelect;
@@ -33,9 +34,40 @@ function nameFromRepo(repo: string): string {
   return last.replace(/\.git$/, "") || "project";
 }
 
-/** Creates a project from a repository the server can read; `input` is validated here. */
-export async function createProject(db: Db, userId: string, input: unknown): Promise<ProjectWithRole> {
+/**
+ * Whether a repository location is on the server's own disk: a path, or a file:// URL. Git, and every
+ * agent of the project after it, would read whatever the server can read there.
+ */
+function isServerLocalRepo(repo: string): boolean {
+  const trimmed = repo.trim();
+  return !looksLikeUrl(trimmed) || /^file:/i.test(trimmed);
+}
+
+/**
+ * The one rule for where a project's repository may be: a remote URL for anyone, a location on the
+ * server's disk for the instance admin only. It is checked before the location is looked at, so that
+ * no one else learns which paths exist.
+ */
+async function assertMayUseRepo(db: Db, requester: Requester, repo: string): Promise<void> {
+  if (!isServerLocalRepo(repo) || (await isAdmin(db, requester))) return;
+  const message =
+    "Only the instance admin can add a project from a local path or file:// URL; give a remote URL " +
+    "(https://, ssh:// or git@host:path)";
+  throw new SamError("forbidden", message, { fields: [{ field: "repo", message }] });
+}
+
+/**
+ * Creates a project owned by `ownerId` from a repository the server can read; `input` is validated
+ * here. The requester (by default the owner) is who the repository rule judges.
+ */
+export async function createProject(
+  db: Db,
+  ownerId: string,
+  input: unknown,
+  requester: Requester = { userId: ownerId },
+): Promise<ProjectWithRole> {
   const { repo, name } = parseInput(createProjectSchema, input);
+  await assertMayUseRepo(db, requester, repo);
   const info = await inspectRepo(repo);
   const id = newId();
   const [project] = await db.batch([
@@ -47,10 +79,10 @@ export async function createProject(db: Db, userId: string, input: unknown): Pro
         repo: info.repo,
         repoKind: info.repoKind,
         defaultBranch: info.defaultBranch,
-        createdBy: userId,
+        createdBy: ownerId,
       })
       .returning(),
-    db.insert(projectMembers).values({ projectId: id, userId, role: "owner" }),
+    db.insert(projectMembers).values({ projectId: id, userId: ownerId, role: "owner" }),
   ]);
   const created = project[0];
   if (!created) throw new SamError("internal", "The project was not stored");
@@ -72,8 +104,13 @@ export async function listProjects(
   return rows.map((r) => ({ ...r.project, role: r.role }));
 }
 
-/** Every project of the instance, whoever its members are: the operator's view (`sam project list --all`). */
-export async function listAllProjects(db: Db, opts: { includeArchived?: boolean } = {}): Promise<Project[]> {
+/** Every project of the instance, whoever its members are: the admin's view (`sam project list --all`). */
+export async function listAllProjects(
+  db: Db,
+  requester: Requester,
+  opts: { includeArchived?: boolean } = {},
+): Promise<Project[]> {
+  await requireAdmin(db, requester, "list every project of the instance");
   return db
     .select()
     .from(projects)
@@ -94,7 +131,7 @@ export async function getProjectForUser(db: Db, userId: string, projectId: strin
   return { ...row.project, role: row.role };
 }
 
-async function requireOwner(db: Db, userId: string, projectId: string): Promise<ProjectWithRole> {
+export async function requireOwner(db: Db, userId: string, projectId: string): Promise<ProjectWithRole> {
   const project = await getProjectForUser(db, userId, projectId);
   if (project.role !== "owner") throw new SamError("forbidden", "Only a project owner can change this project");
   return project;
@@ -138,13 +175,22 @@ export interface Member {
   userId: string;
   name: string | null;
   email: string | null;
+  githubLogin: string | null;
   role: MemberRole;
 }
+
+const memberColumns = {
+  userId: users.id,
+  name: users.name,
+  email: users.email,
+  githubLogin: users.githubLogin,
+  role: projectMembers.role,
+};
 
 export async function listMembers(db: Db, userId: string, projectId: string): Promise<Member[]> {
   await getProjectForUser(db, userId, projectId);
   return db
-    .select({ userId: users.id, name: users.name, email: users.email, role: projectMembers.role })
+    .select(memberColumns)
     .from(projectMembers)
     .innerJoin(users, eq(users.id, projectMembers.userId))
     .where(eq(projectMembers.projectId, projectId))
@@ -172,11 +218,16 @@ export async function addMember(db: Db, actorId: string, projectId: string, inpu
       },
     );
   }
+  return setMembership(db, projectId, user, role);
+}
+
+/** Makes a user a member of a project with a role, or changes the role of one who already is. */
+export async function setMembership(db: Db, projectId: string, user: User, role: MemberRole): Promise<Member> {
   await db
     .insert(projectMembers)
     .values({ projectId, userId: user.id, role })
     .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role } });
-  return { userId: user.id, name: user.name, email: user.email, role };
+  return { userId: user.id, name: user.name, email: user.email, githubLogin: user.githubLogin, role };
 }
 
 /** Removes a member; the last owner cannot be removed, so a project never becomes unreachable. */

@@ -134,7 +134,7 @@ describe("creating a project", () => {
       messages.push(err.message);
     }
     expect(new Set(messages).size).toBe(cases.length);
-    expect(await listAllProjects(db, { includeArchived: true })).toEqual([]);
+    expect(await listAllProjects(db, "operator", { includeArchived: true })).toEqual([]);
   });
 
   test("an empty repository input and an overlong name are refused with the field named", async () => {
@@ -280,7 +280,7 @@ describe("project settings", () => {
 
     expect(await listProjects(db, owner.id)).toEqual([]);
     expect((await listProjects(db, owner.id, { includeArchived: true })).map((p) => p.id)).toEqual([projectId]);
-    expect(await listAllProjects(db)).toEqual([]);
+    expect(await listAllProjects(db, "operator")).toEqual([]);
     expect((await getProjectForUser(db, owner.id, projectId)).archivedAt).toBeInstanceOf(Date);
 
     await setProjectArchived(db, owner.id, projectId, false);

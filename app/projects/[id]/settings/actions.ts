@@ -5,7 +5,8 @@ import { actionError } from "@/app/action-error";
 import { requireApiUser } from "@/app/current-user";
 import type { ActionState } from "@/components/forms/action-state";
 import { getDb } from "@/db/client";
-import { addMember, removeMember, setProjectArchived, updateProjectSettings } from "@/lib/projects/projects";
+import { inviteMember, revokeInvitation } from "@/lib/projects/invitations";
+import { removeMember, setProjectArchived, updateProjectSettings } from "@/lib/projects/projects";
 import { instanceSecretKey } from "@/lib/secrets/instance-key";
 import { deleteSecret, setSecret } from "@/lib/secrets/store";
 
@@ -17,6 +18,7 @@ const SETTINGS_FIELDS = [
   "stopGraceSeconds",
   "harness",
   "model",
+  "network",
 ];
 
 async function run(projectId: string, fn: (userId: string) => Promise<string>): Promise<ActionState> {
@@ -60,13 +62,31 @@ export async function deleteSecretAction(projectId: string, name: string, _prev:
   });
 }
 
-export async function addMemberAction(projectId: string, _prev: ActionState, formData: FormData) {
+export async function inviteAction(projectId: string, _prev: ActionState, formData: FormData) {
   return run(projectId, async (userId) => {
-    const member = await addMember(getDb(), userId, projectId, {
-      email: formData.get("email"),
+    const result = await inviteMember(getDb(), userId, projectId, {
+      invitee: formData.get("invitee"),
       role: formData.get("role") ?? undefined,
     });
-    return `${member.email} is now a ${member.role}.`;
+    if (result.kind === "member") {
+      const { member } = result;
+      return `${member.email ?? (member.githubLogin ? `@${member.githubLogin}` : member.name)} is now a ${member.role}.`;
+    }
+    const { invitation } = result;
+    const who = invitation.inviteeKind === "github" ? `@${invitation.invitee}` : invitation.invitee;
+    return `Invited ${who} as ${invitation.role}: they join at their first sign-in.`;
+  });
+}
+
+export async function withdrawInvitationAction(
+  projectId: string,
+  invitationId: string,
+  _prev: ActionState,
+  _formData: FormData,
+) {
+  return run(projectId, async (userId) => {
+    await revokeInvitation(getDb(), userId, projectId, invitationId);
+    return "Invitation withdrawn.";
   });
 }
 

@@ -5,17 +5,19 @@ import { ProjectNav } from "@/components/projects/ProjectNav";
 import { SecretsPanel } from "@/components/projects/SecretsPanel";
 import { SettingsForm } from "@/components/projects/SettingsForm";
 import { getDb } from "@/db/client";
+import { listInvitations } from "@/lib/projects/invitations";
 import { listMembers } from "@/lib/projects/projects";
 import { HARNESSES } from "@/lib/projects/settings";
 import { listSecrets } from "@/lib/secrets/store";
 import { loadProjectOr404 } from "../../load-project";
 import {
-  addMemberAction,
   deleteSecretAction,
+  inviteAction,
   removeMemberAction,
   setArchivedAction,
   setSecretAction,
   updateSettingsAction,
+  withdrawInvitationAction,
 } from "./actions";
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
@@ -31,8 +33,9 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
   const user = await requireUser();
   const project = await loadProjectOr404(user.id, (await params).id);
   const db = getDb();
-  const [members, secrets] = await Promise.all([
+  const [members, invitations, secrets] = await Promise.all([
     listMembers(db, user.id, project.id),
+    listInvitations(db, user.id, project.id),
     listSecrets(db, user.id, project.id),
   ]);
   const canEdit = project.role === "owner";
@@ -57,12 +60,19 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
       <Section title="Members">
         <MembersPanel
           canEdit={canEdit}
-          add={addMemberAction.bind(null, project.id)}
+          invite={inviteAction.bind(null, project.id)}
           members={members.map((m) => ({
             userId: m.userId,
-            label: m.email ?? m.name ?? m.userId,
+            label: m.email ?? (m.githubLogin ? `@${m.githubLogin}` : (m.name ?? m.userId)),
             role: m.role,
             removeAction: removeMemberAction.bind(null, project.id, m.userId),
+          }))}
+          invitations={invitations.map((i) => ({
+            id: i.id,
+            label: i.inviteeKind === "github" ? `@${i.invitee}` : i.invitee,
+            role: i.role,
+            expires: i.expiresAt.toISOString().slice(0, 10),
+            withdrawAction: withdrawInvitationAction.bind(null, project.id, i.id),
           }))}
         />
       </Section>
