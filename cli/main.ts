@@ -12,7 +12,7 @@ const COMMANDS: Record<string, Command> = {
   project: { summary: "add and list projects (sam project --help)", load: () => import("./commands/project") },
   user: { summary: "add and list local users (sam user --help)", load: () => import("./commands/user") },
   task: { summary: "create, show and message tasks (sam task --help)", load: () => import("./commands/task") },
-  token: { summary: "mint a task token (sam token --help)", load: () => import("./commands/token") },
+  token: { summary: "task and personal tokens (sam token --help)", load: () => import("./commands/token") },
   daemon: { summary: "run an agent daemon on this machine", load: () => import("./commands/daemon") },
 };
 

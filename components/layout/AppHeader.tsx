@@ -11,6 +11,9 @@ export function AppHeader({ userName, signOut }: { userName: string; signOut: ()
           <span className="truncate text-zinc-600 dark:text-zinc-400" data-testid="current-user">
             {userName}
           </span>
+          <Link href="/account" className="rounded-md px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-900">
+            Account
+          </Link>
           <form action={signOut}>
             <button type="submit" className="rounded-md px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-900">
               Sign out

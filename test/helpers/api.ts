@@ -30,7 +30,7 @@ export async function ownerApi(app: AppServer): Promise<ApiClient> {
  * the data dir, or a libSQL server the app was started against with DATABASE_URL).
  */
 export async function ownerApiOn(baseUrl: string, db: Db): Promise<ApiClient> {
-  const token = await mintPersonalToken(db, (await ensureInstanceOwner(db)).id, "test");
+  const { token } = await mintPersonalToken(db, (await ensureInstanceOwner(db)).id, { name: "test" });
   const request = async <T>(method: string, route: string, body?: unknown) => {
     const res = await fetch(`${baseUrl}${route}`, {
       method,
