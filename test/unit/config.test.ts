@@ -64,7 +64,39 @@ describe("loadConfig", () => {
     expect(loadConfig({ AUTH_GITHUB_ID: "id", AUTH_GITHUB_SECRET: "s" }).github).toEqual({
       clientId: "id",
       clientSecret: "s",
+      enterpriseUrl: undefined,
+      allowedUsers: [],
+      allowedOrgs: [],
     });
+  });
+
+  test("GitHub allow-lists are comma-separated logins, lowercased; the base URL loses its trailing slash", () => {
+    const github = loadConfig({
+      AUTH_GITHUB_ID: "id",
+      AUTH_GITHUB_SECRET: "s",
+      AUTH_GITHUB_ALLOWED_USERS: " Octocat, mona-lisa ,",
+      AUTH_GITHUB_ALLOWED_ORGS: "GitHub",
+      AUTH_GITHUB_URL: "https://github.example.com/",
+    }).github;
+    expect(github).toMatchObject({
+      allowedUsers: ["octocat", "mona-lisa"],
+      allowedOrgs: ["github"],
+      enterpriseUrl: "https://github.example.com",
+    });
+  });
+
+  test.each([
+    ["AUTH_GITHUB_ALLOWED_USERS", "octocat, not a login"],
+    ["AUTH_GITHUB_ALLOWED_ORGS", "-leading-hyphen"],
+    ["AUTH_GITHUB_URL", "github.example.com"],
+    ["SAM_MAX_BODY_BYTES", "12"],
+  ])("%s=%s is refused with the variable named", (name, value) => {
+    expect(configError({ [name]: value }).details?.fields?.map((f) => f.field)).toEqual([name]);
+  });
+
+  test("request bodies are capped at 1 MiB unless SAM_MAX_BODY_BYTES says otherwise", () => {
+    expect(loadConfig({}).maxBodyBytes).toBe(1024 * 1024);
+    expect(loadConfig({ SAM_MAX_BODY_BYTES: "4096" }).maxBodyBytes).toBe(4096);
   });
 
   test.each(["abc", "70000", "-1", "80.5"])("PORT=%s is refused with the variable named", (port) => {
