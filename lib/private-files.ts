@@ -9,8 +9,16 @@ export function ensurePrivateDir(dir: string): void {
   fs.chmodSync(dir, 0o700);
 }
 
-/** Creates `file` empty if missing, and makes it readable by its owner only (0600). */
+/**
+ * Makes `file` readable by its owner only (0600), creating it empty if missing. An existing file is
+ * never opened here: closing any descriptor of a file drops every POSIX lock this process holds on
+ * it, and SQLite's locks on an open database are such locks.
+ */
 export function ensurePrivateFile(file: string): void {
-  fs.closeSync(fs.openSync(file, "a", 0o600));
-  fs.chmodSync(file, 0o600);
+  try {
+    fs.closeSync(fs.openSync(file, "wx", 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    fs.chmodSync(file, 0o600);
+  }
 }

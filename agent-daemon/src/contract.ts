@@ -106,8 +106,10 @@ export const createWorkspaceRequestSchema = z.object({
   repo: z.string().min(1).max(2000),
   baseBranch: z.string().min(1).max(250),
   branch: samBranchSchema,
+  // The sandbox network of the session to come: its agent starts while the repository is cloned.
+  network: z.enum(["open", "none"]).default("open"),
 });
-export type CreateWorkspaceRequest = z.infer<typeof createWorkspaceRequestSchema>;
+export type CreateWorkspaceRequest = z.input<typeof createWorkspaceRequestSchema>;
 
 export const workspaceResponseSchema = z.object({
   workspaceId: id,

@@ -13,7 +13,7 @@ import { createApiServer } from "./server.ts";
 import type { StartHarness } from "./session.ts";
 import { Sessions } from "./sessions.ts";
 import { Shipper } from "./shipper.ts";
-import { Workspaces } from "./workspaces.ts";
+import { type WorkspaceHooks, Workspaces } from "./workspaces.ts";
 
 const DAY_MS = 24 * 60 * 60_000;
 const PRUNE_INTERVAL_MS = 60 * 60_000;
@@ -25,13 +25,26 @@ const SHUTDOWN_FLUSH_MS = 2_000;
  * The harness brings in the AI SDK, MCP and ACP: about half a second of loading. It loads in the
  * background, so the API answers without waiting and a session starting later finds it ready.
  */
-function loadHarness(deps: HarnessDeps): StartHarness {
+function loadHarness(deps: HarnessDeps) {
   const loading = new Promise<void>((resolve) => setImmediate(resolve))
     .then(() => import("./harness/start.ts"))
     .then((module) => module.harnessStarter(deps));
   // A failed load fails each session that needs it, with the reason; it is not a crash of the daemon.
   loading.catch(() => {});
-  return async (options) => (await loading)(options);
+  const start: StartHarness = async (options) => (await loading).start(options);
+  const hooks: WorkspaceHooks = {
+    cloning: (id, dirs, network) =>
+      void loading.then(
+        (harness) => harness.prepare(id, dirs, network),
+        () => {},
+      ),
+    removed: (id) =>
+      void loading.then(
+        (harness) => harness.discard(id),
+        () => {},
+      ),
+  };
+  return { start, hooks };
 }
 
 /** A node whose web app is gone this long, with nothing running, stops instead of lingering. */
@@ -66,14 +79,16 @@ export async function startDaemon(
     log(`sandbox unavailable, sessions are refused: ${sandbox.report().error}`);
   const outbox = new Outbox(path.join(config.dataDir, "outbox.db"));
   outbox.prune(DAY_MS);
+  const harness = loadHarness({ sandbox, dirsFor: (id) => workspaces.sandboxDirs(id) });
   const workspaces = new Workspaces(
     path.join(config.dataDir, "workspaces"),
     new Mirrors(path.join(config.dataDir, "mirrors")),
     config.capacity,
     sandbox,
+    harness.hooks,
   );
   await workspaces.load();
-  const startHarness = loadHarness({ sandbox, dirsFor: (id) => workspaces.sandboxDirs(id) });
+  const startHarness = harness.start;
   let shipper: Shipper | undefined;
   let heartbeat: Heartbeat | undefined;
   const ownership = new Ownership({

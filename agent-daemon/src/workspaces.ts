@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { type CreateWorkspaceRequest, repoLocationProblem, type WorkspaceResponse } from "./contract.ts";
 import { RequestError } from "./errors.ts";
 import { GitError, git } from "./git.ts";
+import { workspaceGit } from "./git-save.ts";
 import { type Mirrors, RepoUnreachableError } from "./mirrors.ts";
 import { redactCredentials } from "./redact.ts";
 import type { Sandbox, SandboxDirs } from "./sandbox/sandbox.ts";
@@ -26,9 +26,8 @@ interface Entry {
   removing: boolean;
 }
 
-// Workspace ids become directory names: one path segment, no leading dot (temporary clones use it).
+// Workspace ids become directory names: one path segment, no leading dot.
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const TEMP_PREFIX = ".tmp-";
 const CLONE_TIMEOUT_MS = 5 * 60_000;
 
 /**
@@ -43,6 +42,13 @@ async function handOver(dir: string, owner: { uid: number; gid: number }, underO
     if (entry.isDirectory()) await handOver(full, owner, objects);
     else if (!objects) await fs.promises.lchown(full, owner.uid, owner.gid);
   }
+}
+
+/** What else happens when a workspace is made and removed: its agent's sandbox starts early. */
+export interface WorkspaceHooks {
+  /** The workspace's folder and sandbox directories exist; its repository is being cloned. */
+  cloning(workspaceId: string, dirs: SandboxDirs, network: "open" | "none"): void;
+  removed(workspaceId: string): void;
 }
 
 /**
@@ -60,6 +66,7 @@ export class Workspaces {
     private readonly mirrors: Mirrors,
     private readonly capacity: number,
     private readonly sandbox: Sandbox,
+    private readonly hooks?: WorkspaceHooks,
   ) {
     this.sandboxRoot = path.join(path.dirname(root), "sandbox");
   }
@@ -133,6 +140,7 @@ export class Workspaces {
     if (!entry) throw new RequestError(404, "workspace_not_found", `No workspace ${id} on this node`);
     if (!entry.workspace) throw new RequestError(409, "workspace_busy", `Workspace ${id} is still being created`);
     entry.removing = true;
+    this.hooks?.removed(id);
     try {
       await fs.promises.rm(entry.workspace.path, { recursive: true, force: true });
       await fs.promises.rm(path.join(this.sandboxRoot, id), { recursive: true, force: true });
@@ -144,14 +152,20 @@ export class Workspaces {
   private async checkout(req: CreateWorkspaceRequest): Promise<Workspace> {
     await this.assertBranchName(req.baseBranch, "baseBranch");
     const dir = path.join(this.root, req.workspaceId);
-    const temp = path.join(this.root, `${TEMP_PREFIX}${req.workspaceId}-${randomBytes(4).toString("hex")}`);
+    const stateDir = path.join(this.sandboxRoot, req.workspaceId);
     try {
+      // The folder exists before the clone, so the agent's sandbox (which binds it) starts meanwhile.
+      // No half-made workspace outlives a crash: a restarted daemon removes them all.
+      await fs.promises.mkdir(dir);
+      const sandbox = this.sandbox.prepare(stateDir, dir);
+      this.hooks?.cloning(req.workspaceId, sandbox, req.network ?? "open");
       await this.mirrors.use(req.repo, (mirror) =>
         // A clone from a local path hardlinks the mirror's (packed) objects: nearly free, and unlike
         // --shared the workspace does not depend on the mirror afterwards, so the mirror may gc
         // freely. (Not --local: that makes git fail instead of copying when the data dir spans
         // two filesystems.)
-        git(
+        workspaceGit(
+          dir,
           [
             "clone",
             "--no-checkout",
@@ -170,17 +184,20 @@ export class Workspaces {
             `branch.${req.branch}.merge=refs/heads/${req.branch}`,
             "--",
             mirror,
-            temp,
+            dir,
           ],
-          { timeoutMs: CLONE_TIMEOUT_MS },
+          CLONE_TIMEOUT_MS,
         ),
       );
       // The agent's fetches and the daemon's push go to the project repository, not the node's cache.
-      await git(["remote", "set-url", "origin", "--", req.repo], { cwd: temp });
+      await workspaceGit(dir, ["remote", "set-url", "origin", "--", req.repo]);
       const baseCommit = (
-        await git(["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${req.baseBranch}^{commit}`], {
-          cwd: temp,
-        }).catch(() => {
+        await workspaceGit(dir, [
+          "rev-parse",
+          "--verify",
+          "--quiet",
+          `refs/remotes/origin/${req.baseBranch}^{commit}`,
+        ]).catch(() => {
           throw new RequestError(
             422,
             "base_branch_not_found",
@@ -188,17 +205,11 @@ export class Workspaces {
           );
         })
       ).trim();
-      await git(["checkout", "--quiet", "--no-track", "-b", req.branch, baseCommit], {
-        cwd: temp,
-        timeoutMs: CLONE_TIMEOUT_MS,
-      });
-      await git(["config", "sam.baseCommit", baseCommit], { cwd: temp });
-      const pristineConfig = await fs.promises.readFile(path.join(temp, ".git", "config"), "utf8");
+      await workspaceGit(dir, ["checkout", "--quiet", "--no-track", "-b", req.branch, baseCommit], CLONE_TIMEOUT_MS);
+      await workspaceGit(dir, ["config", "sam.baseCommit", baseCommit]);
+      const pristineConfig = await fs.promises.readFile(path.join(dir, ".git", "config"), "utf8");
       const owner = this.sandbox.agentOwner;
-      if (owner) await handOver(temp, owner);
-      // Renamed into place last, so a crash never leaves a half-made workspace under its real name.
-      await fs.promises.rename(temp, dir);
-      const sandbox = this.sandbox.prepare(path.join(this.sandboxRoot, req.workspaceId), dir);
+      if (owner) await handOver(dir, owner);
       return {
         workspaceId: req.workspaceId,
         taskId: req.taskId,
@@ -210,8 +221,9 @@ export class Workspaces {
         sandbox,
       };
     } catch (err) {
-      await fs.promises.rm(temp, { recursive: true, force: true });
-      await fs.promises.rm(path.join(this.sandboxRoot, req.workspaceId), { recursive: true, force: true });
+      this.hooks?.removed(req.workspaceId);
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      await fs.promises.rm(stateDir, { recursive: true, force: true });
       if (err instanceof RepoUnreachableError) throw new RequestError(422, "repo_unreachable", err.message);
       if (err instanceof GitError)
         throw new RequestError(500, "git_failed", `Could not create the workspace: ${err.summary}`);

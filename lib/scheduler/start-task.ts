@@ -55,6 +55,7 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       repo: project.repo,
       baseBranch,
       branch,
+      network: project.network,
     });
     await db.update(workspaces).set({ path: workspace.path, status: "ready" }).where(eq(workspaces.id, workspaceId));
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SANDBOX_RUN_DIR, SANDBOX_WORKSPACE } from "../sandbox/bwrap-args.ts";
-import { startMcpBridge } from "../sandbox/mcp-bridge.ts";
+import { type McpBridge, startMcpBridge } from "../sandbox/mcp-bridge.ts";
 import type { Sandbox, SandboxDirs } from "../sandbox/sandbox.ts";
 import { connectHarness, type HarnessTransport } from "./acp-client.ts";
 import { startInProcessAgent } from "./in-process.ts";
@@ -16,54 +16,49 @@ const INIT_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 // Inside a sandbox without network, the MCP endpoint is reached on its own loopback at this port.
 const BRIDGE_PORT = 7077;
 
+type Network = "open" | "none";
+
 export interface HarnessDeps {
   sandbox: Sandbox;
   /** The sandbox directories of a workspace on this node. */
   dirsFor: (workspaceId: string) => SandboxDirs | undefined;
 }
 
+/** A sandboxed harness process, started before its session so the session does not wait for it. */
+interface Launched {
+  network: Network;
+  transport: HarnessTransport;
+  bridge?: McpBridge;
+}
+
 /**
- * Starts the built-in agent inside the sandbox. With network `none` its MCP endpoint is the
- * sandbox's own loopback, bridged to the web app through a socket in the sandbox's run dir.
+ * Starts the built-in agent's process inside the sandbox. With network `none` its MCP endpoint is
+ * the sandbox's own loopback, bridged to the web app through a socket bound into the sandbox.
  */
-async function sandboxedTransport(deps: HarnessDeps, options: HarnessOptions) {
-  const dirs = options.workspaceId ? deps.dirsFor(options.workspaceId) : undefined;
-  if (!dirs) throw new Error(`no sandbox directories for workspace ${options.workspaceId}`);
-  const network = options.network ?? "open";
-  const { sandbox } = deps;
+async function launch(sandbox: Sandbox, dirs: SandboxDirs, network: Network): Promise<Launched> {
   const node = sandbox.insidePath(process.execPath);
   const harness = [node, sandbox.insidePath(HARNESS_BIN)];
   const env = { ...safeEnv(), PATH: `${path.dirname(node)}:/usr/local/bin:/usr/bin:/bin` };
   if (network === "open") {
-    const child = sandbox.spawn(dirs, network, harness, { env });
-    return { transport: spawnHarnessProcess(child), mcpUrl: options.mcpUrl };
+    return { network, transport: spawnHarnessProcess(sandbox.spawn(dirs, network, harness, { env })) };
   }
   // Unix socket paths are limited to about 100 bytes: the bridge's lives in a short private dir.
   const bridgeDir = fs.mkdtempSync(path.join(os.tmpdir(), "sam-bridge-"));
   fs.chmodSync(bridgeDir, 0o755);
   const removeDir = () => fs.rmSync(bridgeDir, { recursive: true, force: true });
-  const bridge = await startMcpBridge(path.join(bridgeDir, "mcp.sock"), options.mcpUrl, sandbox.agentOwner).catch(
-    (err: unknown) => {
-      removeDir();
-      throw err;
-    },
-  );
+  const bridge = await startMcpBridge(path.join(bridgeDir, "mcp.sock"), sandbox.agentOwner).catch((err: unknown) => {
+    removeDir();
+    throw err;
+  });
   const release = async () => {
     await bridge.close();
     removeDir();
   };
   try {
-    const command = [
-      node,
-      sandbox.insidePath(INIT_BIN),
-      "--forward",
-      `${BRIDGE_PORT}=${SANDBOX_RUN_DIR}/mcp.sock`,
-      "--",
-      ...harness,
-    ];
+    const forward = `${BRIDGE_PORT}=${SANDBOX_RUN_DIR}/mcp.sock`;
+    const command = [node, sandbox.insidePath(INIT_BIN), "--forward", forward, "--", ...harness];
     const child = sandbox.spawn(dirs, network, command, { env, bridgeDir });
-    const mcpUrl = new URL(new URL(options.mcpUrl).pathname, `http://127.0.0.1:${BRIDGE_PORT}`).toString();
-    return { transport: spawnHarnessProcess(child, release), mcpUrl };
+    return { network, transport: spawnHarnessProcess(child, release), bridge };
   } catch (err) {
     await release();
     throw err;
@@ -84,11 +79,55 @@ export async function startHarness(options: HarnessOptions): Promise<HarnessSess
  * The node's harness starter. With the sandbox on, the built-in agent always runs in its own
  * sandboxed process, whichever kind was asked for, and a sandbox that cannot start fails the
  * session with the reason; `SAM_SANDBOX=off` runs it unconfined.
+ *
+ * `prepare` starts a workspace's sandboxed harness while its repository is still being cloned (Node
+ * loading the agent takes longer than most clones); its session then takes that process.
  */
 export function harnessStarter(deps: HarnessDeps) {
-  return async (options: HarnessOptions): Promise<HarnessSession> => {
-    if (!deps.sandbox.enabled) return startHarness(options);
-    const { transport, mcpUrl } = await sandboxedTransport(deps, options);
-    return connectHarness(transport, { ...options, mcpUrl, cwd: SANDBOX_WORKSPACE });
+  const { sandbox } = deps;
+  const warm = new Map<string, Promise<Launched>>();
+
+  const discard = (workspaceId: string) => {
+    const launched = warm.get(workspaceId);
+    warm.delete(workspaceId);
+    void launched?.then((l) => l.transport.terminate()).catch(() => {});
+  };
+
+  return {
+    prepare(workspaceId: string, dirs: SandboxDirs, network: Network): void {
+      if (!sandbox.enabled || sandbox.report().state !== "on") return;
+      const launched = launch(sandbox, dirs, network);
+      // A failed early start is retried, and reported, when the session starts.
+      launched.catch(() => warm.delete(workspaceId));
+      warm.set(workspaceId, launched);
+    },
+
+    discard,
+
+    async start(options: HarnessOptions): Promise<HarnessSession> {
+      if (!sandbox.enabled) return startHarness(options);
+      const network = options.network ?? "open";
+      const workspaceId = options.workspaceId ?? "";
+      const early = warm.get(workspaceId);
+      warm.delete(workspaceId);
+      let launched = early ? await early.catch(() => undefined) : undefined;
+      if (launched && launched.network !== network) {
+        void launched.transport.terminate();
+        launched = undefined;
+      }
+      if (!launched) {
+        const dirs = deps.dirsFor(workspaceId);
+        if (!dirs) throw new Error(`no sandbox directories for workspace ${workspaceId}`);
+        launched = await launch(sandbox, dirs, network);
+      }
+      let mcpUrl = options.mcpUrl;
+      if (launched.bridge) {
+        launched.bridge.setTarget(options.mcpUrl);
+        mcpUrl = new URL(new URL(options.mcpUrl).pathname, `http://127.0.0.1:${BRIDGE_PORT}`).toString();
+      }
+      return connectHarness(launched.transport, { ...options, mcpUrl, cwd: SANDBOX_WORKSPACE });
+    },
   };
 }
+
+export type HarnessStarter = ReturnType<typeof harnessStarter>;

@@ -18,6 +18,8 @@ const FORWARDED_HEADERS = [
 ] as const;
 
 export interface McpBridge {
+  /** Where requests go: set when the session starts (the sandbox may be started before). */
+  setTarget(mcpUrl: string): void;
   close(): Promise<void>;
 }
 
@@ -26,14 +28,19 @@ function refuse(res: http.ServerResponse, status: number, message: string): void
   res.end(JSON.stringify({ error: { code: "forbidden", message } }));
 }
 
-/** Serves the bridge on `socketPath` for the MCP endpoint at `mcpUrl`. */
-export async function startMcpBridge(socketPath: string, mcpUrl: string, owner?: { uid: number; gid: number }) {
-  const target = new URL(mcpUrl);
-  const transport = target.protocol === "https:" ? https : http;
+/** Serves the bridge on `socketPath`; it forwards to the MCP endpoint once `setTarget` has named it. */
+export async function startMcpBridge(socketPath: string, owner?: { uid: number; gid: number }): Promise<McpBridge> {
+  let target: URL | undefined;
   const server = http.createServer((req, res) => {
+    const to = target;
+    if (!to) {
+      refuse(res, 503, "SAM's MCP endpoint is not connected yet: the session has not started");
+      return;
+    }
+    const transport = to.protocol === "https:" ? https : http;
     const url = new URL(req.url ?? "/", "http://sandbox");
-    if (url.pathname !== target.pathname) {
-      refuse(res, 403, `only SAM's MCP endpoint (${target.pathname}) is reachable from this sandbox`);
+    if (url.pathname !== to.pathname) {
+      refuse(res, 403, `only SAM's MCP endpoint (${to.pathname}) is reachable from this sandbox`);
       return;
     }
     const headers: http.OutgoingHttpHeaders = {};
@@ -42,8 +49,8 @@ export async function startMcpBridge(socketPath: string, mcpUrl: string, owner?:
       if (typeof value === "string") headers[name] = value;
     }
     const upstream = transport.request(
-      target,
-      { method: req.method, headers, path: target.pathname + url.search },
+      to,
+      { method: req.method, headers, path: to.pathname + url.search },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -64,10 +71,13 @@ export async function startMcpBridge(socketPath: string, mcpUrl: string, owner?:
   if (owner) fs.chownSync(socketPath, owner.uid, owner.gid);
   fs.chmodSync(socketPath, 0o600);
   return {
+    setTarget: (mcpUrl) => {
+      target = new URL(mcpUrl);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-  } satisfies McpBridge;
+  };
 }

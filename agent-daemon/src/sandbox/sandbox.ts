@@ -106,7 +106,7 @@ export class Sandbox {
 
   /** The owner agents' files get on the host (root daemons hand the workspace to the agent's user). */
   get agentOwner(): { uid: number; gid: number } | undefined {
-    return this.root ? { uid: this.agentId, gid: this.agentId } : undefined;
+    return this.root && this.enabled ? { uid: this.agentId, gid: this.agentId } : undefined;
   }
 
   /** Refuses a data dir that would be visible inside the sandbox through the code it binds. */
