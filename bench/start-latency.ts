@@ -40,29 +40,24 @@ async function floorOnce(mirror: string, scratch: string, i: number): Promise<nu
   return elapsed;
 }
 
-interface Measured {
-  latencies: number[];
-  commands: number[];
-  mirror: string;
-}
-
-/** Task start latency and per-command time on a warm local node whose sandbox is `sandbox`. */
-async function measure(sandbox: "on" | "off", repo: string, scratch: string): Promise<Measured> {
+/** A warm local node of an app whose sandbox is `sandbox`, and the measurements made on it. */
+async function openNode(sandbox: "on" | "off", repo: string) {
   const app = await startAppServer({ env: { SAM_TICK_MS: "1000", SAM_NODE_CAPACITY: "4", SAM_SANDBOX: sandbox } });
   const db = openAppDb(app);
-  try {
-    const api = await ownerApi(app);
-    const project = await api.post<{ id: string }>("/api/projects", { repo });
-    const sessionOf = async (taskId: string) =>
-      (await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, taskId) }))!.id;
+  const api = await ownerApi(app);
+  const project = await api.post<{ id: string }>("/api/projects", { repo });
+  const sessionOf = async (taskId: string) =>
+    (await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, taskId) }))!.id;
+  const create = async (steps: unknown[]) =>
+    (await api.post<{ id: string }>("/api/tasks", { projectId: project.body.id, prompt: scriptPrompt("bench", steps) }))
+      .body.id;
 
-    const runTask = async () => {
+  return {
+    /** Task creation → the agent's first event. */
+    async startLatency(): Promise<number> {
       const t0 = performance.now();
-      const created = await api.post<{ id: string }>("/api/tasks", {
-        projectId: project.body.id,
-        prompt: scriptPrompt("bench", [{ say: "first" }]),
-      });
-      const sessionId = await sessionOf(created.body.id);
+      const taskId = await create([{ say: "first" }]);
+      const sessionId = await sessionOf(taskId);
       let firstEvent: number | undefined;
       while (firstEvent === undefined) {
         const row = await db.query.agentEvents.findFirst({
@@ -72,43 +67,37 @@ async function measure(sandbox: "on" | "off", repo: string, scratch: string): Pr
         if (row) firstEvent = performance.now() - t0;
         else await new Promise((r) => setTimeout(r, 2));
       }
-      await waitForTask(api, created.body.id, isTerminal);
+      await waitForTask(api, taskId, isTerminal);
       return firstEvent;
-    };
+    },
 
-    // Warm-up: the first task starts the node and fills its mirror.
-    await runTask();
-    const latencies: number[] = [];
-    for (let i = 0; i < RUNS; i++) latencies.push(await runTask());
-
-    // One task running COMMANDS trivial shell commands: the shell tool's own time for each.
-    const created = await api.post<{ id: string }>("/api/tasks", {
-      projectId: project.body.id,
-      prompt: scriptPrompt(
-        "bench commands",
+    /** One task running COMMANDS trivial shell commands: the shell tool's own time for each. */
+    async commandTimes(): Promise<number[]> {
+      const taskId = await create(
         Array.from({ length: COMMANDS }, () => ({ tool: "shell", args: { command: "true" } })),
-      ),
-    });
-    await waitForTask(api, created.body.id, isTerminal, 300_000);
-    const results = await db.query.agentEvents.findMany({
-      where: and(eq(agentEvents.sessionId, await sessionOf(created.body.id)), eq(agentEvents.type, "tool_result")),
-    });
-    const commands = results.map(
-      (row) => (JSON.parse(row.payload) as { output: { durationMs: number } }).output.durationMs,
-    );
+      );
+      await waitForTask(api, taskId, isTerminal, 300_000);
+      const results = await db.query.agentEvents.findMany({
+        where: and(eq(agentEvents.sessionId, await sessionOf(taskId)), eq(agentEvents.type, "tool_result")),
+      });
+      return results.map((row) => (JSON.parse(row.payload) as { output: { durationMs: number } }).output.durationMs);
+    },
 
-    const mirrorsRoot = fs
-      .readdirSync(path.join(app.dataDir, "nodes"))
-      .map((n) => path.join(app.dataDir, "nodes", n, "mirrors"))
-      .find((d) => fs.existsSync(d));
-    // A copy of the node's mirror outlives the app, for the floor.
-    const mirror = path.join(scratch, `mirror-${sandbox}.git`);
-    execFileSync("git", ["clone", "-q", "--mirror", path.join(mirrorsRoot!, fs.readdirSync(mirrorsRoot!)[0]!), mirror]);
-    return { latencies, commands, mirror };
-  } finally {
-    db.$client.close();
-    await app.stop();
-  }
+    /** The node's mirror of the repository. */
+    mirror(): string {
+      const nodes = path.join(app.dataDir, "nodes");
+      const mirrors = fs
+        .readdirSync(nodes)
+        .map((n) => path.join(nodes, n, "mirrors"))
+        .find((d) => fs.existsSync(d))!;
+      return path.join(mirrors, fs.readdirSync(mirrors)[0]!);
+    },
+
+    async close(): Promise<void> {
+      db.$client.close();
+      await app.stop();
+    },
+  };
 }
 
 async function main() {
@@ -117,10 +106,27 @@ async function main() {
   try {
     const repo = makeBigRepo(path.join(scratch.dir, "repo"));
     const fileCount = git(repo, "ls-files").split("\n").length;
-    const off = await measure("off", repo, scratch.dir);
-    const on = await measure("on", repo, scratch.dir);
+    // Both nodes run side by side and take turns, so neither gets a quieter disk or page cache.
+    const nodes = { on: await openNode("on", repo), off: await openNode("off", repo) };
+    const on = { latencies: [] as number[], commands: [] as number[] };
+    const off = { latencies: [] as number[], commands: [] as number[] };
     const floors: number[] = [];
-    for (let i = 0; i < RUNS; i++) floors.push(await floorOnce(on.mirror, scratch.dir, i));
+    try {
+      // Warm-up: the first task starts each node and fills its mirror.
+      await nodes.on.startLatency();
+      await nodes.off.startLatency();
+      const mirror = nodes.on.mirror();
+      for (let i = 0; i < RUNS; i++) {
+        const order = i % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const);
+        for (const which of order) (which === "on" ? on : off).latencies.push(await nodes[which].startLatency());
+        floors.push(await floorOnce(mirror, scratch.dir, i));
+      }
+      on.commands = await nodes.on.commandTimes();
+      off.commands = await nodes.off.commandTimes();
+    } finally {
+      await nodes.on.close();
+      await nodes.off.close();
+    }
 
     const taskOn = describe(on.latencies);
     const taskOff = describe(off.latencies);

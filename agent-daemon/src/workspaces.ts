@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { type CreateWorkspaceRequest, repoLocationProblem, type WorkspaceResponse } from "./contract.ts";
@@ -32,16 +33,20 @@ const CLONE_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Gives the agent's user a fresh checkout: every directory and working file, but not the object
- * files, which are hard links shared with the node's mirror and stay read-only to the agent.
+ * files, which are hard links shared with the node's mirror (and other workspaces) and stay
+ * read-only to the agent. One `find` does it: thousands of files in a few milliseconds.
  */
-async function handOver(dir: string, owner: { uid: number; gid: number }, underObjects = false): Promise<void> {
-  await fs.promises.lchown(dir, owner.uid, owner.gid);
-  for (const entry of await fs.promises.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    const objects = underObjects || full.endsWith(`${path.sep}.git${path.sep}objects`);
-    if (entry.isDirectory()) await handOver(full, owner, objects);
-    else if (!objects) await fs.promises.lchown(full, owner.uid, owner.gid);
-  }
+function handOver(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  // Relative paths: the pattern must not depend on what characters the node's directory has.
+  const args = [".", "(", "-path", "./.git/objects/*", "-type", "f", ")", "-prune", "-o"];
+  args.push("-exec", "chown", "-h", `${owner.uid}:${owner.gid}`, "{}", "+");
+  return new Promise((resolve, reject) => {
+    execFile("find", args, { cwd: dir, timeout: CLONE_TIMEOUT_MS }, (err, _stdout, stderr) =>
+      err
+        ? reject(new Error(`could not hand the workspace to the agent's user: ${stderr.trim() || err.message}`))
+        : resolve(),
+    );
+  });
 }
 
 /** What else happens when a workspace is made and removed: its agent's sandbox starts early. */
