@@ -15,9 +15,6 @@ function repoError(message: string): SamError {
   return new SamError("repo_invalid", message, { fields: [{ field: "repo", message }] });
 }
 
-/** True when the input is meant as a URL rather than a path on this machine. */
-export const looksLikeUrl = isRepoUrl;
-
 /** Removes user:password from a URL so that no credential reaches the database or a log. */
 export function redactUrl(input: string): string {
   try {
@@ -105,5 +102,5 @@ async function inspectLocal(input: string): Promise<RepoInfo> {
 export async function inspectRepo(input: string): Promise<RepoInfo> {
   const trimmed = input.trim();
   if (trimmed === "") throw repoError("A repository path or URL is required");
-  return looksLikeUrl(trimmed) ? inspectRemote(trimmed) : inspectLocal(trimmed);
+  return isRepoUrl(trimmed) ? inspectRemote(trimmed) : inspectLocal(trimmed);
 }

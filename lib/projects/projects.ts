@@ -1,3 +1,4 @@
+import { isLocalRepo } from "@sam/agent-daemon/contract";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
@@ -6,7 +7,7 @@ import { SamError } from "../errors";
 import { newId } from "../ids";
 import { isAdmin, type Requester, requireAdmin, type User } from "../users";
 import { parseInput } from "../validation";
-import { inspectRepo, looksLikeUrl } from "./inspect-repo";
+import { inspectRepo } from "./inspect-repo";
 import { projectSettingsSchema } from "./settings";
 
 export type Project = typeof projects.$inferSelect;
@@ -35,21 +36,13 @@ function nameFromRepo(repo: string): string {
 }
 
 /**
- * Whether a repository location is on the server's own disk: a path, or a file:// URL. Git, and every
- * agent of the project after it, would read whatever the server can read there.
- */
-function isServerLocalRepo(repo: string): boolean {
-  const trimmed = repo.trim();
-  return !looksLikeUrl(trimmed) || /^file:/i.test(trimmed);
-}
-
-/**
  * The one rule for where a project's repository may be: a remote URL for anyone, a location on the
  * server's disk for the instance admin only. It is checked before the location is looked at, so that
  * no one else learns which paths exist.
  */
 async function assertMayUseRepo(db: Db, requester: Requester, repo: string): Promise<void> {
-  if (!isServerLocalRepo(repo) || (await isAdmin(db, requester))) return;
+  // A path or file:// URL: git, and every agent of the project after it, would read the server's disk.
+  if (!isLocalRepo(repo.trim()) || (await isAdmin(db, requester))) return;
   const message =
     "Only the instance admin can add a project from a local path or file:// URL; give a remote URL " +
     "(https://, ssh:// or git@host:path)";

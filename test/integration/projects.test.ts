@@ -118,6 +118,8 @@ describe("creating a project", () => {
       ["a malformed URL", "https://", /^Malformed repository URL: "https:\/\/"/],
       ["a URL without a repository path", "https://example.com", /^Malformed repository URL: .*needs a host and a/],
       ["an unsupported scheme", "ftp://example.com/repo.git", /^Unsupported repository URL scheme "ftp:"/],
+      // The daemon refuses git:// (unauthenticated, and SAM pushes): the web app's rule is the same one.
+      ["a git:// URL", "git://example.com/repo.git", /^Unsupported repository URL scheme "git:"/],
       ["a file inside the repository", path.join(repo, "README.md"), /^Not a directory: .*README\.md$/],
       ["a subdirectory of the repository", path.join(repo, "src"), /inside the git repository at .*repo; give/],
       ["the repository's .git directory", path.join(repo, ".git"), /inside the git directory .*\.git; give/],
