@@ -15,12 +15,12 @@ describe("the sandbox fails closed", () => {
     temp.cleanup();
   });
 
-  /** A PATH with git and the shell tools but no bubblewrap: a node where the sandbox cannot start. */
+  /** A PATH with git and the system tools the daemon uses, but no bubblewrap: the sandbox cannot start. */
   function pathWithoutBwrap(): string {
     const bin = path.join(temp.dir, "bin");
     if (fs.existsSync(bin)) return bin;
     fs.mkdirSync(bin, { recursive: true });
-    for (const tool of ["git", "sh", "bash"]) fs.symlinkSync(`/usr/bin/${tool}`, path.join(bin, tool));
+    for (const tool of ["git", "sh", "bash", "find", "chown"]) fs.symlinkSync(`/usr/bin/${tool}`, path.join(bin, tool));
     return bin;
   }
 

@@ -231,21 +231,22 @@ describe("the seeds' story: a parent dispatches, messages and stops a child, on 
       payload: { outcome: "failed", reason: "stopped by parent: the plan changed" },
     });
 
-    // The commit came after the stop was requested, and before the hard stop; it is on the pushed branch.
+    // The commit came after the stop was requested, and before the hard stop; the child is a
+    // conversation, and a conversation never pushes, however it ends.
     const child = await withDb(app, (db) => db.query.tasks.findFirst({ where: eq(tasks.id, firstChildId) }));
     expect(child?.stopRequestedAt).not.toBeNull();
     expect(child?.stopDeliveredAt).not.toBeNull();
     expect(commit!.at).toBeGreaterThan(child!.stopRequestedAt!.getTime());
     const finishedAt = childEvents.at(-1)!.at;
     expect(finishedAt - child!.stopRequestedAt!.getTime()).toBeGreaterThanOrEqual(3000);
-    expect(git(repo, "log", "--format=%s", stopped.branch!)).toContain("work during grace");
-    expect(git(repo, "show", `${stopped.branch}:during-grace.txt`)).toBe("written during the grace");
+    expect(git(repo, "branch", "--list", "sam/greeter-*")).toBe("");
 
     // The chat shows the parent's message and the stop warning.
     const chat = await chatMessages(app, firstChildId);
     expect(chat.map((m) => m.authorKind)).toEqual(["parent", "parent", "system"]);
     expect(chat[1]?.content).toBe(childWork);
-    expect(chat[2]?.content).toMatch(/stopped by parent: the plan changed.*3 seconds.*[Cc]ommit/s);
+    // A conversation's warning says that nothing will be saved.
+    expect(chat[2]?.content).toMatch(/stopped by parent: the plan changed.*3 seconds.*Nothing is saved or pushed/s);
 
     // The parent's session is told that its child ended, and why.
     const told = await waitFor(
