@@ -158,14 +158,16 @@ export function ChatView(props: ChatViewProps) {
   }, [messages, props.initialIdeas]);
 
   const busy = status === "submitted" || status === "streaming";
+  // An ended session says so even while the stream of its last turn is still closing.
+  const ended = task && (task.status === "completed" || task.status === "failed" || task.status === "cancelled");
   const disabledReason = props.archived
     ? "This project is archived; an owner can restore it in Settings."
-    : busy
-      ? "The agent is replying…"
-      : task && (task.status === "queued" || task.status === "provisioning")
-        ? `The ${task.mode === "task" ? "task" : "session"} is ${task.status === "queued" ? "queued" : "starting"}; you can write once it runs.`
-        : task && (task.status === "completed" || task.status === "failed" || task.status === "cancelled")
-          ? "This session has ended. Start a new chat to go on."
+    : ended
+      ? "This session has ended. Start a new chat to go on."
+      : busy
+        ? "The agent is replying…"
+        : task && (task.status === "queued" || task.status === "provisioning")
+          ? `The ${task.mode === "task" ? "task" : "session"} is ${task.status === "queued" ? "queued" : "starting"}; you can write once it runs.`
           : undefined;
 
   function changeMode(next: TaskMode) {
