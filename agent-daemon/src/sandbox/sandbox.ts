@@ -58,8 +58,9 @@ function codeMounts(): Array<{ source: string; dest: string }> {
     const modules = path.join(dir, "node_modules");
     if (fs.existsSync(modules)) sources.push(modules);
   }
-  const base = path.dirname(sources.at(-1) ?? DAEMON_ROOT);
-  const mounts = sources.map((source) => ({ source, dest: path.join(CODE_DIR, path.relative(base, source)) }));
+  const real = sources.map((source) => fs.realpathSync(source));
+  const base = path.dirname(real.at(-1) ?? DAEMON_ROOT);
+  const mounts = real.map((source) => ({ source, dest: path.join(CODE_DIR, path.relative(base, source)) }));
   const nodePrefix = path.dirname(path.dirname(fs.realpathSync(process.execPath)));
   if (!nodePrefix.startsWith("/usr/")) mounts.push({ source: nodePrefix, dest: NODE_DIR });
   return mounts;
