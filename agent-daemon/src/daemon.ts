@@ -25,10 +25,13 @@ const SHUTDOWN_FLUSH_MS = 2_000;
  * The harness brings in the AI SDK, MCP and ACP: about half a second of loading. It loads in the
  * background, so the API answers without waiting and a session starting later finds it ready.
  */
-function loadHarness(deps: HarnessDeps) {
+function loadHarness(deps: Omit<HarnessDeps, "bundle">, bundleDir: string) {
   const loading = new Promise<void>((resolve) => setImmediate(resolve))
-    .then(() => import("./harness/start.ts"))
-    .then((module) => module.harnessStarter(deps));
+    .then(() => Promise.all([import("./harness/start.ts"), import("./harness/bundle.ts")]))
+    .then(async ([start, { bundleHarness }]) => {
+      const bundle = deps.sandbox.enabled ? await bundleHarness(bundleDir, log) : undefined;
+      return start.harnessStarter({ ...deps, bundle });
+    });
   // A failed load fails each session that needs it, with the reason; it is not a crash of the daemon.
   loading.catch(() => {});
   const start: StartHarness = async (options) => (await loading).start(options);
@@ -68,10 +71,14 @@ export async function startDaemon(
   // Its token, outbox, mirrors and logs are the daemon's alone.
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(config.dataDir, 0o700);
+  // The built-in agent's bundle: the one folder of the daemon's that sandboxes see (read-only).
+  const bundleDir = path.join(config.dataDir, "harness");
+  fs.mkdirSync(bundleDir, { recursive: true, mode: 0o755 });
   const sandbox = new Sandbox({
     mode: config.sandbox,
     limits: { processes: config.sandboxMaxProcesses, memoryBytes: config.sandboxMaxMemoryMb * 1024 * 1024 },
     agentId: config.sandboxUid,
+    readOnly: [{ source: bundleDir, dest: "/opt/sam-harness" }],
   });
   sandbox.assertHidden(config.dataDir);
   await sandbox.probe(config.dataDir);
@@ -79,7 +86,7 @@ export async function startDaemon(
     log(`sandbox unavailable, sessions are refused: ${sandbox.report().error}`);
   const outbox = new Outbox(path.join(config.dataDir, "outbox.db"));
   outbox.prune(DAY_MS);
-  const harness = loadHarness({ sandbox, dirsFor: (id) => workspaces.sandboxDirs(id) });
+  const harness = loadHarness({ sandbox, dirsFor: (id) => workspaces.sandboxDirs(id) }, bundleDir);
   const workspaces = new Workspaces(
     path.join(config.dataDir, "workspaces"),
     new Mirrors(path.join(config.dataDir, "mirrors")),

@@ -20,6 +20,8 @@ type Network = "open" | "none";
 
 export interface HarnessDeps {
   sandbox: Sandbox;
+  /** The built-in agent bundled into one file (see bundle.ts), if it could be built. */
+  bundle?: string;
   /** The sandbox directories of a workspace on this node. */
   dirsFor: (workspaceId: string) => SandboxDirs | undefined;
 }
@@ -35,9 +37,10 @@ interface Launched {
  * Starts the built-in agent's process inside the sandbox. With network `none` its MCP endpoint is
  * the sandbox's own loopback, bridged to the web app through a socket bound into the sandbox.
  */
-async function launch(sandbox: Sandbox, dirs: SandboxDirs, network: Network): Promise<Launched> {
+async function launch(deps: HarnessDeps, dirs: SandboxDirs, network: Network): Promise<Launched> {
+  const { sandbox } = deps;
   const node = sandbox.insidePath(process.execPath);
-  const harness = [node, sandbox.insidePath(HARNESS_BIN)];
+  const harness = [node, sandbox.insidePath(deps.bundle ?? HARNESS_BIN)];
   const env = { ...safeEnv(), PATH: `${path.dirname(node)}:/usr/local/bin:/usr/bin:/bin` };
   if (network === "open") {
     return { network, transport: spawnHarnessProcess(sandbox.spawn(dirs, network, harness, { env })) };
@@ -96,7 +99,7 @@ export function harnessStarter(deps: HarnessDeps) {
   return {
     prepare(workspaceId: string, dirs: SandboxDirs, network: Network): void {
       if (!sandbox.enabled || sandbox.report().state !== "on") return;
-      const launched = launch(sandbox, dirs, network);
+      const launched = launch(deps, dirs, network);
       // A failed early start is retried, and reported, when the session starts.
       launched.catch(() => warm.delete(workspaceId));
       warm.set(workspaceId, launched);
@@ -118,7 +121,7 @@ export function harnessStarter(deps: HarnessDeps) {
       if (!launched) {
         const dirs = deps.dirsFor(workspaceId);
         if (!dirs) throw new Error(`no sandbox directories for workspace ${workspaceId}`);
-        launched = await launch(sandbox, dirs, network);
+        launched = await launch(deps, dirs, network);
       }
       let mcpUrl = options.mcpUrl;
       if (launched.bridge) {

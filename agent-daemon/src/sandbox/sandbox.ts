@@ -32,6 +32,8 @@ export interface SandboxOptions {
   limits: SandboxLimits;
   /** The uid and gid agents run as when the daemon is root (far above the ids people and containers use). */
   agentId: number;
+  /** More host directories bound read-only (the built-in agent's bundle). */
+  readOnly?: Array<{ source: string; dest: string }>;
 }
 
 /** Per-workspace host directories the sandbox is built from. */
@@ -87,7 +89,7 @@ function inside(parent: string, child: string): boolean {
 
 export class Sandbox {
   private status: { state: SandboxState; error?: string };
-  readonly readOnly = codeMounts();
+  readonly readOnly: Array<{ source: string; dest: string }>;
   private readonly root = process.getuid?.() === 0;
   readonly agentId: number;
   private bwrap: string | undefined;
@@ -95,6 +97,7 @@ export class Sandbox {
   constructor(private readonly options: SandboxOptions) {
     this.status = options.mode === "off" ? { state: "off" } : { state: "unavailable", error: "not probed yet" };
     this.agentId = this.root ? options.agentId : (process.getuid?.() ?? 0);
+    this.readOnly = [...codeMounts(), ...(options.readOnly ?? [])];
   }
 
   get enabled(): boolean {
