@@ -127,7 +127,7 @@ describe("a sandboxed agent cannot leave its workspace", () => {
     temp.cleanup();
   });
 
-  it("fails every way out: keys, database, daemon, other workspaces, mirrors, git hooks, symlinks, /proc, ptrace, setuid, the daemon's API, signals, fork bomb, memory hog", async () => {
+  it("fails every way out: keys, database, daemon, other workspaces, mirrors, git hooks, symlinks, /proc, ptrace, setuid, the daemon's API, signals, fork bomb, memory hog, the agent's own code", async () => {
     // Two other sessions whose workspaces stay on the node: one of the same project, one of another.
     const idle = scriptPrompt("Wait here.", [{ say: "waiting" }]);
     const neighbour = await startTask(projectA, idle, "conversation");
@@ -188,6 +188,9 @@ describe("a sandboxed agent cannot leave its workspace", () => {
       /* 20 */ sh(`node -e "const a=[];for(;;)a.push(Buffer.alloc(1<<24,1))"`),
       /* 21 */ sh("cat /etc/shadow; ls /root /home; ps -e -o pid=,comm="),
       /* 22 */ sh("grep -E 'NoNewPrivs|CapEff' /proc/self/status"),
+      // The agent's code is shared by every session of the node: planting something in it would run
+      // in the next session's agent.
+      /* 23 */ sh("echo 'evil()' >> /opt/sam-harness/sam-harness.mjs; touch /opt/sam/agent-daemon/evil.mjs"),
     ];
     const attacker = await startTask(projectA, scriptPrompt("Escape.", steps));
     const done = await waitForTask(api, attacker, isTerminal, 120_000);
@@ -249,6 +252,9 @@ describe("a sandboxed agent cannot leave its workspace", () => {
     // 22: no capabilities, no new privileges.
     expect(shell(r(22)).stdout).toMatch(/NoNewPrivs:\s+1/);
     expect(shell(r(22)).stdout).toMatch(/CapEff:\s+0+\n/);
+    // 23: the agent's own code is read-only.
+    expect(text(r(23))).toMatch(/sam-harness\.mjs: (Read-only file system|Permission denied)/);
+    expect(text(r(23))).toMatch(/evil\.mjs.*(Read-only file system|Permission denied)/);
 
     const health = await fetch(`${node.url}/health`);
     expect(health.status).toBe(401);
