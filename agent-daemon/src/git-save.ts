@@ -35,7 +35,7 @@ export function workspaceGit(cwd: string, args: string[], timeoutMs?: number): P
  * configuration becomes the one it was cloned with; a `.git` that is not a plain directory, or that
  * borrows another repository's files, is refused.
  */
-export function trustWorkspace(cwd: string, pristineConfig: string): void {
+function trustWorkspace(cwd: string, pristineConfig: string): void {
   const gitDir = path.join(cwd, ".git");
   const stat = fs.lstatSync(gitDir, { throwIfNoEntry: false });
   if (!stat?.isDirectory()) throw new Error("the workspace's .git is no longer a directory");

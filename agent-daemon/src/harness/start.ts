@@ -132,5 +132,3 @@ export function harnessStarter(deps: HarnessDeps) {
     },
   };
 }
-
-export type HarnessStarter = ReturnType<typeof harnessStarter>;

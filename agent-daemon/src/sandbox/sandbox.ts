@@ -15,7 +15,7 @@ import { bwrapArgs, SANDBOX_HOME, SANDBOX_USER, type SandboxLimits, type Sandbox
 const DAEMON_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PROBE_TIMEOUT_MS = 10_000;
 
-export const FIX_HINT =
+const FIX_HINT =
   "install bubblewrap and util-linux (apt-get install bubblewrap util-linux), make sure the kernel allows " +
   "namespaces (in a container: run it privileged or with the needed capabilities), or set SAM_SANDBOX=off " +
   "to run agents unconfined";
