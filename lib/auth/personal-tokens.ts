@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, like } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, like, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { tokens } from "@/db/schema";
@@ -96,7 +96,8 @@ export async function listPersonalTokens(db: Db, userId: string): Promise<Person
     })
     .from(tokens)
     .where(and(eq(tokens.kind, "personal"), eq(tokens.userId, userId)))
-    .orderBy(desc(tokens.createdAt));
+    // Tokens made in the same millisecond keep the order they were made in.
+    .orderBy(desc(tokens.createdAt), desc(sql`rowid`));
   const now = new Date();
   return rows.map((r) => ({ ...r, name: r.name ?? "", userId: r.userId ?? userId, status: statusOf(r, now) }));
 }

@@ -51,6 +51,13 @@ describe("tasks survive what happens to the machines around them", () => {
       prompt: scriptPrompt("Work for a long time.", [{ say: "working" }, { sleep: 30_000 }]),
     });
     const running = await waitForTask(api, created.body.id, (t) => t.status === "running");
+    // The agent's first words prove its session runs (`running` comes with the token, before the
+    // session is started): the kill lands mid-task, not mid-start.
+    const deadline = Date.now() + 30_000;
+    while (!(await sessionEvents(app, created.body.id)).some((e) => e.type === "agent_text")) {
+      if (Date.now() > deadline) throw new Error("the agent never spoke");
+      await new Promise((r) => setTimeout(r, 50));
+    }
 
     const db = openAppDb(app);
     const node = await db.query.nodes.findFirst({ where: eq(nodes.id, running.nodeId!) });
