@@ -8,8 +8,9 @@ import {
   type StartSession,
   startSessionRequestSchema,
 } from "../src/contract.ts";
-import type { HarnessOptions, HarnessSession, StopReason } from "../src/harness/types.ts";
+import type { HarnessSession } from "../src/harness/types.ts";
 import { canMove, SESSION_MOVES, Session } from "../src/session.ts";
+import { FakeHarness, testWorkspace } from "./fake-harness.ts";
 import { gitIn, makeRepo } from "./git-repo.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
@@ -47,39 +48,6 @@ describe("the session state machine's table", () => {
     }
   });
 });
-
-/** A harness the test drives by hand: each prompt waits until the test ends the turn. */
-class FakeHarness implements HarnessSession {
-  prompts: string[] = [];
-  options!: HarnessOptions;
-  private current: ((reason: StopReason) => void) | undefined;
-  private prompted: (() => void)[] = [];
-
-  prompt(text: string): Promise<StopReason> {
-    this.prompts.push(text);
-    for (const wake of this.prompted.splice(0)) wake();
-    return new Promise((resolve) => {
-      this.current = resolve;
-    });
-  }
-
-  async cancel(): Promise<void> {
-    this.endTurn("cancelled");
-  }
-
-  async close(): Promise<void> {}
-
-  endTurn(reason: StopReason): void {
-    const resolve = this.current;
-    this.current = undefined;
-    resolve?.(reason);
-  }
-
-  /** Resolves when the agent has been prompted `count` times. */
-  async promptNumber(count: number): Promise<void> {
-    while (this.prompts.length < count) await new Promise<void>((resolve) => this.prompted.push(resolve));
-  }
-}
 
 const BRANCH = "sam/machine-test-1a2b";
 
@@ -122,16 +90,7 @@ describe("every way a session ends goes through the table (fake harness, real gi
     });
     const session = new Session({
       request,
-      workspace: {
-        workspaceId: "ws-1",
-        taskId: "task-1",
-        path: workspaceDir,
-        branch: BRANCH,
-        baseCommit: "",
-        repo: source,
-        pristineConfig: fs.readFileSync(path.join(workspaceDir, ".git", "config"), "utf8"),
-        sandbox: { workspace: workspaceDir, home: temp.dir, tmp: temp.dir, run: temp.dir },
-      },
+      workspace: testWorkspace(workspaceDir, source, BRANCH, temp.dir),
       append: (payload) => events.push(payload),
       startHarness:
         startHarness ??

@@ -3,56 +3,11 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AgentEventPayload, type StartSession, startSessionRequestSchema } from "../src/contract.ts";
 import { RequestError } from "../src/errors.ts";
-import type { HarnessOptions, HarnessSession, StopReason } from "../src/harness/types.ts";
+import type { HarnessSession } from "../src/harness/types.ts";
 import { Session } from "../src/session.ts";
+import { FakeHarness, testWorkspace } from "./fake-harness.ts";
 import { gitIn, makeRepo } from "./git-repo.ts";
 import { makeTempDir } from "./temp-dir.ts";
-
-/** A harness the test drives by hand: each prompt waits until the test ends the turn. */
-class FakeHarness implements HarnessSession {
-  prompts: string[] = [];
-  closed = false;
-  cancels = 0;
-  options!: HarnessOptions;
-  private current: ((reason: StopReason) => void) | undefined;
-  private turnStarted: (() => void) | undefined;
-
-  prompt(text: string): Promise<StopReason> {
-    this.prompts.push(text);
-    this.turnStarted?.();
-    return new Promise((resolve) => {
-      this.current = resolve;
-    });
-  }
-
-  async cancel(): Promise<void> {
-    this.cancels += 1;
-    this.endTurn("cancelled");
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-
-  get turnRunning(): boolean {
-    return this.current !== undefined;
-  }
-
-  endTurn(reason: StopReason): void {
-    const resolve = this.current;
-    this.current = undefined;
-    resolve?.(reason);
-  }
-
-  /** Resolves when the agent is prompted for the `count`-th time. */
-  async promptNumber(count: number): Promise<void> {
-    while (this.prompts.length < count) {
-      await new Promise<void>((resolve) => {
-        this.turnStarted = resolve;
-      });
-    }
-  }
-}
 
 const BRANCH = "sam/test-task-1a2b";
 
@@ -92,16 +47,7 @@ describe("session lifecycle (fake harness, real git)", () => {
     });
     const session = new Session({
       request,
-      workspace: {
-        workspaceId: "ws-1",
-        taskId: "task-1",
-        path: workspaceDir,
-        branch: BRANCH,
-        baseCommit: "",
-        repo: projectRepo,
-        pristineConfig: fs.readFileSync(path.join(workspaceDir, ".git", "config"), "utf8"),
-        sandbox: { workspace: workspaceDir, home: temp.dir, tmp: temp.dir, run: temp.dir },
-      },
+      workspace: testWorkspace(workspaceDir, projectRepo, BRANCH, temp.dir),
       append: (payload) => events.push(payload),
       startHarness:
         startHarness ??
