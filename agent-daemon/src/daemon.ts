@@ -47,7 +47,13 @@ function loadHarness(deps: Omit<HarnessDeps, "bundle">, bundleDir: string) {
         () => {},
       ),
   };
-  return { start, hooks };
+  // The bundle is written by esbuild's own process: a daemon that exits waits for it, so nothing
+  // writes into its directory after it is gone.
+  const settled = loading.then(
+    () => {},
+    () => {},
+  );
+  return { start, hooks, settled };
 }
 
 /** A node whose web app is gone this long, with nothing running, stops instead of lingering. */
@@ -154,6 +160,7 @@ export async function startDaemon(
     heartbeat?.stop();
     ownership.stop();
     await sessions.stopAll("the node daemon shut down", SHUTDOWN_SESSIONS_MS);
+    await harness.settled;
     if (shipper) {
       await shipper.flush(SHUTDOWN_FLUSH_MS);
       shipper.stop();
