@@ -8,7 +8,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  "login-link": { summary: "print a fresh one-time sign-in URL", load: () => import("./commands/login-link") },
+  "login-link": { summary: "print a one-time sign-in URL for the running server", load: () => import("./commands/login-link") },
   project: { summary: "add and list projects (sam project --help)", load: () => import("./commands/project") },
   user: { summary: "add and list local users (sam user --help)", load: () => import("./commands/user") },
   task: { summary: "create, show and message tasks (sam task --help)", load: () => import("./commands/task") },
@@ -27,6 +27,8 @@ ${Object.entries(COMMANDS)
   .join("\n")}
 
 Every command takes --json for machine-readable output and --help for its options.
+Where a command takes an id (of a task, project or token), a unique prefix of at least 8
+characters will do, as the web app shows them; a prefix several ids share lists them.
 Exit status: 0 on success, 1 when the command fails, 2 when the command line is wrong.
 `;
 

@@ -12,6 +12,7 @@ import { applyMigrations } from "@/db/migrate";
 import { createLoginLink } from "@/lib/auth/login-links";
 import { loadConfig } from "@/lib/config";
 import { authSecret, secretKey } from "@/lib/instance-secrets";
+import { removeServerRecord, writeServerRecord } from "@/lib/running-server";
 import { ensureInstanceOwner } from "@/lib/users";
 import { ensureBuilt } from "./build-state";
 
@@ -56,6 +57,10 @@ async function main() {
   const app = next({ dev: false, dir: root, hostname: config.host, port });
   await app.prepare();
   handle = app.getRequestHandler();
+
+  // `sam login-link` reads what is served from here; a clean stop takes it away.
+  writeServerRecord(config.dataDir, { url: baseUrl, pid: process.pid, startedAt: new Date().toISOString() });
+  process.on("exit", () => removeServerRecord(config.dataDir));
 
   const link = await createLoginLink(db, { userId: owner.id, baseUrl, ttlMs: config.loginLinkTtlMs });
   console.log(`SAM is running at ${baseUrl} (data: ${config.dataDir})`);

@@ -1,5 +1,6 @@
 import { parseCommand, runGroup, UsageError } from "../args";
 import { withDb } from "../db";
+import { checkIdArgument } from "../ids";
 import { printJson, printLines } from "../output";
 
 const CREATE_HELP = `Usage: sam task create --project <id> --prompt <text> [--mode task|conversation] [--title T] [--user <email>] [--json]
@@ -8,7 +9,7 @@ Queues a task in a project. A running SAM server (npm start) picks it up: a node
 workspace is checked out on a new branch, and an agent works on the prompt.
 
 Options:
-  --project <id>     the project
+  --project <id>     the project: its id, or a unique prefix of at least 8 characters of it
   --prompt <text>    what the agent should do (a \`\`\`sam-script block drives the offline model)
   --mode <mode>      task (default: implement, commit, push) or conversation (discuss; waits for follow-ups)
   --title <title>    a title (default: the prompt's first line)
@@ -20,13 +21,24 @@ Options:
 const SHOW_HELP = `Usage: sam task show <id> [--json]
 
 Shows a task: status, mode, branch, failure reason, parent, children, what blocks it, its status
-history and the agent's events.
+history and the agent's events. <id> is the task's id or a unique prefix of at least 8 characters
+of it (the web app shows the first 8); a prefix several tasks share lists them.
+
+Options:
+  --json      print the task, its history and events as JSON
+  -h, --help  show this help
 `;
 
 const SEND_HELP = `Usage: sam task send <id> <text> [--user <email>] [--json]
 
 Sends a message to a task's session (a conversation's next turn). A session that has not started,
-or whose node does not answer, gets it from its inbox as soon as it can.
+or whose node does not answer, gets it from its inbox as soon as it can. <id> is the task's id or a
+unique prefix of at least 8 characters of it, among the tasks of the sender's projects.
+
+Options:
+  --user <email>  who sends it (default: the instance owner)
+  --json          print {"messageId", "delivered"}
+  -h, --help      show this help
 `;
 
 async function create(argv: string[]): Promise<void> {
@@ -43,14 +55,17 @@ async function create(argv: string[]): Promise<void> {
   if (help) return printLines(CREATE_HELP.trimEnd());
   if (values.project === undefined) throw new UsageError("missing --project <id>", "task create");
   if (values.prompt === undefined) throw new UsageError("missing --prompt <text>", "task create");
-  const [{ createTask }, { ensureInstanceOwner, findUserByEmail }] = await Promise.all([
+  const project = values.project;
+  await checkIdArgument("task create", "project", project);
+  const [{ createTask }, { ensureInstanceOwner, findUserByEmail }, { resolveIdPrefix }] = await Promise.all([
     import("@/lib/tasks/create-task"),
     import("@/lib/users"),
+    import("@/lib/ids/resolve-prefix"),
   ]);
   const task = await withDb(async (db) => {
     const user = values.user === undefined ? await ensureInstanceOwner(db) : await findUserByEmail(db, values.user);
     return createTask(db, user.id, {
-      projectId: values.project,
+      projectId: await resolveIdPrefix(db, "project", { userId: user.id }, project),
       prompt: values.prompt,
       mode: values.mode,
       title: values.title,
@@ -71,14 +86,18 @@ async function create(argv: string[]): Promise<void> {
 async function show(argv: string[]): Promise<void> {
   const { args, help, json } = parseCommand("task show", argv, { options: {}, positionals: ["id"] });
   if (help) return printLines(SHOW_HELP.trimEnd());
-  const [{ taskDetails, agentEventsOf }, { eq }, { tasks }, { SamError }] = await Promise.all([
+  await checkIdArgument("task show", "task", args.id);
+  const [{ taskDetails, agentEventsOf }, { eq }, { tasks }, { SamError }, { resolveIdPrefix }] = await Promise.all([
     import("@/lib/tasks/show-task"),
     import("drizzle-orm"),
     import("@/db/schema"),
     import("@/lib/errors"),
+    import("@/lib/ids/resolve-prefix"),
   ]);
   const { details, events } = await withDb(async (db) => {
-    const task = await db.query.tasks.findFirst({ where: eq(tasks.id, args.id) });
+    // The command line acts as the instance admin: every task of the instance is found.
+    const id = await resolveIdPrefix(db, "task", "operator", args.id);
+    const task = await db.query.tasks.findFirst({ where: eq(tasks.id, id) });
     if (!task) throw new SamError("not_found", `No task ${args.id}`);
     const details = await taskDetails(db, task);
     const events = details.sessionId ? await agentEventsOf(db, details.sessionId, 0, 100_000) : [];
@@ -110,13 +129,16 @@ async function send(argv: string[]): Promise<void> {
     positionals: ["id", "text"],
   });
   if (help) return printLines(SEND_HELP.trimEnd());
-  const [{ sendUserMessage }, { ensureInstanceOwner, findUserByEmail }] = await Promise.all([
+  await checkIdArgument("task send", "task", args.id);
+  const [{ sendUserMessage }, { ensureInstanceOwner, findUserByEmail }, { resolveIdPrefix }] = await Promise.all([
     import("@/lib/orchestrator/send-message"),
     import("@/lib/users"),
+    import("@/lib/ids/resolve-prefix"),
   ]);
   const result = await withDb(async (db) => {
     const user = values.user === undefined ? await ensureInstanceOwner(db) : await findUserByEmail(db, values.user);
-    return sendUserMessage(db, user.id, args.id, { text: args.text });
+    const taskId = await resolveIdPrefix(db, "task", { userId: user.id }, args.id);
+    return sendUserMessage(db, user.id, taskId, { text: args.text });
   });
   if (json) return printJson(result);
   printLines(

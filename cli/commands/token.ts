@@ -2,6 +2,7 @@ import type { Db } from "@/db/client";
 import type { PersonalToken } from "@/lib/auth/personal-tokens";
 import { parseCommand, runGroup, UsageError } from "../args";
 import { withDb } from "../db";
+import { checkIdArgument } from "../ids";
 import { printJson, printLines, printTable } from "../output";
 
 const MINT_HELP = `Usage: sam token mint --task <id> [--json]
@@ -9,6 +10,11 @@ const MINT_HELP = `Usage: sam token mint --task <id> [--json]
 Mints a bearer token for a task, as the scheduler does when it starts the task's session: for
 debugging the MCP tools and for running an external harness by hand. Anyone holding it acts as
 that task until the task ends (then it is revoked). It is printed once and stored only as a hash.
+
+Options:
+  --task <id>  the task: its id, or a unique prefix of at least 8 characters of it
+  --json       print {"token"}
+  -h, --help   show this help
 `;
 
 async function mint(argv: string[]): Promise<void> {
@@ -17,19 +23,23 @@ async function mint(argv: string[]): Promise<void> {
     positionals: [],
   });
   if (help) return printLines(MINT_HELP.trimEnd());
-  if (values.task === undefined) throw new UsageError("missing --task <id>", "token mint");
-  const [{ mintTaskToken }, { eq }, { tasks }, { SamError }, { isTerminal }] = await Promise.all([
+  const taskArg = values.task;
+  if (taskArg === undefined) throw new UsageError("missing --task <id>", "token mint");
+  await checkIdArgument("token mint", "task", taskArg);
+  const [{ mintTaskToken }, { eq }, { tasks }, { SamError }, { isTerminal }, { resolveIdPrefix }] = await Promise.all([
     import("@/lib/auth/task-tokens"),
     import("drizzle-orm"),
     import("@/db/schema"),
     import("@/lib/errors"),
     import("@/lib/tasks/statuses"),
+    import("@/lib/ids/resolve-prefix"),
   ]);
   const token = await withDb(async (db) => {
-    const task = await db.query.tasks.findFirst({ where: eq(tasks.id, values.task!), columns: { status: true } });
-    if (!task) throw new SamError("not_found", `No task ${values.task}`);
+    const id = await resolveIdPrefix(db, "task", "operator", taskArg);
+    const task = await db.query.tasks.findFirst({ where: eq(tasks.id, id), columns: { status: true } });
+    if (!task) throw new SamError("not_found", `No task ${taskArg}`);
     if (isTerminal(task.status)) throw new SamError("conflict", `The task is ${task.status}; its tokens are revoked`);
-    return mintTaskToken(db, values.task!);
+    return mintTaskToken(db, id);
   });
   if (json) return printJson({ token });
   printLines(token);
@@ -61,7 +71,12 @@ Options:
 const REVOKE_HELP = `Usage: sam token revoke <id> [--json]
 
 Revokes a personal token at once, whoever it belongs to: a call with it gets 401 from then on.
-<id> is the id \`sam token list\` shows, or a unique prefix of it of at least 8 characters.
+<id> is the id \`sam token list\` shows, or a unique prefix of it of at least 8 characters; a
+prefix several tokens share lists them.
+
+Options:
+  --json      print the revoked token as JSON
+  -h, --help  show this help
 `;
 
 async function whose(db: Db, email: string | undefined) {
@@ -117,6 +132,7 @@ async function list(argv: string[]): Promise<void> {
 async function revoke(argv: string[]): Promise<void> {
   const { args, help, json } = parseCommand("token revoke", argv, { options: {}, positionals: ["id"] });
   if (help) return printLines(REVOKE_HELP.trimEnd());
+  await checkIdArgument("token revoke", "personal token", args.id);
   const { revokePersonalToken } = await import("@/lib/auth/personal-tokens");
   const revoked = await withDb((db) => revokePersonalToken(db, "operator", args.id));
   if (json) return printJson(tokenJson(revoked));

@@ -1,9 +1,10 @@
-import { and, desc, eq, gt, isNull, like, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { tokens } from "@/db/schema";
 import { SamError } from "../errors";
 import { newId } from "../ids";
+import { resolveIdPrefix } from "../ids/resolve-prefix";
 import type { Requester } from "../users";
 import { parseInput } from "../validation";
 import { generateToken, hashToken } from "./tokens";
@@ -102,28 +103,14 @@ export async function listPersonalTokens(db: Db, userId: string): Promise<Person
   return rows.map((r) => ({ ...r, name: r.name ?? "", userId: r.userId ?? userId, status: statusOf(r, now) }));
 }
 
-// Ids are UUIDs; a prefix is checked before it reaches a LIKE pattern.
-const idPrefixSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[0-9a-f-]{8,36}$/, { message: "must be a token id or a unique prefix of at least 8 characters" });
-
 /**
  * Revokes a personal token by its id or a unique prefix of at least 8 characters: the requester's own,
  * or anyone's for the operator at the command line. Revoking a revoked token is a no-op.
  */
 export async function revokePersonalToken(db: Db, requester: Requester, idOrPrefix: string): Promise<PersonalToken> {
-  const prefix = parseInput(idPrefixSchema, idOrPrefix);
-  const owned = requester === "operator" ? undefined : eq(tokens.userId, requester.userId);
-  const matches = await db
-    .select({ id: tokens.id, userId: tokens.userId })
-    .from(tokens)
-    .where(and(eq(tokens.kind, "personal"), like(tokens.id, `${prefix}%`), owned))
-    .limit(2);
-  const [match] = matches;
-  if (!match?.userId) throw new SamError("not_found", `No personal token ${prefix}`);
-  if (matches.length > 1) throw new SamError("invalid_input", `${prefix} matches several tokens; give more of the id`);
+  const id = await resolveIdPrefix(db, "personal token", requester, idOrPrefix);
+  const match = await db.query.tokens.findFirst({ where: eq(tokens.id, id), columns: { id: true, userId: true } });
+  if (!match?.userId) throw new SamError("not_found", `No personal token ${idOrPrefix.trim()}`);
   await db
     .update(tokens)
     .set({ revokedAt: new Date() })

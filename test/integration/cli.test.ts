@@ -1,8 +1,11 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { openDb } from "@/db/client";
+import { tasks } from "@/db/schema";
 import { consumeLoginLink } from "@/lib/auth/login-links";
+import { writeServerRecord } from "@/lib/running-server";
 import { ensureInstanceOwner, findUserByEmail } from "@/lib/users";
 import { runSam, type SamRun } from "../helpers/cli";
 import { makeGitRepo } from "../helpers/git";
@@ -15,6 +18,7 @@ function newInstance(onTestFinished: (fn: () => void) => void) {
   const dataDir = path.join(tmp.dir, "data");
   return {
     dir: tmp.dir,
+    dataDir,
     sam: (args: string[], env: Record<string, string> = {}) => runSam(args, { SAM_DATA_DIR: dataDir, ...env }),
     /** Opens the database the CLI wrote, to check what it did from the server's side. */
     async withDb<T>(fn: (db: ReturnType<typeof openDb>) => Promise<T>): Promise<T> {
@@ -151,6 +155,137 @@ describe.concurrent("sam CLI", () => {
       1,
       /No user with email nobody@example\.com/,
     );
+  });
+
+  test("task commands take a unique 8-character prefix of a task or project id", async ({ onTestFinished }) => {
+    const { dir, sam } = newInstance(onTestFinished);
+    const project = JSON.parse((await sam(["project", "add", makeGitRepo(path.join(dir, "repo")), "--json"])).stdout);
+    const created = await sam(["task", "create", "--project", project.id.slice(0, 8), "--prompt", "Look", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const task = JSON.parse(created.stdout);
+    expect(task.projectId).toBe(project.id);
+    const prefix = task.id.slice(0, 8);
+
+    const shown = await sam(["task", "show", prefix, "--json"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: task.id, title: "Look" });
+    const plain = await sam(["task", "show", prefix.toUpperCase()]);
+    expect(plain.stdout).toContain(`Look (${task.id})`);
+
+    const sent = await sam(["task", "send", prefix, "Carry on", "--json"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ messageId: expect.any(String) });
+    const minted = await sam(["token", "mint", "--task", prefix]);
+    expect(minted.code, minted.stderr).toBe(0);
+    expect(minted.stdout.trim()).not.toBe("");
+  });
+
+  test("an id prefix shorter than 8 characters is a usage error naming the minimum", async ({ onTestFinished }) => {
+    const { sam } = newInstance(onTestFinished);
+    expectCleanFailure(await sam(["task", "show", "abc1234"]), 2, /at least 8 characters of the task id/);
+    expectCleanFailure(await sam(["task", "send", "abc", "hi"]), 2, /at least 8 characters of the task id/);
+    expectCleanFailure(
+      await sam(["task", "create", "--project", "abc", "--prompt", "x"]),
+      2,
+      /at least 8 characters of the project id/,
+    );
+    expectCleanFailure(await sam(["token", "mint", "--task", "abc"]), 2, /at least 8 characters of the task id/);
+    expectCleanFailure(await sam(["token", "revoke", "abc"]), 2, /at least 8 characters of the personal token id/);
+  });
+
+  test("an ambiguous id prefix fails listing every match; an unknown one, or one with %, is not found", async ({
+    onTestFinished,
+  }) => {
+    const { dir, sam, withDb } = newInstance(onTestFinished);
+    const project = JSON.parse((await sam(["project", "add", makeGitRepo(path.join(dir, "repo")), "--json"])).stdout);
+    const first = "abcdef12-0000-4000-8000-000000000001";
+    const second = "abcdef12-1111-4000-8000-000000000002";
+    await withDb(async (db) => {
+      for (const [id, title] of [
+        [first, "Fix the login form"],
+        [second, "Write the guide"],
+      ] as const) {
+        await db
+          .insert(tasks)
+          .values({ id, projectId: project.id, rootId: id, lineageId: id, mode: "task", title, description: title });
+      }
+    });
+
+    expectCleanFailure(
+      await sam(["task", "show", "abcdef12"]),
+      1,
+      new RegExp(`abcdef12 matches several tasks: ${first} \\(Fix the login form\\), ${second} \\(Write the guide\\)`),
+    );
+    const exact = await sam(["task", "show", second, "--json"]);
+    expect(JSON.parse(exact.stdout)).toMatchObject({ id: second });
+    expect(JSON.parse((await sam(["task", "show", "abcdef12-1", "--json"])).stdout)).toMatchObject({ id: second });
+    expectCleanFailure(await sam(["task", "show", "ffffffff"]), 1, /No task ffffffff/);
+    // As LIKE patterns these would match both tasks.
+    expectCleanFailure(await sam(["task", "show", "abcdef1%"]), 1, /No task abcdef1%/);
+    expectCleanFailure(await sam(["task", "show", "abcdef1_"]), 1, /No task abcdef1_/);
+  });
+
+  test("token revoke takes a unique 8-character prefix of a personal token id", async ({ onTestFinished }) => {
+    const { sam } = newInstance(onTestFinished);
+    const minted = JSON.parse((await sam(["token", "personal", "--json"])).stdout);
+    const revoked = await sam(["token", "revoke", minted.id.slice(0, 8), "--json"]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id: minted.id, status: "revoked" });
+  });
+
+  test("login-link uses the address a running server recorded in the data dir", async ({ onTestFinished }) => {
+    const { sam, dataDir } = newInstance(onTestFinished);
+    // This test's own process stands for the server: it is alive.
+    writeServerRecord(dataDir, {
+      url: "http://127.0.0.1:45678",
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    });
+    expect(fs.statSync(path.join(dataDir, "server.json")).mode & 0o777).toBe(0o600);
+    const run = await sam(["login-link"], { SAM_PUBLIC_URL: "https://configured.example.com" });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^http:\/\/127\.0\.0\.1:45678\/login\/[A-Za-z0-9_-]{43}\n$/);
+    expect(run.stderr).toBe("");
+  });
+
+  test("login-link without a running server uses the configured address and says so on stderr", async ({
+    onTestFinished,
+  }) => {
+    const { sam, dataDir } = newInstance(onTestFinished);
+    const configured = { SAM_PUBLIC_URL: "https://configured.example.com" };
+    const none = await sam(["login-link"], configured);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toMatch(/^https:\/\/configured\.example\.com\/login\//);
+    expect(none.stderr).toMatch(/^sam: no running server was found for .*; the link uses https:\/\/configured/);
+
+    // A server that was killed leaves its record behind; its process is gone.
+    const ended = spawnSync(process.execPath, ["-e", ""]);
+    writeServerRecord(dataDir, { url: "http://127.0.0.1:45678", pid: ended.pid!, startedAt: new Date().toISOString() });
+    const stale = await sam(["login-link"], configured);
+    expect(stale.code, stale.stderr).toBe(0);
+    expect(stale.stdout).toMatch(/^https:\/\/configured\.example\.com\/login\//);
+    expect(stale.stderr).toMatch(new RegExp(`\\(process ${ended.pid}\\) has stopped`));
+  });
+
+  test("login-link warns about a corrupt server record and falls back to the configured address", async ({
+    onTestFinished,
+  }) => {
+    const { sam, dataDir } = newInstance(onTestFinished);
+    await sam(["user", "list"]);
+    const file = path.join(dataDir, "server.json");
+    fs.writeFileSync(file, "{ not json");
+    const garbled = await sam(["login-link", "--json"]);
+    expect(garbled.code, garbled.stderr).toBe(0);
+    expect(JSON.parse(garbled.stdout).url).toMatch(/^http:\/\/127\.0\.0\.1:3000\/login\//);
+    expect(garbled.stderr).toContain(`sam: warning: ignoring ${file}: it is not JSON`);
+
+    fs.writeFileSync(file, JSON.stringify({ url: "ftp://x", pid: "one" }));
+    const invalid = await sam(["login-link"]);
+    expect(invalid.code, invalid.stderr).toBe(0);
+    expect(invalid.stderr).toMatch(
+      /url must be an absolute http\(s\) URL; pid must be a process id; startedAt must be/,
+    );
+    expect(invalid.stderr).not.toMatch(/\n\s+at /);
   });
 
   test("an unknown flag exits 2 with a one-line message naming the flag", async ({ onTestFinished }) => {
