@@ -24,7 +24,9 @@ const prefixSchema = (kind: IdKind) =>
     .string()
     .trim()
     .toLowerCase()
-    .min(MIN_ID_PREFIX, { message: `give at least ${MIN_ID_PREFIX} characters of the ${kind} id` })
+    .min(MIN_ID_PREFIX, {
+      message: `give the ${kind} id or a unique prefix of at least ${MIN_ID_PREFIX} characters of it`,
+    })
     .max(100, { message: `is longer than any ${kind} id` })
     // Printable ASCII only: ids are UUIDs, and it keeps the range bound below one character wide.
     .regex(/^[\x21-\x7e]+$/, { message: `is not a ${kind} id (ids are letters, digits and dashes)` });

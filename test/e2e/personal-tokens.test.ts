@@ -90,7 +90,7 @@ describe("personal tokens expire, are listed and can be revoked", () => {
     expect((await getProjects(token)).status).toBe(200);
 
     const short = await runSam(["token", "revoke", id.slice(0, 7)], env);
-    expect(short.code).toBe(1);
+    expect(short.code).toBe(2);
     expect(short.stderr).toContain("a unique prefix of at least 8 characters");
 
     const revoked = await runSam(["token", "revoke", id.slice(0, 8)], env);

@@ -182,15 +182,31 @@ describe.concurrent("sam CLI", () => {
 
   test("an id prefix shorter than 8 characters is a usage error naming the minimum", async ({ onTestFinished }) => {
     const { sam } = newInstance(onTestFinished);
-    expectCleanFailure(await sam(["task", "show", "abc1234"]), 2, /at least 8 characters of the task id/);
-    expectCleanFailure(await sam(["task", "send", "abc", "hi"]), 2, /at least 8 characters of the task id/);
+    expectCleanFailure(
+      await sam(["task", "show", "abc1234"]),
+      2,
+      /the task id or a unique prefix of at least 8 characters/,
+    );
+    expectCleanFailure(
+      await sam(["task", "send", "abc", "hi"]),
+      2,
+      /the task id or a unique prefix of at least 8 characters/,
+    );
     expectCleanFailure(
       await sam(["task", "create", "--project", "abc", "--prompt", "x"]),
       2,
-      /at least 8 characters of the project id/,
+      /the project id or a unique prefix of at least 8 characters/,
     );
-    expectCleanFailure(await sam(["token", "mint", "--task", "abc"]), 2, /at least 8 characters of the task id/);
-    expectCleanFailure(await sam(["token", "revoke", "abc"]), 2, /at least 8 characters of the personal token id/);
+    expectCleanFailure(
+      await sam(["token", "mint", "--task", "abc"]),
+      2,
+      /the task id or a unique prefix of at least 8 characters/,
+    );
+    expectCleanFailure(
+      await sam(["token", "revoke", "abc"]),
+      2,
+      /the personal token id or a unique prefix of at least 8 characters/,
+    );
   });
 
   test("an ambiguous id prefix fails listing every match; an unknown one, or one with %, is not found", async ({

@@ -62,7 +62,7 @@ describe("an id prefix", () => {
   test("fewer than 8 characters is invalid input naming the minimum", async () => {
     await expect(resolveIdPrefix(db, "task", "operator", "bbbbbbb")).rejects.toMatchObject({
       code: "invalid_input",
-      message: expect.stringMatching(/at least 8 characters of the task id/),
+      message: expect.stringMatching(/the task id or a unique prefix of at least 8 characters/),
     });
   });
 
