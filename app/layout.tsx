@@ -20,9 +20,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   const warnings = await sandboxWarnings(getDb(), loadConfig().sandbox);
   return (
     <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`}>
-      <body className="min-h-screen bg-white font-sans text-zinc-900 antialiased dark:bg-zinc-950 dark:text-zinc-100">
+      {/* The viewport is the frame: pages scroll inside their own panes, the header never moves. */}
+      <body className="flex h-dvh flex-col overflow-hidden bg-white font-sans text-zinc-900 antialiased dark:bg-zinc-950 dark:text-zinc-100">
         <SandboxBanner warnings={warnings} />
-        {children}
+        <div className="min-h-0 flex-1 overflow-y-auto">{children}</div>
       </body>
     </html>
   );

@@ -1,12 +1,15 @@
 /**
  * `npm run bench:ui`: the project page with a sidebar over 1,000 tasks (300 sessions, 700
  * subtasks). Prints the page's server response time, the time until Chromium shows the sidebar,
- * and how long a child's status change written by another process takes to reach its row in an
- * open page (the app gets no in-process hint for it, so its database poll must find it).
+ * how long a child's status change written by another process takes to reach its row in an open
+ * page (the app gets no in-process hint for it, so its database poll must find it), the time until
+ * a 500-message session's transcript is shown and scrollable, and the command palette's time to
+ * results over those 1,000 tasks.
  */
 import path from "node:path";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Page } from "playwright-core";
+import { chatSessions } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { createTask } from "@/lib/tasks/create-task";
 import { transitionTask } from "@/lib/tasks/transition";
@@ -16,6 +19,7 @@ import { openAppDb, ownerApi } from "../test/helpers/api";
 import { startAppServer } from "../test/helpers/app-server";
 import { launchBrowser, signInWithLink } from "../test/helpers/browser";
 import { makeGitRepo } from "../test/helpers/git";
+import { seedTranscript } from "../test/helpers/seed-transcript";
 import { makeTempDir } from "../test/helpers/temp-dir";
 import { describe, fmt } from "./stats";
 
@@ -119,6 +123,40 @@ async function main() {
       status = next;
     }
 
+    // A session of 500 messages (250 turns), opened afresh each run.
+    const long = await createTask(db, owner.id, { projectId, prompt: "A long discussion", mode: "conversation" });
+    const longSession = await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, long.id) });
+    await seedTranscript(db, longSession!.id, 250);
+    const transcript: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const tab = await context.newPage();
+      const t0 = Date.now();
+      await tab.goto(`${url}/sessions/${longSession!.id}`, { waitUntil: "commit" });
+      const shownAt = await transcriptScrollable(tab, "Answer 250:");
+      if (i > 0) transcript.push(shownAt - t0);
+      await tab.close();
+    }
+
+    // The palette, searching the 1,000 tasks for a different subtask each time.
+    await page.keyboard.press("Control+K");
+    const input = page.getByTestId("command-palette").getByRole("combobox");
+    const palette: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const query = `subtask ${100 + i * 37}`;
+      const t0 = Date.now();
+      await input.fill(query);
+      const handle = await page.waitForFunction(
+        (q) =>
+          document.querySelector('[role="listbox"]')?.getAttribute("data-results-for") === q &&
+          document.querySelector('[data-testid="palette-result"][data-kind="task"]')
+            ? Date.now()
+            : false,
+        query,
+        { polling: "raf", timeout: 30_000 },
+      );
+      if (i > 0) palette.push(((await handle.jsonValue()) as number) - t0);
+    }
+
     console.log(
       `bench:ui — ${ROOTS} sessions with ${CHILDREN} subtasks (${ROOTS + CHILDREN} tasks), ${RUNS} runs each`,
     );
@@ -126,12 +164,39 @@ async function main() {
     console.log(`  Chromium, navigation → first sidebar card shown:  ${summary(shown)}`);
     console.log(`  Chromium, navigation → sidebar hydrated and live: ${summary(live)}`);
     console.log(`  child status change in the DB → its row updated: ${summary(updates)}`);
+    console.log(
+      `  500-message session, navigation → transcript shown and scrollable: ${summary(transcript)} (goal < 1 s)`,
+    );
+    console.log(
+      `  palette over ${ROOTS + CHILDREN} tasks, keystrokes → results shown: ${summary(palette)} (goal < 100 ms)`,
+    );
   } finally {
     await browser.close();
     db.$client.close();
     await app.stop();
     scratch.cleanup();
   }
+}
+
+/**
+ * When (epoch ms, read in the page) the transcript shows its last message and scrolls: its pane is
+ * taller inside than out, and moving it to the top takes.
+ */
+async function transcriptScrollable(page: Page, lastText: string): Promise<number> {
+  const handle = await page.waitForFunction(
+    (text) => {
+      const pane = document.querySelector<HTMLElement>('[data-testid="chat-scroll"]');
+      if (!pane?.textContent?.includes(text) || pane.scrollHeight <= pane.clientHeight) return false;
+      const bottom = pane.scrollTop;
+      pane.scrollTop = 0;
+      const moved = pane.scrollTop === 0 && bottom > 0;
+      pane.scrollTop = bottom;
+      return moved ? Date.now() : false;
+    },
+    lastText,
+    { polling: "raf", timeout: 60_000 },
+  );
+  return (await handle.jsonValue()) as number;
 }
 
 /** When (epoch ms, read in the page) the child's row first shows the status. */

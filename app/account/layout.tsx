@@ -1,6 +1,11 @@
 import type { ReactNode } from "react";
 import { SignedInShell } from "@/app/signed-in-shell";
+import { PageMain } from "@/components/shell/PageMain";
 
 export default function AccountLayout({ children }: { children: ReactNode }) {
-  return <SignedInShell>{children}</SignedInShell>;
+  return (
+    <SignedInShell>
+      <PageMain>{children}</PageMain>
+    </SignedInShell>
+  );
 }

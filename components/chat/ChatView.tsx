@@ -2,7 +2,7 @@
 
 import { useChat } from "@ai-sdk/react";
 import { DefaultChatTransport } from "ai";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import { type SessionIdeaItem, SessionIdeasPanel } from "@/components/ideas/SessionIdeasPanel";
 import { TaskControls } from "@/components/tasks/TaskControls";
 import type { TaskJson } from "@/components/tasks/task-json";
@@ -13,6 +13,7 @@ import { ChatComposer } from "./ChatComposer";
 import { ChatMessageView } from "./ChatMessageView";
 import { EXAMPLE_PROMPTS } from "./example-prompts";
 import { ModeToggle } from "./ModeToggle";
+import { PendingMessages, sendingDelivery } from "./PendingMessages";
 import { SessionHeader } from "./SessionHeader";
 import { ideaOfToolPart } from "./tool-names";
 import { useSessionTask } from "./use-session-task";
@@ -32,6 +33,8 @@ export interface ChatViewProps {
   graceSeconds?: number;
   /** The ideas linked to the session when the page was rendered. */
   initialIdeas?: SessionIdeaItem[];
+  /** Shown above an empty new chat (what the project is). */
+  intro?: ReactNode;
 }
 
 /** The readable message of a failed chat request (the API answers {error: {message}}). */
@@ -107,7 +110,7 @@ export function ChatView(props: ChatViewProps) {
   });
   const { messages, sendMessage, status, error, resumeStream, setMessages } = chat;
 
-  const { task, latestSeq, lost } = useSessionTask(taskId, props.initialTask, initialTranscript.lastSeq);
+  const { task, latestSeq, lost, pendingMessages } = useSessionTask(taskId, props.initialTask, initialTranscript.lastSeq);
 
   // A turn this tab did not start: catch up from the stored transcript, then follow the turn live.
   const catchingUp = useRef(false);
@@ -130,18 +133,16 @@ export function ChatView(props: ChatViewProps) {
   }, [latestSeq, status, resumeStream, setMessages]);
 
   // Keep the newest message in view while the reply grows, unless the user scrolled up to read.
-  const bottom = useRef<HTMLDivElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   useEffect(() => {
-    const onScroll = () => {
-      stick.current = window.innerHeight + window.scrollY >= document.body.scrollHeight - 120;
-    };
-    window.addEventListener("scroll", onScroll, { passive: true });
-    return () => window.removeEventListener("scroll", onScroll);
-  }, []);
-  useEffect(() => {
-    if (stick.current && messages.length > 0) bottom.current?.scrollIntoView({ block: "end" });
+    const pane = scroller.current;
+    if (stick.current && pane && messages.length > 0) pane.scrollTop = pane.scrollHeight;
   }, [messages]);
+  const onScroll = () => {
+    const pane = scroller.current;
+    if (pane) stick.current = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 120;
+  };
 
   // The session's ideas: those linked when the page was rendered, then each one the agent captures
   // or links as its call comes in.
@@ -182,120 +183,140 @@ export function ChatView(props: ChatViewProps) {
   const isNew = taskId === undefined;
 
   return (
-    <div className="flex min-h-[70vh] flex-col gap-4">
-      {task ? (
-        <SessionHeader
-          projectId={projectId}
-          task={task}
-          live={!lost}
-          aside={
-            <>
-              <TaskControls projectId={projectId} task={task} graceSeconds={props.graceSeconds} onlyAvailable />
-              {sessionIdeas.length > 0 || task.mode === "conversation" ? (
-                <details open={sessionIdeas.length > 0} className="text-sm">
-                  <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">
-                    Ideas ({sessionIdeas.length})
-                  </summary>
-                  <div className="mt-2">
-                    <SessionIdeasPanel projectId={projectId} ideas={sessionIdeas} />
-                  </div>
-                </details>
-              ) : null}
-            </>
-          }
-        />
-      ) : (
-        <div className="space-y-1">
-          <h2 className="text-lg font-semibold tracking-tight">New chat</h2>
-          <p className="text-sm text-zinc-600 dark:text-zinc-400">
-            Talk about the repository with an agent, or hand it a task. The toggle below decides what happens when you
-            send.
-          </p>
-        </div>
-      )}
-
-      {props.demoModel ? (
-        <p
-          data-testid="demo-model-notice"
-          className="rounded-md bg-violet-50 px-3 py-2 text-xs text-violet-900 dark:bg-violet-950/50 dark:text-violet-200"
-        >
-          <span className="font-semibold">Demo model.</span> This project has no model configured, so agents run the
-          offline <code>scripted</code> model: it plays the <code>sam-script</code> block of a message. Set a model and
-          its API key in Settings to work with a real one.
-        </p>
-      ) : null}
-
-      <ol aria-label="Messages" data-testid="chat-messages" className="flex-1 space-y-4">
-        {messages.map((message) => (
-          <ChatMessageView key={message.id} message={message} projectId={projectId} />
-        ))}
-        {status === "submitted" ? (
-          <li data-testid="chat-pending" className="pl-10 text-sm text-zinc-500">
-            {task?.status === "queued" || isNew ? "Queued — waiting for a machine…" : "Thinking…"}
-          </li>
-        ) : null}
-      </ol>
-
-      {task?.status === "awaiting_followup" && !busy ? (
-        <p data-testid="waiting-for-follow-up" className="text-center text-sm text-amber-800 dark:text-amber-300">
-          Waiting for follow-up
-        </p>
-      ) : null}
-
-      {error ? (
-        <div
-          role="alert"
-          data-testid="chat-error"
-          className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
-        >
-          {messageOf(error)}
-        </div>
-      ) : null}
-
-      {isNew && props.demoModel && messages.length === 0 ? (
-        <section aria-label="Example prompts" className="space-y-2">
-          <h3 className="text-xs font-semibold uppercase tracking-wide text-zinc-500">Try an example</h3>
-          <ul className="grid gap-2 sm:grid-cols-2">
-            {EXAMPLE_PROMPTS.map((example) => (
-              <li key={example.label}>
-                <button
-                  type="button"
-                  onClick={() => {
-                    changeMode(example.mode);
-                    setDraft(example.text);
-                  }}
-                  className="w-full rounded-lg border border-zinc-200 px-3 py-2 text-left text-sm hover:border-blue-400 dark:border-zinc-800"
-                >
-                  <span className="font-medium">{example.label}</span>
-                  <span className="ml-2 text-xs text-zinc-500">{example.mode}</span>
-                </button>
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
-
-      <div className="sticky bottom-0 bg-white pb-2 dark:bg-zinc-950">
-        <ChatComposer
-          onSend={send}
-          draft={draft}
-          onDraftChange={setDraft}
-          disabledReason={disabledReason}
-          placeholder={
-            mode === "task" ? "Describe the task for the agent…" : "Ask about the repository, or think out loud…"
-          }
-          toolbar={
-            isNew ? (
-              <ModeToggle mode={mode} onChange={changeMode} disabled={busy} />
-            ) : (
-              <span data-testid="session-mode" className="text-xs text-zinc-500">
-                {mode === "task" ? "Task session" : "Conversation"}
-              </span>
-            )
-          }
-        />
+    <div data-testid="chat-view" className="flex h-full flex-col">
+      <div className="shrink-0 px-4 pt-3">
+        {task ? (
+          <SessionHeader
+            projectId={projectId}
+            task={task}
+            live={!lost}
+            aside={
+              <>
+                <TaskControls projectId={projectId} task={task} graceSeconds={props.graceSeconds} onlyAvailable />
+                {sessionIdeas.length > 0 || task.mode === "conversation" ? (
+                  <details open={sessionIdeas.length > 0} className="text-sm">
+                    <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">
+                      Ideas ({sessionIdeas.length})
+                    </summary>
+                    <div className="mt-2">
+                      <SessionIdeasPanel projectId={projectId} ideas={sessionIdeas} />
+                    </div>
+                  </details>
+                ) : null}
+              </>
+            }
+          />
+        ) : (
+          <div className="space-y-1">
+            <h2 className="text-lg font-semibold tracking-tight">New chat</h2>
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">
+              Talk about the repository with an agent, or hand it a task. The toggle below decides what happens when you
+              send.
+            </p>
+          </div>
+        )}
       </div>
-      <div ref={bottom} />
+
+      <div ref={scroller} onScroll={onScroll} data-testid="chat-scroll" className="min-h-0 flex-1 overflow-y-auto">
+        <div className="mx-auto max-w-3xl space-y-4 px-4 py-4">
+          {isNew && messages.length === 0 ? props.intro : null}
+
+          {props.demoModel ? (
+            <p
+              data-testid="demo-model-notice"
+              className="rounded-md bg-violet-50 px-3 py-2 text-xs text-violet-900 dark:bg-violet-950/50 dark:text-violet-200"
+            >
+              <span className="font-semibold">Demo model.</span> This project has no model configured, so agents run the
+              offline <code>scripted</code> model: it plays the <code>sam-script</code> block of a message. Set a model
+              and its API key in Settings to work with a real one.
+            </p>
+          ) : null}
+
+          <ol aria-label="Messages" data-testid="chat-messages" className="space-y-4">
+            {messages.map((message, i) => (
+              <ChatMessageView
+                key={message.id}
+                message={message}
+                projectId={projectId}
+                delivery={sendingDelivery(messages, i, status)}
+              />
+            ))}
+            <PendingMessages
+              initial={initialTranscript.pending}
+              live={pendingMessages}
+              shown={messages}
+              status={status}
+            />
+            {status === "submitted" ? (
+              <li data-testid="chat-pending" className="pl-10 text-sm text-zinc-500">
+                {task?.status === "queued" || isNew ? "Queued — waiting for a machine…" : "Thinking…"}
+              </li>
+            ) : null}
+          </ol>
+
+          {task?.status === "awaiting_followup" && !busy ? (
+            <p data-testid="waiting-for-follow-up" className="text-center text-sm text-amber-800 dark:text-amber-300">
+              Waiting for follow-up
+            </p>
+          ) : null}
+
+          {error ? (
+            <div
+              role="alert"
+              data-testid="chat-error"
+              className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
+            >
+              {messageOf(error)}
+            </div>
+          ) : null}
+
+          {isNew && props.demoModel && messages.length === 0 ? (
+            <section aria-label="Example prompts" className="space-y-2">
+              <h3 className="text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-400">Try an example</h3>
+              <ul className="grid gap-2 sm:grid-cols-2">
+                {EXAMPLE_PROMPTS.map((example) => (
+                  <li key={example.label}>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        changeMode(example.mode);
+                        setDraft(example.text);
+                      }}
+                      className="w-full rounded-lg border border-zinc-200 px-3 py-2 text-left text-sm hover:border-blue-400 dark:border-zinc-800"
+                    >
+                      <span className="font-medium">{example.label}</span>
+                      <span className="ml-2 text-xs text-zinc-600 dark:text-zinc-400">{example.mode}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ) : null}
+        </div>
+      </div>
+
+      <div className="shrink-0 border-t border-zinc-200 px-4 py-3 dark:border-zinc-800">
+        <div className="mx-auto max-w-3xl">
+          <ChatComposer
+            onSend={send}
+            draft={draft}
+            onDraftChange={setDraft}
+            disabledReason={disabledReason}
+            placeholder={
+              mode === "task" ? "Describe the task for the agent…" : "Ask about the repository, or think out loud…"
+            }
+            toolbar={
+              isNew ? (
+                <ModeToggle mode={mode} onChange={changeMode} disabled={busy} />
+              ) : (
+                <span data-testid="session-mode" className="text-xs text-zinc-500">
+                  {mode === "task" ? "Task session" : "Conversation"}
+                </span>
+              )
+            }
+          />
+        </div>
+      </div>
     </div>
   );
 }

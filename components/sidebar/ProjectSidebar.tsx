@@ -1,7 +1,7 @@
 "use client";
 
 import { usePathname } from "next/navigation";
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { applyChanges, type SidebarList } from "@/lib/sidebar/apply-changes";
 import type { SidebarFilter } from "@/lib/sidebar/filters";
 import type { FilterCounts, SidebarChanges, SidebarPage } from "@/lib/sidebar/types";
@@ -33,6 +33,7 @@ export function ProjectSidebar({ projectId, initialPage }: { projectId: string; 
   const pathname = usePathname();
   const [list, setList] = useState<SidebarList>({
     filter: initialPage.filter,
+    query: initialPage.query,
     groups: initialPage.groups,
     nextCursor: initialPage.nextCursor,
   });
@@ -47,8 +48,8 @@ export function ProjectSidebar({ projectId, initialPage }: { projectId: string; 
   }, []);
   const streamState = useSidebarStream(projectId, streamFrom, onChanges);
 
-  async function fetchPage(filter: SidebarFilter, cursor?: string): Promise<SidebarPage | undefined> {
-    const query = new URLSearchParams({ filter, ...(cursor ? { cursor } : {}) });
+  async function fetchPage(filter: SidebarFilter, q: string, cursor?: string): Promise<SidebarPage | undefined> {
+    const query = new URLSearchParams({ filter, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
     try {
       const res = await fetch(`/api/projects/${encodeURIComponent(projectId)}/tasks?${query}`);
       if (!res.ok) throw new Error(((await res.json()) as { error?: { message?: string } }).error?.message);
@@ -60,21 +61,42 @@ export function ProjectSidebar({ projectId, initialPage }: { projectId: string; 
     }
   }
 
-  async function changeFilter(filter: SidebarFilter) {
-    if (filter === list.filter || loading) return;
+  async function showPage(filter: SidebarFilter, query: string) {
     setLoading("filter");
-    const page = await fetchPage(filter);
+    const page = await fetchPage(filter, query);
     setLoading(undefined);
     if (!page) return;
-    setList({ filter, groups: page.groups, nextCursor: page.nextCursor });
+    setList({ filter, query, groups: page.groups, nextCursor: page.nextCursor });
     setCounts(page.counts);
     setStreamFrom(page.changesAfter);
   }
 
+  async function changeFilter(filter: SidebarFilter) {
+    if (filter === list.filter || loading) return;
+    await showPage(filter, list.query ?? "");
+  }
+
+  // The search runs once typing pauses; a newer search replaces the one under way.
+  const [search, setSearch] = useState(initialPage.query);
+  const searched = useRef(initialPage.query);
+  const filterNow = useRef(list.filter);
+  filterNow.current = list.filter;
+  const showPageRef = useRef(showPage);
+  showPageRef.current = showPage;
+  useEffect(() => {
+    const q = search.trim();
+    if (q === searched.current) return;
+    const timer = setTimeout(() => {
+      searched.current = q;
+      void showPageRef.current(filterNow.current, q);
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [search]);
+
   async function loadMore() {
     if (!list.nextCursor || loading) return;
     setLoading("more");
-    const page = await fetchPage(list.filter, list.nextCursor);
+    const page = await fetchPage(list.filter, list.query ?? "", list.nextCursor);
     setLoading(undefined);
     if (!page) return;
     setList((current) => ({
@@ -92,12 +114,23 @@ export function ProjectSidebar({ projectId, initialPage }: { projectId: string; 
         <span
           data-testid="sidebar-stream-state"
           data-state={streamState}
-          className="text-[11px] text-zinc-500"
+          className="text-[11px] text-zinc-600 dark:text-zinc-400"
           aria-live="polite"
         >
           {STREAM_LABEL[streamState]}
         </span>
       </div>
+      <input
+        type="search"
+        data-shell-search
+        data-testid="session-search"
+        aria-label="Search sessions and tasks"
+        placeholder="Search sessions…  /"
+        value={search}
+        maxLength={200}
+        onChange={(event) => setSearch(event.target.value)}
+        className="w-full rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-950"
+      />
       <SidebarFilterBar filter={list.filter} counts={counts} onChange={changeFilter} />
       {error ? (
         <p role="alert" className="text-xs text-red-700 dark:text-red-400">
@@ -106,7 +139,7 @@ export function ProjectSidebar({ projectId, initialPage }: { projectId: string; 
       ) : null}
       {list.groups.length === 0 ? (
         <p className="rounded-lg border border-dashed border-zinc-300 p-4 text-center text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">
-          {EMPTY[list.filter]}
+          {list.query ? `Nothing matches “${list.query}”.` : EMPTY[list.filter]}
         </p>
       ) : (
         <ul aria-label="Sessions" aria-busy={loading === "filter"} className="space-y-2">

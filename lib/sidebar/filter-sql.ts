@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { containsPattern } from "../search/like";
 import type { SidebarFilter } from "./filters";
 
 // Conditions on one task row `t`, shared by the flags of a group and the filters.
@@ -36,4 +37,12 @@ export function filterCountsQuery(projectId: string): SQL {
     (SELECT count(DISTINCT t.root_id) FROM tasks t WHERE t.project_id = ${projectId} AND ${IS_ACTIVE}) AS active,
     (SELECT count(DISTINCT t.root_id) FROM tasks t WHERE t.project_id = ${projectId} AND ${IS_BLOCKED}) AS blocked,
     (SELECT count(DISTINCT t.root_id) FROM tasks t WHERE t.project_id = ${projectId} AND ${IS_FAILED}) AS failed`;
+}
+
+/** Groups whose root or a direct subtask has the search text in its title (as `groupMatchesQuery`). */
+export function queryCondition(query: string, projectId: string): SQL {
+  const q = query.trim();
+  if (q === "") return sql`1 = 1`;
+  return sql`root.id IN (SELECT t.root_id FROM tasks t WHERE t.project_id = ${projectId} AND t.depth <= 1
+    AND lower(t.title) LIKE ${containsPattern(q)} ESCAPE '\\')`;
 }

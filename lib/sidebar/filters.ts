@@ -32,3 +32,13 @@ export function groupMatches(filter: SidebarFilter, group: { status: TaskStatus;
       return !group.flags.active && (group.status === "completed" || group.status === "cancelled");
   }
 }
+
+/**
+ * Whether a group's title or one of its subtasks' titles contains the sidebar's search text (any
+ * case). The loader's SQL (`queryCondition`) selects the same groups.
+ */
+export function groupMatchesQuery(query: string, group: { title: string; children: { title: string }[] }): boolean {
+  const q = query.trim().toLowerCase();
+  if (q === "") return true;
+  return group.title.toLowerCase().includes(q) || group.children.some((c) => c.title.toLowerCase().includes(q));
+}

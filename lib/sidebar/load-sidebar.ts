@@ -4,7 +4,7 @@ import type { Db } from "@/db/client";
 import { TASK_STATUSES, type TaskMode, type TaskStatus } from "@/db/schema";
 import { getProjectForUser } from "../projects/projects";
 import { parseInput } from "../validation";
-import { filterCondition, filterCountsQuery, IS_ACTIVE, IS_BLOCKED, IS_FAILED } from "./filter-sql";
+import { filterCondition, filterCountsQuery, IS_ACTIVE, IS_BLOCKED, IS_FAILED, queryCondition } from "./filter-sql";
 import { SIDEBAR_FILTERS } from "./filters";
 import type { FilterCounts, SidebarChild, SidebarGroup, SidebarGroupSummary, SidebarPage } from "./types";
 
@@ -16,6 +16,7 @@ const CURSOR = /^(\d{1,15})_([A-Za-z0-9-]{1,100})$/;
 export const sidebarPageInputSchema = z
   .object({
     filter: z.enum(SIDEBAR_FILTERS, { message: `must be one of ${SIDEBAR_FILTERS.join(", ")}` }).default("all"),
+    q: z.string().max(200, { message: "must be at most 200 characters" }).default(""),
     cursor: z.string().regex(CURSOR, { message: "must be the nextCursor of a previous page" }).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(SIDEBAR_PAGE_SIZE),
   })
@@ -27,7 +28,7 @@ export const sidebarPageInputSchema = z
  * the same however many tasks the project has.
  */
 export async function loadSidebarPage(db: Db, userId: string, projectId: string, input: unknown): Promise<SidebarPage> {
-  const { filter, cursor, limit } = parseInput(sidebarPageInputSchema, input);
+  const { filter, q, cursor, limit } = parseInput(sidebarPageInputSchema, input);
   await getProjectForUser(db, userId, projectId);
   // Read before the page: a stream that starts here sees every change the page may have missed.
   const changesAfter = await changeCursor(db, projectId);
@@ -35,6 +36,7 @@ export async function loadSidebarPage(db: Db, userId: string, projectId: string,
   const rows = await db.all<{ id: string; created_at: number }>(sql`
     SELECT root.id, root.created_at FROM tasks root
     WHERE root.project_id = ${projectId} AND root.depth = 0 AND ${filterCondition(filter, projectId)}
+      AND ${queryCondition(q, projectId)}
       ${
         after
           ? sql`AND (root.created_at < ${Number(after[1])} OR (root.created_at = ${Number(after[1])} AND root.id < ${after[2]}))`
@@ -48,6 +50,7 @@ export async function loadSidebarPage(db: Db, userId: string, projectId: string,
   const last = page.at(-1);
   return {
     filter,
+    query: q,
     groups,
     nextCursor: rows.length > limit && last ? `${last.created_at}_${last.id}` : null,
     counts,

@@ -52,6 +52,8 @@ export interface FilterCounts {
 
 export interface SidebarPage {
   filter: SidebarFilter;
+  /** The search text the page is narrowed by (empty: none). */
+  query: string;
   groups: SidebarGroup[];
   /** Where the next page starts; null on the last page. */
   nextCursor: string | null;

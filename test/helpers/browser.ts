@@ -1,8 +1,42 @@
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
-/** Debian's Chromium, headless, with the flags this machine's closed network needs. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
+/** What the app may never do in a browser: log an error, throw, or ask for an asset it does not have. */
+export interface PageProblem {
+  page: string;
+  problem: string;
+}
+
+// The resources a page loads to show itself; a 4xx/5xx for one of them is a missing asset. Documents
+// and API calls are left out: tests ask for pages that must 404 and for requests that must be refused.
+const ASSETS = new Set(["script", "stylesheet", "image", "font", "manifest", "media"]);
+
+/** Watches a page for console errors, uncaught exceptions and missing assets. */
+function watch(page: Page, problems: PageProblem[]): void {
+  page.on("console", (message) => {
+    // A refused API call is logged by Chromium as a failed load; the response check below judges
+    // resources, and the tests judge API answers themselves.
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+      problems.push({ page: page.url(), problem: `console error: ${message.text()}` });
+    }
+  });
+  page.on("pageerror", (error) => problems.push({ page: page.url(), problem: `uncaught: ${error.message}` }));
+  page.on("response", (response) => {
+    const request = response.request();
+    if (response.status() >= 400 && ASSETS.has(request.resourceType())) {
+      problems.push({
+        page: page.url(),
+        problem: `${response.status()} for ${request.resourceType()} ${request.url()}`,
+      });
+    }
+  });
+}
+
+/**
+ * Debian's Chromium, headless, with the flags this machine's closed network needs. Every page it
+ * opens is watched: closing the browser fails if any page logged an error, threw, or missed an asset.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,
     args: [
@@ -15,6 +49,29 @@ export function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+  const problems: PageProblem[] = [];
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.on("page", (page) => watch(page, problems));
+    return context;
+  };
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (options) => {
+    const page = await newPage(options);
+    watch(page, problems);
+    return page;
+  };
+  const close = browser.close.bind(browser);
+  browser.close = async (options) => {
+    await close(options);
+    if (problems.length > 0) {
+      throw new Error(
+        `Pages logged errors or missed assets:\n${problems.map((p) => `  ${p.page}: ${p.problem}`).join("\n")}`,
+      );
+    }
+  };
+  return browser;
 }
 
 export interface BrowserSession {

@@ -1,9 +1,9 @@
 import { requireUser } from "@/app/current-user";
 import { ActionButton } from "@/components/forms/ActionButton";
 import { MembersPanel } from "@/components/projects/MembersPanel";
-import { ProjectNav } from "@/components/projects/ProjectNav";
 import { SecretsPanel } from "@/components/projects/SecretsPanel";
 import { SettingsForm } from "@/components/projects/SettingsForm";
+import { PageBody } from "@/components/shell/PageBody";
 import { getDb } from "@/db/client";
 import { listInvitations } from "@/lib/projects/invitations";
 import { listMembers } from "@/lib/projects/projects";
@@ -40,51 +40,52 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
   ]);
   const canEdit = project.role === "owner";
   return (
-    <div className="space-y-6">
-      <ProjectNav projectId={project.id} name={project.name} current="settings" />
-      <Section title="Limits and agent">
-        <SettingsForm
-          values={project}
-          harnesses={HARNESSES}
-          canEdit={canEdit}
-          save={updateSettingsAction.bind(null, project.id)}
-        />
-      </Section>
-      <Section title="Secrets">
-        <SecretsPanel
-          canEdit={canEdit}
-          save={setSecretAction.bind(null, project.id)}
-          secrets={secrets.map((s) => ({ ...s, deleteAction: deleteSecretAction.bind(null, project.id, s.name) }))}
-        />
-      </Section>
-      <Section title="Members">
-        <MembersPanel
-          canEdit={canEdit}
-          invite={inviteAction.bind(null, project.id)}
-          members={members.map((m) => ({
-            userId: m.userId,
-            label: m.email ?? (m.githubLogin ? `@${m.githubLogin}` : (m.name ?? m.userId)),
-            role: m.role,
-            removeAction: removeMemberAction.bind(null, project.id, m.userId),
-          }))}
-          invitations={invitations.map((i) => ({
-            id: i.id,
-            label: i.inviteeKind === "github" ? `@${i.invitee}` : i.invitee,
-            role: i.role,
-            expires: i.expiresAt.toISOString().slice(0, 10),
-            withdrawAction: withdrawInvitationAction.bind(null, project.id, i.id),
-          }))}
-        />
-      </Section>
-      {canEdit ? (
-        <Section title={project.archivedAt ? "Restore" : "Archive"}>
-          <ActionButton
-            action={setArchivedAction.bind(null, project.id, !project.archivedAt)}
-            label={project.archivedAt ? "Restore project" : "Archive project"}
-            danger={!project.archivedAt}
+    <PageBody title="Settings">
+      <div className="space-y-6">
+        <Section title="Limits and agent">
+          <SettingsForm
+            values={project}
+            harnesses={HARNESSES}
+            canEdit={canEdit}
+            save={updateSettingsAction.bind(null, project.id)}
           />
         </Section>
-      ) : null}
-    </div>
+        <Section title="Secrets">
+          <SecretsPanel
+            canEdit={canEdit}
+            save={setSecretAction.bind(null, project.id)}
+            secrets={secrets.map((s) => ({ ...s, deleteAction: deleteSecretAction.bind(null, project.id, s.name) }))}
+          />
+        </Section>
+        <Section title="Members">
+          <MembersPanel
+            canEdit={canEdit}
+            invite={inviteAction.bind(null, project.id)}
+            members={members.map((m) => ({
+              userId: m.userId,
+              label: m.email ?? (m.githubLogin ? `@${m.githubLogin}` : (m.name ?? m.userId)),
+              role: m.role,
+              removeAction: removeMemberAction.bind(null, project.id, m.userId),
+            }))}
+            invitations={invitations.map((i) => ({
+              id: i.id,
+              label: i.inviteeKind === "github" ? `@${i.invitee}` : i.invitee,
+              role: i.role,
+              expires: i.expiresAt.toISOString().slice(0, 10),
+              withdrawAction: withdrawInvitationAction.bind(null, project.id, i.id),
+            }))}
+          />
+        </Section>
+        {canEdit ? (
+          <Section title={project.archivedAt ? "Restore" : "Archive"}>
+            <ActionButton
+              action={setArchivedAction.bind(null, project.id, !project.archivedAt)}
+              label={project.archivedAt ? "Restore project" : "Archive project"}
+              danger={!project.archivedAt}
+            />
+          </Section>
+        ) : null}
+      </div>
+    </PageBody>
   );
 }

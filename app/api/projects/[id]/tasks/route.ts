@@ -11,7 +11,7 @@ interface Params {
 
 /**
  * One page of the project's sessions and tasks as the sidebar shows them: `?filter=` (all, active,
- * blocked, failed, done), `?cursor=` (the previous page's nextCursor), `?limit=` (1–100, default 30).
+ * blocked, failed, done), `?q=` (search text in titles), `?cursor=` (the previous page's nextCursor), `?limit=` (1–100, default 30).
  */
 export async function GET(req: Request, { params }: Params) {
   return handle(async () => {

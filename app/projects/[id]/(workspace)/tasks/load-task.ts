@@ -1,7 +1,10 @@
 import { notFound } from "next/navigation";
+import { loadProjectOr404 } from "@/app/projects/load-project";
+import { toJson } from "@/components/tasks/task-json";
 import { getDb } from "@/db/client";
 import { SamError } from "@/lib/errors";
-import { getTaskForUser, type TaskRow } from "@/lib/tasks/show-task";
+import { withSenders } from "@/lib/tasks/sent-messages";
+import { agentEventsOf, getTaskForUser, type TaskRow, taskDetails } from "@/lib/tasks/show-task";
 
 /**
  * A task of this project that the user may see; anything else, including a task of another
@@ -15,4 +18,19 @@ export async function loadTaskOr404(userId: string, projectId: string, taskId: s
     if (!(SamError.is(err) && err.code === "not_found")) throw err;
   }
   notFound();
+}
+
+/** What a task's view needs, for its page and for the chat's task panel alike. */
+export async function loadTaskView(userId: string, projectId: string, taskId: string) {
+  const [project, task] = await Promise.all([
+    loadProjectOr404(userId, projectId),
+    loadTaskOr404(userId, projectId, taskId),
+  ]);
+  const db = getDb();
+  const details = await taskDetails(db, task);
+  // The first page of events comes with the page; the stream picks up after the last of them.
+  const events = details.sessionId
+    ? await withSenders(db, task, await agentEventsOf(db, details.sessionId), userId)
+    : [];
+  return { project, task, details: toJson(details), events: toJson(events) };
 }

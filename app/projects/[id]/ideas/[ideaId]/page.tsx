@@ -9,7 +9,7 @@ import { IdeaEditForm } from "@/components/ideas/IdeaEditForm";
 import { IdeaLiveRefresh } from "@/components/ideas/IdeaLiveRefresh";
 import { IdeaStatusBadge } from "@/components/ideas/IdeaStatusBadge";
 import { PriorityBadge } from "@/components/ideas/PriorityBadge";
-import { ProjectNav } from "@/components/projects/ProjectNav";
+import { PageBody } from "@/components/shell/PageBody";
 import { LocalTime } from "@/components/tasks/LocalTime";
 import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
 import { getDb } from "@/db/client";
@@ -43,8 +43,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
   const latest = idea.tasks[0];
   const readOnly = Boolean(project.archivedAt);
   return (
-    <div>
-      <ProjectNav projectId={project.id} name={project.name} current="ideas" />
+    <PageBody>
       <IdeaLiveRefresh projectId={project.id} ideaId={idea.id} />
       <Link href={`/projects/${project.id}/ideas`} className="text-sm text-zinc-600 hover:underline dark:text-zinc-400">
         ← All ideas
@@ -160,6 +159,6 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
           </Section>
         </div>
       </div>
-    </div>
+    </PageBody>
   );
 }

@@ -1,22 +1,14 @@
 import Link from "next/link";
 import { requireUser } from "@/app/current-user";
-import { loadProjectOr404 } from "@/app/projects/load-project";
 import { TaskLiveView } from "@/components/tasks/TaskLiveView";
-import { toJson } from "@/components/tasks/task-json";
-import { getDb } from "@/db/client";
-import { agentEventsOf, taskDetails } from "@/lib/tasks/show-task";
-import { loadTaskOr404 } from "../load-task";
+import { loadTaskView } from "../load-task";
 
 export default async function TaskPage({ params }: { params: Promise<{ id: string; taskId: string }> }) {
   const user = await requireUser();
   const { id, taskId } = await params;
-  const [project, task] = await Promise.all([loadProjectOr404(user.id, id), loadTaskOr404(user.id, id, taskId)]);
-  const db = getDb();
-  const details = await taskDetails(db, task);
-  // The first page of events comes with the page; the stream picks up after the last of them.
-  const events = details.sessionId ? await agentEventsOf(db, details.sessionId) : [];
+  const { project, task, details, events } = await loadTaskView(user.id, id, taskId);
   return (
-    <div>
+    <div className="mx-auto max-w-5xl px-4 py-6">
       <Link
         href={`/projects/${project.id}`}
         className="mb-4 inline-block text-sm text-zinc-600 underline dark:text-zinc-400"
@@ -26,8 +18,8 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
       <TaskLiveView
         key={task.id}
         projectId={project.id}
-        initialTask={toJson(details)}
-        initialEvents={toJson(events)}
+        initialTask={details}
+        initialEvents={events}
         graceSeconds={project.stopGraceSeconds}
       />
     </div>

@@ -1,0 +1,73 @@
+import type { Locator, Page } from "playwright-core";
+
+/** The frame around every signed-in page: header, rail (or drawer), main pane, task panel, palette. */
+export class AppShell {
+  constructor(private readonly page: Page) {}
+
+  header(): Locator {
+    return this.page.getByTestId("app-header");
+  }
+
+  rail(): Locator {
+    return this.page.getByTestId("project-rail");
+  }
+
+  /** The chat's transcript pane, which scrolls by itself. */
+  transcript(): Locator {
+    return this.page.getByTestId("chat-scroll");
+  }
+
+  taskPanel(): Locator {
+    return this.page.getByTestId("task-panel");
+  }
+
+  palette(): Locator {
+    return this.page.getByTestId("command-palette");
+  }
+
+  /** Where an element is on screen, in CSS pixels. */
+  async top(locator: Locator): Promise<number> {
+    const box = await locator.boundingBox();
+    if (!box) throw new Error("The element is not shown");
+    return box.y;
+  }
+
+  /** How far the document itself is scrolled: the shell's panes scroll, the page never does. */
+  documentScroll(): Promise<{ top: number; overflowX: number }> {
+    return this.page.evaluate(() => {
+      const doc = document.scrollingElement ?? document.documentElement;
+      return { top: doc.scrollTop, overflowX: doc.scrollWidth - window.innerWidth };
+    });
+  }
+
+  /** Scrolls the transcript pane to a fraction (0 top, 1 bottom) of its height; returns its scrollTop. */
+  async scrollTranscript(fraction: number): Promise<number> {
+    return this.transcript().evaluate((pane, at) => {
+      pane.scrollTop = (pane.scrollHeight - pane.clientHeight) * at;
+      return pane.scrollTop;
+    }, fraction);
+  }
+
+  async openPalette(): Promise<void> {
+    await this.page.keyboard.press("Control+K");
+    await this.palette().waitFor();
+  }
+
+  /** Types into the palette and waits until the results are those of what was typed. */
+  async search(text: string): Promise<Locator> {
+    await this.palette().getByRole("combobox").fill(text);
+    const list = this.palette().getByRole("listbox");
+    await this.page.locator(`[role="listbox"][data-results-for="${text.replaceAll('"', '\\"')}"]`).waitFor();
+    return list;
+  }
+
+  async newChat(): Promise<void> {
+    await this.rail().getByTestId("new-chat").click();
+  }
+
+  /** Opens the rail as a drawer (phones). */
+  async openDrawer(): Promise<void> {
+    await this.header().getByRole("button", { name: "Open navigation" }).click();
+    await this.page.locator('[data-testid="project-rail"][data-open="true"]').waitFor();
+  }
+}
