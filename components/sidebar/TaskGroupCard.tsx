@@ -6,6 +6,7 @@ import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
 import type { SidebarGroup } from "@/lib/sidebar/types";
 import { ChildTaskRow } from "./ChildTaskRow";
 import { GroupProgress } from "./GroupProgress";
+import { RelativeTime } from "./RelativeTime";
 import { SubCountBadge } from "./SubCountBadge";
 
 /** The accent strip says at a glance what needs attention: failed, then blocked, then running work. */
@@ -58,9 +59,20 @@ export function TaskGroupCard({
           <SubCountBadge count={group.childCount} />
           <TaskStatusBadge status={group.status} />
         </div>
-        <div className="flex items-center gap-2 text-[11px] text-zinc-500">
+        <div className="flex items-center gap-2 text-[11px] text-zinc-600 dark:text-zinc-400">
           <span>{group.mode === "conversation" ? "Conversation" : "Task"}</span>
-          {group.branch ? <span className="min-w-0 truncate font-mono">{group.branch}</span> : null}
+          <span className="shrink-0 whitespace-nowrap">
+            <RelativeTime at={group.updatedAt} />
+          </span>
+          <span className="shrink-0 font-mono" title={group.id}>
+            {group.id.slice(0, 8)}
+          </span>
+          {/* A conversation saves and pushes nothing: it shows no branch. */}
+          {group.mode === "task" && group.branch ? (
+            <span data-testid="task-group-branch" className="min-w-0 truncate font-mono">
+              {group.branch}
+            </span>
+          ) : null}
           {blockedChildren > 0 ? (
             <span className="shrink-0 font-semibold text-orange-700 dark:text-orange-400">
               {blockedChildren} blocked

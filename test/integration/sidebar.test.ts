@@ -7,7 +7,7 @@ import { SamError } from "@/lib/errors";
 import { dispatchTask } from "@/lib/orchestrator/dispatch";
 import { retrySubtask } from "@/lib/orchestrator/retry";
 import { addMember, createProject, removeMember, updateProjectSettings } from "@/lib/projects/projects";
-import { groupMatches, SIDEBAR_FILTERS } from "@/lib/sidebar/filters";
+import { groupMatches, groupMatchesQuery, SIDEBAR_FILTERS } from "@/lib/sidebar/filters";
 import { loadSidebarPage } from "@/lib/sidebar/load-sidebar";
 import type { SidebarChanges, SidebarGroup } from "@/lib/sidebar/types";
 import { watchSidebar } from "@/lib/sidebar/watch-sidebar";
@@ -200,6 +200,24 @@ describe("the sidebar page", () => {
       ).toEqual(expected[filter]);
     }
     expect((await page()).counts).toEqual({ active: 4, blocked: 1, failed: 1 });
+  });
+
+  test("the search keeps groups whose title or a subtask's title contains the text, in any case; % and _ are literal", async () => {
+    const plain = await root("Refactor the parser");
+    const parent = await root("Ship the release");
+    await dispatch(parent, "Update the PARSER docs");
+    await root("Make 100% sure_it works");
+    const ids = async (q: string) => (await page({ q })).groups.map((g) => g.id);
+    expect(await ids("parser")).toEqual([parent, plain]);
+    expect(await ids("  Release ")).toEqual([parent]);
+    expect(await ids("100%")).toHaveLength(1);
+    expect(await ids("0_%")).toEqual([]);
+    expect(await ids("%")).toHaveLength(1);
+    // The live list judges a changed group by the same rule.
+    for (const group of (await page({})).groups) {
+      expect(groupMatchesQuery("parser", group), group.title).toBe((await ids("parser")).includes(group.id));
+    }
+    expect((await samErrorOf(page({ q: "x".repeat(201) }))).message).toContain("q: must be at most 200 characters");
   });
 
   test("bad input names the field; a project the user is not a member of does not exist for them", async () => {
