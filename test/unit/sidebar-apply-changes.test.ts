@@ -74,4 +74,21 @@ describe("patching the sidebar with live changes", () => {
     const once = applyChanges(list, batch);
     expect(applyChanges({ ...list, groups: once }, batch)).toEqual(once);
   });
+
+  test("under a search, a group joins or stays only while its title or a subtask's contains the text", () => {
+    const list: SidebarList = {
+      filter: "all",
+      query: "Parser",
+      groups: [group("b", 20, { title: "fix parser" })],
+      nextCursor: null,
+    };
+    const renamed = group("b", 20, { title: "fix lexer" });
+    expect(ids(applyChanges(list, changes(renamed)))).toEqual([]);
+    const child = { ...renamed, children: [{ title: "Update the PARSER docs" }] } as unknown as SidebarGroup;
+    expect(ids(applyChanges(list, changes(child)))).toEqual(["b"]);
+    expect(ids(applyChanges(list, changes(group("n", 40, { title: "new parser" }), group("x", 50))))).toEqual([
+      "n",
+      "b",
+    ]);
+  });
 });
