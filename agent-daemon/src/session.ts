@@ -180,12 +180,14 @@ export class Session {
    * The stop protocol, run in the background: the warning (if any) reaches the agent now or after
    * its current turn; the agent gets `graceMs` to wrap up (a task that finishes by itself keeps its
    * own outcome); then the turn is cancelled and the session ends — failed with `reason`, or, for an
-   * `end` (a user ending their conversation), completed. A stop of a stopping or ended session
-   * changes nothing.
+   * `end` (a user ending their conversation), completed. Ending a conversation interrupts the reply
+   * under way, so that the warning is the agent's next turn at once and the grace is its to wrap up.
+   * A stop of a stopping or ended session changes nothing.
    */
   stop(request: StopSessionRequest): void {
     if (this.state === "stopping" || this.isOver()) return;
     this.stopRequest = request;
+    const busy = this.turnRunning();
     // An idle agent takes the warning as a new turn, which the stop then waits for.
     if (request.warning) this.deliver({ text: request.warning, source: "system" });
     if (this.state === "idle") {
@@ -193,6 +195,7 @@ export class Session {
       return;
     }
     this.move("stopping");
+    if (busy && request.end && request.warning) void within(this.harness!.cancel(), HARNESS_WAIT_MS);
     this.graceTimer = setTimeout(() => void this.end(this.stopOutcome(request), { cancel: true }), request.graceMs);
   }
 

@@ -136,6 +136,26 @@ describe("every way a session ends goes through the table (fake harness, real gi
     expect(pushedBranches()).toBe("");
   });
 
+  it("a conversation ended mid-reply is interrupted, takes the warning as its next turn, and ends after it", async () => {
+    const session = await started();
+    session.stop({ warning: "The user is ending this conversation", graceMs: 60_000, reason: "ended", end: true });
+    // The reply under way is cancelled at once; the warning is what the agent reads next, within the grace.
+    await harness.promptNumber(2);
+    expect(harness.cancels).toBe(1);
+    expect(harness.prompts[1]).toBe("The user is ending this conversation");
+    expect(events.map((event) => event.type)).toEqual([
+      "session_started",
+      "user_message",
+      "turn_ended",
+      "user_message",
+    ]);
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(moves).toEqual(["starting", "working", "stopping", "ending", "finished"]);
+    expect(finished()).toEqual({ type: "session_finished", outcome: "completed", reason: "ended" });
+    expect(pushedBranches()).toBe("");
+  });
+
   it("a stopped conversation fails with the reason and pushes nothing: working → stopping → ending", async () => {
     const session = await started();
     session.stop({ graceMs: 0, reason: "stopped by parent: enough" });
