@@ -6,6 +6,7 @@ import { SamError } from "../errors";
 import { emitTaskChanged } from "../events/bus";
 import { newId } from "../ids";
 import { branchNameFor } from "../tasks/branch-name";
+import { isTerminal } from "../tasks/statuses";
 import { parseInput } from "../validation";
 import { type Controller, requireControllable, type TaskRow } from "./authorize";
 import { childTaskStatements } from "./child-task";
@@ -183,6 +184,18 @@ async function explainRefusedRetry(
 ): Promise<SamError> {
   const replacement = await db.query.tasks.findFirst({ where: eq(tasks.retryOfId, failed.id), columns: { id: true } });
   if (replacement) return new SamError("conflict", `Task ${failed.id} was already retried as ${replacement.id}`);
+  if (failed.parentId) {
+    const parent = await db.query.tasks.findFirst({
+      where: eq(tasks.id, failed.parentId),
+      columns: { title: true, status: true },
+    });
+    if (parent && isTerminal(parent.status)) {
+      return new SamError(
+        "conflict",
+        `"${failed.title}" cannot be retried: its parent task "${parent.title}" has ended (${parent.status}), and a new attempt runs only under a live parent`,
+      );
+    }
+  }
   const project = await db.query.projects.findFirst({ where: (p, { eq }) => eq(p.id, failed.projectId) });
   const [retries] = await db.all<{ n: number }>(
     sql`SELECT count(*) AS n FROM tasks WHERE lineage_id = ${failed.lineageId} AND retry_of_id IS NOT NULL`,

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { agentEvents, chatSessions, taskDependencies, taskEvents, tasks } from "@/db/schema";
+import { agentEvents, chatSessions, projects, taskDependencies, taskEvents, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { getProjectForUser } from "../projects/projects";
 import { isTerminal } from "./statuses";
@@ -21,7 +21,7 @@ export async function getTaskForUser(db: Db, userId: string, taskId: string): Pr
 
 /** A task with what surrounds it: children, dependencies, session and status history. */
 export async function taskDetails(db: Db, task: TaskRow) {
-  const [childRows, deps, childEdges, session, history, replacement] = await Promise.all([
+  const [childRows, deps, childEdges, session, history, replacement, related, retries] = await Promise.all([
     db
       .select({
         id: tasks.id,
@@ -56,9 +56,33 @@ export async function taskDetails(db: Db, task: TaskRow) {
     // Through the lineage index: a replacement is always in its failed task's lineage.
     db.query.tasks.findFirst({
       where: and(eq(tasks.lineageId, task.lineageId), eq(tasks.retryOfId, task.id)),
-      columns: { id: true },
+      columns: { id: true, title: true },
     }),
+    // The parent and the attempt this one retries, by title: the page links them by name.
+    task.parentId || task.retryOfId
+      ? db
+          .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+          .from(tasks)
+          .where(
+            inArray(
+              tasks.id,
+              [task.parentId, task.retryOfId].filter((id): id is string => id !== null),
+            ),
+          )
+      : [],
+    // Whether the lineage may be retried again (the guard retry_subtask's insert checks).
+    task.status === "failed"
+      ? db
+          .select({
+            max: projects.maxRetries,
+            used: sql<number>`(SELECT count(*) FROM tasks WHERE lineage_id = ${task.lineageId} AND retry_of_id IS NOT NULL)`,
+          })
+          .from(projects)
+          .where(eq(projects.id, task.projectId))
+      : [],
   ]);
+  const parent = related.find((t) => t.id === task.parentId);
+  const retryOf = related.find((t) => t.id === task.retryOfId);
   const children = childRows.map((child) => ({
     ...child,
     dependsOn: childEdges.filter((e) => e.taskId === child.id).map((e) => e.dependsOnTaskId),
@@ -85,6 +109,10 @@ export async function taskDetails(db: Db, task: TaskRow) {
     retryOfId: task.retryOfId,
     retryCount: task.retryCount,
     retriedAsId: replacement?.id ?? null,
+    parent: parent ?? null,
+    retryOf: retryOf ? { id: retryOf.id, title: retryOf.title } : null,
+    retriedAs: replacement ?? null,
+    retryLimitReached: retries[0] ? Number(retries[0].used) >= retries[0].max : false,
     // A stop recorded and not yet finished: the task is on its way to failed.
     stopReason: task.stopRequestedAt && !isTerminal(task.status) ? task.stopReason : null,
     depth: task.depth,
