@@ -24,7 +24,7 @@ export async function mintTokenAction(_prev: NewTokenState, formData: FormData):
     revalidatePath("/account");
     return { ok: true, token: minted.token, message: `Expires ${minted.expiresAt.toISOString().slice(0, 10)}.` };
   } catch (err) {
-    return actionError(err);
+    return actionError(err, formData);
   }
 }
 

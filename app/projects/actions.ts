@@ -17,7 +17,7 @@ export async function createProjectAction(_prev: ActionState, formData: FormData
     });
     id = project.id;
   } catch (err) {
-    return actionError(err);
+    return actionError(err, formData);
   }
   redirect(`/projects/${id}`);
 }

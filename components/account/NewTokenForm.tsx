@@ -1,28 +1,35 @@
 "use client";
 
-import { useActionState } from "react";
 import type { ActionState } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
 import { inputClass, primaryButtonClass } from "@/components/forms/styles";
+import { useActionForm } from "@/components/forms/use-action-form";
 
 export type NewTokenState = ActionState & { token?: string };
 
 /** Names and mints a personal API token, then shows it this once. */
 export function NewTokenForm({ mint }: { mint: (state: NewTokenState, formData: FormData) => Promise<NewTokenState> }) {
-  const [state, action, pending] = useActionState<NewTokenState, FormData>(mint, {});
+  const { state, pending, form, field, error } = useActionForm(mint, {
+    idPrefix: "token",
+    initial: { days: "90" },
+    clearOnSuccess: true,
+  });
   return (
     <div className="space-y-3">
-      <form action={action} aria-label="New token" className="grid gap-3 sm:grid-cols-[1fr_10rem_auto] sm:items-start">
+      <form {...form} aria-label="New token" className="grid gap-3 sm:grid-cols-[1fr_10rem_auto] sm:items-start">
         <div>
-          <input name="name" placeholder="deploy script" aria-label="Token name" className={inputClass} />
-          <FieldError id="token-name-error" message={state.fields?.name} />
+          <input {...field("name")} placeholder="deploy script" aria-label="Token name" className={inputClass} />
+          <FieldError {...error("name")} />
         </div>
-        <select name="days" aria-label="Expires after" defaultValue="90" className={inputClass}>
-          <option value="7">7 days</option>
-          <option value="30">30 days</option>
-          <option value="90">90 days</option>
-          <option value="365">1 year</option>
-        </select>
+        <div>
+          <select {...field("days")} aria-label="Expires after" className={inputClass}>
+            <option value="7">7 days</option>
+            <option value="30">30 days</option>
+            <option value="90">90 days</option>
+            <option value="365">1 year</option>
+          </select>
+          <FieldError {...error("days")} />
+        </div>
         <button type="submit" disabled={pending} className={primaryButtonClass}>
           Create token
         </button>

@@ -1,10 +1,17 @@
 "use client";
 
 import { type FormEvent, type KeyboardEvent, type ReactNode, useState } from "react";
+import { CHAT_MESSAGE_MAX } from "@/lib/chat/message-limit";
+
+/** The counter shows once a message is this close to the limit. */
+const COUNTER_FROM = CHAT_MESSAGE_MAX * 0.9;
+
+const count = (n: number) => n.toLocaleString("en");
 
 /**
  * The message box: Enter sends, Shift+Enter starts a new line. While the session cannot take a
- * message it is disabled and says why.
+ * message it is disabled and says why. Near the length limit a counter appears; a longer message is
+ * kept as typed (nothing is cut) and Send is refused until it is short enough.
  */
 export function ChatComposer({
   onSend,
@@ -23,9 +30,10 @@ export function ChatComposer({
 }) {
   const [error, setError] = useState<string>();
   const disabled = disabledReason !== undefined;
+  const over = draft.length - CHAT_MESSAGE_MAX;
 
   function send() {
-    if (disabled) return;
+    if (disabled || over > 0) return;
     if (draft.trim() === "") {
       setError("Write a message first");
       return;
@@ -63,26 +71,45 @@ export function ChatComposer({
         onKeyDown={onKeyDown}
         disabled={disabled}
         rows={3}
-        maxLength={32_000}
         placeholder={placeholder}
-        aria-describedby={disabled ? "chat-disabled-reason" : undefined}
+        aria-invalid={over > 0 ? true : undefined}
+        aria-describedby={
+          [disabled ? "chat-disabled-reason" : "", draft.length >= COUNTER_FROM ? "chat-length" : ""]
+            .filter(Boolean)
+            .join(" ") || undefined
+        }
         className="block w-full resize-y bg-transparent px-2 py-1 text-sm outline-none disabled:cursor-not-allowed disabled:opacity-60"
       />
       <div className="mt-1 flex flex-wrap items-center gap-2">
         {toolbar}
-        <span className="ml-auto hidden text-xs text-zinc-500 sm:inline">
+        <span className="ml-auto hidden text-xs text-zinc-600 sm:inline dark:text-zinc-400">
           Enter to send · Shift+Enter for a new line
         </span>
+        {draft.length >= COUNTER_FROM ? (
+          <span
+            id="chat-length"
+            data-testid="composer-counter"
+            className={`text-xs tabular-nums ${over > 0 ? "font-medium text-red-700 dark:text-red-400" : "text-zinc-600 dark:text-zinc-400"}`}
+          >
+            {over > 0
+              ? `${count(over)} ${over === 1 ? "character" : "characters"} over the limit of ${count(CHAT_MESSAGE_MAX)}`
+              : `${count(draft.length)} / ${count(CHAT_MESSAGE_MAX)}`}
+          </span>
+        ) : null}
         <button
           type="submit"
-          disabled={disabled}
+          disabled={disabled || over > 0}
           className="rounded-md bg-blue-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-700 disabled:cursor-not-allowed disabled:opacity-50"
         >
           Send
         </button>
       </div>
       {disabled ? (
-        <p id="chat-disabled-reason" data-testid="composer-disabled-reason" className="mt-1 px-2 text-xs text-zinc-500">
+        <p
+          id="chat-disabled-reason"
+          data-testid="composer-disabled-reason"
+          className="mt-1 px-2 text-xs text-zinc-600 dark:text-zinc-400"
+        >
           {disabledReason}
         </p>
       ) : null}

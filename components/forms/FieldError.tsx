@@ -1,3 +1,4 @@
+/** A field's own message, under it; the field points to it with aria-describedby. */
 export function FieldError({ message, id }: { message?: string; id: string }) {
   if (!message) return null;
   return (
@@ -7,10 +8,14 @@ export function FieldError({ message, id }: { message?: string; id: string }) {
   );
 }
 
+/** What no single field explains (a refusal of the whole form), or the action's success message. */
 export function FormError({ state }: { state: { error?: string; ok?: boolean; message?: string } }) {
   if (state.error) {
     return (
-      <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
+      <p
+        role="alert"
+        className="whitespace-pre-line rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200"
+      >
         {state.error}
       </p>
     );

@@ -1,10 +1,10 @@
 "use client";
 
-import { useActionState } from "react";
 import { ActionButton } from "@/components/forms/ActionButton";
-import type { ActionState, FormAction } from "@/components/forms/action-state";
+import type { FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
 import { inputClass, primaryButtonClass } from "@/components/forms/styles";
+import { useActionForm } from "@/components/forms/use-action-form";
 
 export interface MemberRow {
   userId: string;
@@ -23,23 +23,29 @@ export interface InvitationRow {
 }
 
 function InviteForm({ invite }: { invite: FormAction }) {
-  const [state, action, pending] = useActionState<ActionState, FormData>(invite, {});
+  const { state, pending, form, field, error } = useActionForm(invite, {
+    idPrefix: "invite",
+    initial: { role: "member" },
+    clearOnSuccess: true,
+  });
   return (
-    <form action={action} className="grid gap-3 sm:grid-cols-[1fr_8rem_auto] sm:items-start" aria-label="Invite">
+    <form {...form} className="grid gap-3 sm:grid-cols-[1fr_8rem_auto] sm:items-start" aria-label="Invite">
       <div>
         <input
-          name="invitee"
+          {...field("invitee")}
           placeholder="teammate@example.com or a GitHub login"
           aria-label="Email or GitHub login"
-          aria-describedby="invitee-error"
           className={inputClass}
         />
-        <FieldError id="invitee-error" message={state.fields?.invitee} />
+        <FieldError {...error("invitee")} />
       </div>
-      <select name="role" aria-label="Role" defaultValue="member" className={inputClass}>
-        <option value="member">member</option>
-        <option value="owner">owner</option>
-      </select>
+      <div>
+        <select {...field("role")} aria-label="Role" className={inputClass}>
+          <option value="member">member</option>
+          <option value="owner">owner</option>
+        </select>
+        <FieldError {...error("role")} />
+      </div>
       <button type="submit" disabled={pending} className={primaryButtonClass}>
         Invite
       </button>
@@ -71,7 +77,7 @@ export function MembersPanel({
         {members.map((m) => (
           <li key={m.userId} className="flex items-center gap-3 px-3 py-2 text-sm">
             <span>{m.label}</span>
-            <span className="ml-auto text-xs text-zinc-500">{m.role}</span>
+            <span className="ml-auto text-xs text-zinc-600 dark:text-zinc-400">{m.role}</span>
             {canEdit ? <ActionButton action={m.removeAction} label="Remove" danger /> : null}
           </li>
         ))}
@@ -81,7 +87,7 @@ export function MembersPanel({
           {invitations.map((i) => (
             <li key={i.id} className="flex items-center gap-3 rounded-md bg-zinc-50 px-3 py-2 dark:bg-zinc-900">
               <span>{i.label}</span>
-              <span className="text-xs text-zinc-500">
+              <span className="text-xs text-zinc-600 dark:text-zinc-400">
                 invited as {i.role}, until {i.expires}
               </span>
               {canEdit ? (

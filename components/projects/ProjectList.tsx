@@ -30,9 +30,9 @@ export function ProjectList({ projects }: { projects: ProjectListItem[] }) {
               {p.archivedAt ? (
                 <span className="rounded bg-zinc-200 px-1.5 py-0.5 text-xs dark:bg-zinc-800">archived</span>
               ) : null}
-              <span className="ml-auto text-xs text-zinc-500">{p.role}</span>
+              <span className="ml-auto text-xs text-zinc-600 dark:text-zinc-400">{p.role}</span>
             </div>
-            <div className="mt-0.5 truncate font-mono text-xs text-zinc-500">
+            <div className="mt-0.5 truncate font-mono text-xs text-zinc-600 dark:text-zinc-400">
               {p.repo} · {p.defaultBranch}
             </div>
           </Link>

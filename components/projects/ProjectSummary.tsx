@@ -18,7 +18,7 @@ export function ProjectSummary({ project }: { project: ProjectWithRole }) {
     <dl className="grid grid-cols-1 gap-x-6 gap-y-3 rounded-lg border border-zinc-200 p-4 sm:grid-cols-2 dark:border-zinc-800">
       {rows.map(([label, value]) => (
         <div key={label}>
-          <dt className="text-xs uppercase tracking-wide text-zinc-500">{label}</dt>
+          <dt className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{label}</dt>
           <dd className="break-all font-mono text-sm">{value}</dd>
         </div>
       ))}

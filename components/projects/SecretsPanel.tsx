@@ -1,10 +1,10 @@
 "use client";
 
-import { useActionState } from "react";
 import { ActionButton } from "@/components/forms/ActionButton";
-import type { ActionState, FormAction } from "@/components/forms/action-state";
+import type { FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
 import { inputClass, primaryButtonClass } from "@/components/forms/styles";
+import { useActionForm } from "@/components/forms/use-action-form";
 
 export interface SecretRow {
   name: string;
@@ -13,19 +13,59 @@ export interface SecretRow {
   deleteAction: FormAction;
 }
 
+function AddSecretForm({ save }: { save: FormAction }) {
+  const { state, pending, form, field, error } = useActionForm(save, {
+    idPrefix: "secret",
+    initial: { kind: "model_api_key" },
+    clearOnSuccess: true,
+  });
+  return (
+    <form {...form} className="grid gap-3 sm:grid-cols-[1fr_10rem_1fr_auto] sm:items-start" aria-label="Add secret">
+      <div>
+        <input {...field("name")} placeholder="ANTHROPIC_API_KEY" aria-label="Secret name" className={inputClass} />
+        <FieldError {...error("name")} />
+      </div>
+      <div>
+        <select {...field("kind")} aria-label="Secret kind" className={inputClass}>
+          <option value="model_api_key">Model API key</option>
+          <option value="git_token">Git token</option>
+          <option value="other">Other</option>
+        </select>
+        <FieldError {...error("kind")} />
+      </div>
+      <div>
+        <input
+          {...field("value")}
+          type="password"
+          autoComplete="off"
+          placeholder="value"
+          aria-label="Secret value"
+          className={inputClass}
+        />
+        <FieldError {...error("value")} />
+      </div>
+      <button type="submit" disabled={pending} className={primaryButtonClass}>
+        Save secret
+      </button>
+      <div className="sm:col-span-4">
+        <FormError state={state} />
+      </div>
+    </form>
+  );
+}
+
 export function SecretsPanel({ secrets, save, canEdit }: { secrets: SecretRow[]; save: FormAction; canEdit: boolean }) {
-  const [state, action, pending] = useActionState<ActionState, FormData>(save, {});
   return (
     <div className="space-y-4">
       {secrets.length === 0 ? (
-        <p className="text-sm text-zinc-500">No secrets stored.</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">No secrets stored.</p>
       ) : (
         <ul className="divide-y divide-zinc-200 rounded-md border border-zinc-200 dark:divide-zinc-800 dark:border-zinc-800">
           {secrets.map((s) => (
-            <li key={s.name} className="flex items-center gap-3 px-3 py-2 text-sm">
-              <span className="font-mono">{s.name}</span>
-              <span className="text-xs text-zinc-500">{s.kind}</span>
-              <span className="ml-auto font-mono text-zinc-500" data-testid="secret-masked">
+            <li key={s.name} className="flex flex-wrap items-center gap-3 px-3 py-2 text-sm">
+              <span className="min-w-0 break-all font-mono">{s.name}</span>
+              <span className="text-xs text-zinc-600 dark:text-zinc-400">{s.kind}</span>
+              <span className="ml-auto font-mono text-zinc-600 dark:text-zinc-400" data-testid="secret-masked">
                 {s.masked}
               </span>
               {canEdit ? <ActionButton action={s.deleteAction} label="Delete" danger /> : null}
@@ -33,40 +73,7 @@ export function SecretsPanel({ secrets, save, canEdit }: { secrets: SecretRow[];
           ))}
         </ul>
       )}
-      {canEdit ? (
-        <form
-          action={action}
-          className="grid gap-3 sm:grid-cols-[1fr_10rem_1fr_auto] sm:items-start"
-          aria-label="Add secret"
-        >
-          <div>
-            <input name="name" placeholder="ANTHROPIC_API_KEY" aria-label="Secret name" className={inputClass} />
-            <FieldError id="secret-name-error" message={state.fields?.name} />
-          </div>
-          <select name="kind" aria-label="Secret kind" defaultValue="model_api_key" className={inputClass}>
-            <option value="model_api_key">Model API key</option>
-            <option value="git_token">Git token</option>
-            <option value="other">Other</option>
-          </select>
-          <div>
-            <input
-              name="value"
-              type="password"
-              autoComplete="off"
-              placeholder="value"
-              aria-label="Secret value"
-              className={inputClass}
-            />
-            <FieldError id="secret-value-error" message={state.fields?.value} />
-          </div>
-          <button type="submit" disabled={pending} className={primaryButtonClass}>
-            Save secret
-          </button>
-          <div className="sm:col-span-4">
-            <FormError state={state} />
-          </div>
-        </form>
-      ) : null}
+      {canEdit ? <AddSecretForm save={save} /> : null}
     </div>
   );
 }

@@ -1,9 +1,9 @@
 "use client";
 
-import { useActionState } from "react";
-import type { ActionState, FormAction } from "@/components/forms/action-state";
+import type { FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
 import { inputClass, primaryButtonClass } from "@/components/forms/styles";
+import { useActionForm } from "@/components/forms/use-action-form";
 
 export interface SettingsValues {
   maxDepth: number;
@@ -35,73 +35,53 @@ export function SettingsForm({
   canEdit: boolean;
   save: FormAction;
 }) {
-  const [state, action, pending] = useActionState<ActionState, FormData>(save, {});
+  const { state, pending, form, field, error } = useActionForm(save, { initial: { ...values } });
   return (
     // noValidate: the server names the offending field, the same for browsers and scripts.
-    <form action={action} noValidate className="space-y-4" aria-label="Project settings">
+    <form {...form} noValidate className="space-y-4" aria-label="Project settings">
       <FormError state={state} />
       <fieldset disabled={!canEdit} className="grid gap-4 sm:grid-cols-2">
         {LIMITS.map((limit) => (
           <div key={limit.name}>
             <label htmlFor={limit.name} className="mb-1 block text-sm font-medium">
               {limit.label}{" "}
-              <span className="font-normal text-zinc-500">
+              <span className="font-normal text-zinc-600 dark:text-zinc-400">
                 ({limit.min}–{limit.max})
               </span>
             </label>
-            <input
-              id={limit.name}
-              name={limit.name}
-              type="number"
-              defaultValue={values[limit.name]}
-              aria-describedby={`${limit.name}-error`}
-              aria-invalid={state.fields?.[limit.name] ? true : undefined}
-              className={inputClass}
-            />
-            <FieldError id={`${limit.name}-error`} message={state.fields?.[limit.name]} />
+            <input {...field(limit.name)} type="number" className={inputClass} />
+            <FieldError {...error(limit.name)} />
           </div>
         ))}
         <div>
           <label htmlFor="harness" className="mb-1 block text-sm font-medium">
             Agent harness
           </label>
-          <select id="harness" name="harness" defaultValue={values.harness} className={inputClass}>
+          <select {...field("harness")} className={inputClass}>
             {harnesses.map((h) => (
               <option key={h} value={h}>
                 {h}
               </option>
             ))}
           </select>
-          <FieldError id="harness-error" message={state.fields?.harness} />
+          <FieldError {...error("harness")} />
         </div>
         <div>
           <label htmlFor="model" className="mb-1 block text-sm font-medium">
-            Model <span className="font-normal text-zinc-500">(scripted or provider:model)</span>
+            Model <span className="font-normal text-zinc-600 dark:text-zinc-400">(scripted or provider:model)</span>
           </label>
-          <input
-            id="model"
-            name="model"
-            defaultValue={values.model}
-            aria-describedby="model-error"
-            className={inputClass}
-          />
-          <FieldError id="model-error" message={state.fields?.model} />
+          <input {...field("model")} className={inputClass} />
+          <FieldError {...error("model")} />
         </div>
         <div>
           <label htmlFor="network" className="mb-1 block text-sm font-medium">
             Agent network
           </label>
-          <select
-            id="network"
-            name="network"
-            defaultValue={values.network}
-            aria-describedby="network-error"
-            className={inputClass}
-          >
+          <select {...field("network")} className={inputClass}>
             <option value="open">open: agents can reach the internet (to install packages)</option>
             <option value="none">none: nothing but SAM&apos;s MCP endpoint</option>
           </select>
-          <FieldError id="network-error" message={state.fields?.network} />
+          <FieldError {...error("network")} />
         </div>
       </fieldset>
       {canEdit ? (
@@ -109,7 +89,7 @@ export function SettingsForm({
           {pending ? "Saving…" : "Save settings"}
         </button>
       ) : (
-        <p className="text-sm text-zinc-500">Only project owners can change settings.</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">Only project owners can change settings.</p>
       )}
     </form>
   );

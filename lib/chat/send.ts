@@ -7,6 +7,7 @@ import { sendMessageToSubtask } from "../orchestrator/send-message";
 import { userControllerFor } from "../orchestrator/user-controller";
 import { createTaskInActiveProject } from "../tasks/create-task-in-active-project";
 import { parseInput } from "../validation";
+import { CHAT_MESSAGE_MAX } from "./message-limit";
 import { getSessionForUser } from "./sessions";
 import { lastEventSeq } from "./transcript";
 import type { TurnTarget } from "./turn-stream";
@@ -21,7 +22,9 @@ export const chatMessageSchema = z
       .string()
       .trim()
       .min(1, { message: "The message is empty" })
-      .max(32_000, { message: "The message is longer than 32,000 characters" }),
+      .max(CHAT_MESSAGE_MAX, {
+        message: `The message is longer than ${CHAT_MESSAGE_MAX.toLocaleString("en")} characters`,
+      }),
   })
   .strict();
 

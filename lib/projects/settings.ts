@@ -28,7 +28,7 @@ export const projectSettingsSchema = z
     harness: z.enum(HARNESSES, { message: `Harness must be one of ${HARNESSES.join(", ")}` }),
     network: z.enum(NETWORK_MODES, { message: "Network must be open or none" }),
     model: z.string().trim().regex(MODEL_PATTERN, {
-      message: "Model must be `scripted` or `provider:model` (anthropic, openai, openai-compatible)",
+      message: "Model must be scripted, or provider:model where the provider is anthropic, openai or openai-compatible",
     }),
   })
   .partial()

@@ -7,6 +7,12 @@ import { launchBrowser, signInWithLink } from "../helpers/browser";
 import { makeGitRepo } from "../helpers/git";
 import { mintLoginLink } from "../helpers/login-link";
 import { makeTempDir } from "../helpers/temp-dir";
+import { AccountPage } from "../pages/account-page";
+import { ChatComposer } from "../pages/chat-composer";
+import { MembersSettings } from "../pages/members-settings";
+import { NewProjectForm } from "../pages/new-project-form";
+import { SecretsPanel } from "../pages/secrets-panel";
+import { SettingsForm } from "../pages/settings-form";
 
 async function submitRepo(page: Page, repo: string): Promise<void> {
   await page.getByLabel("Repository (local path or git URL)").fill(repo);
@@ -116,6 +122,124 @@ describe("projects in the web app", () => {
     expect(await page.getByTestId("secret-masked").textContent()).toBe("••••cdef");
     await page.reload();
     expect(await page.content()).not.toContain(value);
+  });
+
+  it("a refused project form keeps the typed values and shows one message per field", async () => {
+    const form = new NewProjectForm(owner.page, app.baseUrl);
+    await form.open();
+    const longName = "n".repeat(101);
+    await form.submit("   ", longName);
+    expect(await form.repoError()).toBe("A repository path or URL is required");
+    expect(await form.nameError()).toBe("Name must be at most 100 characters");
+    expect(await form.values()).toEqual({ repo: "   ", name: longName });
+    expect((await form.alerts()).sort()).toEqual(
+      ["A repository path or URL is required", "Name must be at most 100 characters"].sort(),
+    );
+
+    // A refusal about one field (the repository is not there) keeps the other field too.
+    const missing = path.join(repos.dir, "nowhere");
+    await form.submit(missing, "Kept name");
+    await owner.page.locator("#repo-error").filter({ hasText: "No such path" }).waitFor();
+    expect(await form.values()).toEqual({ repo: missing, name: "Kept name" });
+    expect(await form.alerts()).toEqual([`No such path: ${missing}`]);
+  });
+
+  it("a refused settings form keeps the typed values", async () => {
+    const settings = new SettingsForm(owner.page, app.baseUrl);
+    await settings.open(projectId);
+    const stored = await settings.values(["Max depth", "Agent harness"]);
+    const typed = {
+      "Max depth": "11",
+      "Children per parent": "6",
+      "Stop grace": "31",
+      "Agent harness": "codex",
+      Model: "nope",
+      "Agent network": "none",
+    };
+    await settings.fill(typed);
+    await settings.save();
+    expect(await settings.error("maxDepth")).toBe("Max depth must be between 1 and 10");
+    expect(await settings.error("stopGraceSeconds")).toBe("Stop grace seconds must be between 0 and 30");
+    expect(await settings.error("model")).toBe(
+      "Model must be scripted, or provider:model where the provider is anthropic, openai or openai-compatible",
+    );
+    expect(await settings.values(Object.keys(typed))).toEqual(typed);
+    // One message per field, and no banner repeating them.
+    expect(await settings.alerts()).toHaveLength(3);
+    expect((await settings.alerts()).join(" ")).not.toContain("Invalid input");
+    // The first refused field has the focus.
+    expect(await owner.page.evaluate(() => document.activeElement?.id)).toBe("maxDepth");
+
+    await owner.page.reload();
+    expect(await settings.values(["Max depth", "Agent harness"])).toEqual(stored);
+  });
+
+  it("a saved settings form shows what was saved, selects included", async () => {
+    const settings = new SettingsForm(owner.page, app.baseUrl);
+    await settings.open(projectId);
+    await settings.fill({ "Agent network": "none" });
+    await settings.save();
+    await settings.form().getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
+    expect(await settings.values(["Agent network"])).toEqual({ "Agent network": "none" });
+    await owner.page.reload();
+    expect(await settings.values(["Agent network"])).toEqual({ "Agent network": "none" });
+    await settings.fill({ "Agent network": "open" });
+    await settings.save();
+    await settings.form().getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
+  });
+
+  it("a refused secret form keeps the typed values; a saved one is emptied", async () => {
+    const settings = new SettingsForm(owner.page, app.baseUrl);
+    await settings.open(projectId);
+    const secrets = new SecretsPanel(owner.page);
+    await secrets.add("lower-case", "sk-kept-value", "git_token");
+    expect(await secrets.nameError()).toBe("Name must be UPPER_SNAKE_CASE, up to 64 characters");
+    expect(await secrets.values()).toEqual({ name: "lower-case", kind: "git_token", value: "sk-kept-value" });
+    expect(await secrets.alerts()).toHaveLength(1);
+
+    await secrets.form().getByLabel("Secret name").fill("GIT_TOKEN");
+    await secrets.form().getByRole("button", { name: "Save secret" }).click();
+    await secrets.masked().filter({ hasText: "alue" }).waitFor();
+    expect(await secrets.values()).toEqual({ name: "", kind: "model_api_key", value: "" });
+  });
+
+  it("a refused invitation keeps the typed values", async () => {
+    const members = new MembersSettings(owner.page, app.baseUrl);
+    await members.open(projectId);
+    expect(await members.invite("not a login!", "owner")).toBe("Must be an email address or a GitHub login");
+    expect(await members.values()).toEqual({ invitee: "not a login!", role: "owner" });
+    expect(await members.alerts()).toHaveLength(1);
+  });
+
+  it("a refused token form keeps the typed values", async () => {
+    const account = new AccountPage(owner.page, app.baseUrl);
+    await account.open();
+    expect(await account.createRefusedToken("   ", "7 days")).toEqual(["Give the token a name"]);
+    expect(await account.newTokenValues()).toEqual({ name: "   ", expiry: "7 days" });
+  });
+
+  it("the composer counts near its limit and refuses text over it instead of cutting it", async () => {
+    const { page } = owner;
+    await page.goto(`${app.baseUrl}/projects/${projectId}`);
+    const composer = new ChatComposer(page);
+    await composer.type("a".repeat(28_000));
+    expect(await composer.counter().count()).toBe(0);
+    await composer.type("a".repeat(29_000));
+    expect(await composer.counter().textContent()).toBe("29,000 / 32,000");
+
+    await composer.type("a".repeat(32_005));
+    await composer.counter().filter({ hasText: "5 characters over the limit of 32,000" }).waitFor();
+    expect((await composer.box().inputValue()).length).toBe(32_005);
+    expect(await composer.sendButton().isDisabled()).toBe(true);
+    const url = page.url();
+    await composer.pressEnter();
+    expect(page.url()).toBe(url);
+    expect((await composer.box().inputValue()).length).toBe(32_005);
+
+    await composer.type("a".repeat(32_000));
+    expect(await composer.counter().textContent()).toBe("32,000 / 32,000");
+    expect(await composer.sendButton().isDisabled()).toBe(false);
+    await composer.type("");
   });
 
   it("hides the project from a second user: 404 through pages and API, and no change possible", async () => {

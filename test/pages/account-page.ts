@@ -27,6 +27,28 @@ export class AccountPage {
     return (await shown.textContent()) ?? "";
   }
 
+  /** Submits the new-token form and waits for its refusal; resolves with the errors it shows. */
+  async createRefusedToken(name: string, expiry: string): Promise<string[]> {
+    const form = this.page.getByRole("form", { name: "New token" });
+    await form.getByLabel("Token name").fill(name);
+    await form.getByLabel("Expires after").selectOption({ label: expiry });
+    await form.getByRole("button", { name: "Create token" }).click();
+    // The form and its answer below it.
+    const section = form.locator("xpath=..");
+    await section.getByRole("alert").first().waitFor();
+    return section.getByRole("alert").allTextContents();
+  }
+
+  /** What the new-token form's fields hold now. */
+  async newTokenValues(): Promise<{ name: string; expiry: string }> {
+    const form = this.page.getByRole("form", { name: "New token" });
+    const expiry = form.getByLabel("Expires after");
+    return {
+      name: await form.getByLabel("Token name").inputValue(),
+      expiry: (await expiry.locator("option:checked").textContent()) ?? "",
+    };
+  }
+
   async tokens(): Promise<TokenRowView[]> {
     const rows = this.page.getByTestId("token-row");
     const views: TokenRowView[] = [];

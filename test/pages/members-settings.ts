@@ -22,6 +22,20 @@ export class MembersSettings {
     return (await outcome.first().textContent()) ?? "";
   }
 
+  /** What the invite form's fields hold now. */
+  async values(): Promise<{ invitee: string; role: string }> {
+    const form = this.page.getByRole("form", { name: "Invite" });
+    return {
+      invitee: await form.getByLabel("Email or GitHub login").inputValue(),
+      role: await form.getByLabel("Role").inputValue(),
+    };
+  }
+
+  /** Every error the invite form shows, field messages and banner alike. */
+  alerts(): Promise<string[]> {
+    return this.page.getByRole("form", { name: "Invite" }).getByRole("alert").allTextContents();
+  }
+
   async invitations(): Promise<string[]> {
     const list = this.page.getByRole("list", { name: "Invitations" });
     if ((await list.count()) === 0) return [];

@@ -21,38 +21,50 @@ const SETTINGS_FIELDS = [
   "network",
 ];
 
-async function run(projectId: string, fn: (userId: string) => Promise<string>): Promise<ActionState> {
+async function run(
+  projectId: string,
+  fn: (userId: string) => Promise<string>,
+  formData?: FormData,
+): Promise<ActionState> {
   try {
     const user = await requireApiUser();
     const message = await fn(user.id);
     revalidatePath(`/projects/${projectId}`, "layout");
     return { ok: true, message };
   } catch (err) {
-    return actionError(err);
+    return actionError(err, formData);
   }
 }
 
 export async function updateSettingsAction(projectId: string, _prev: ActionState, formData: FormData) {
-  return run(projectId, async (userId) => {
-    const input: Record<string, unknown> = {};
-    for (const field of SETTINGS_FIELDS) {
-      const value = formData.get(field);
-      if (value !== null) input[field] = value;
-    }
-    await updateProjectSettings(getDb(), userId, projectId, input);
-    return "Settings saved.";
-  });
+  return run(
+    projectId,
+    async (userId) => {
+      const input: Record<string, unknown> = {};
+      for (const field of SETTINGS_FIELDS) {
+        const value = formData.get(field);
+        if (value !== null) input[field] = value;
+      }
+      await updateProjectSettings(getDb(), userId, projectId, input);
+      return "Settings saved.";
+    },
+    formData,
+  );
 }
 
 export async function setSecretAction(projectId: string, _prev: ActionState, formData: FormData) {
-  return run(projectId, async (userId) => {
-    const saved = await setSecret(getDb(), instanceSecretKey(), userId, projectId, {
-      name: formData.get("name"),
-      kind: formData.get("kind"),
-      value: formData.get("value"),
-    });
-    return `Secret ${saved.name} saved.`;
-  });
+  return run(
+    projectId,
+    async (userId) => {
+      const saved = await setSecret(getDb(), instanceSecretKey(), userId, projectId, {
+        name: formData.get("name"),
+        kind: formData.get("kind"),
+        value: formData.get("value"),
+      });
+      return `Secret ${saved.name} saved.`;
+    },
+    formData,
+  );
 }
 
 export async function deleteSecretAction(projectId: string, name: string, _prev: ActionState, _formData: FormData) {
@@ -63,19 +75,23 @@ export async function deleteSecretAction(projectId: string, name: string, _prev:
 }
 
 export async function inviteAction(projectId: string, _prev: ActionState, formData: FormData) {
-  return run(projectId, async (userId) => {
-    const result = await inviteMember(getDb(), userId, projectId, {
-      invitee: formData.get("invitee"),
-      role: formData.get("role") ?? undefined,
-    });
-    if (result.kind === "member") {
-      const { member } = result;
-      return `${member.email ?? (member.githubLogin ? `@${member.githubLogin}` : member.name)} is now a ${member.role}.`;
-    }
-    const { invitation } = result;
-    const who = invitation.inviteeKind === "github" ? `@${invitation.invitee}` : invitation.invitee;
-    return `Invited ${who} as ${invitation.role}: they join at their first sign-in.`;
-  });
+  return run(
+    projectId,
+    async (userId) => {
+      const result = await inviteMember(getDb(), userId, projectId, {
+        invitee: formData.get("invitee"),
+        role: formData.get("role") ?? undefined,
+      });
+      if (result.kind === "member") {
+        const { member } = result;
+        return `${member.email ?? (member.githubLogin ? `@${member.githubLogin}` : member.name)} is now a ${member.role}.`;
+      }
+      const { invitation } = result;
+      const who = invitation.inviteeKind === "github" ? `@${invitation.invitee}` : invitation.invitee;
+      return `Invited ${who} as ${invitation.role}: they join at their first sign-in.`;
+    },
+    formData,
+  );
 }
 
 export async function withdrawInvitationAction(
