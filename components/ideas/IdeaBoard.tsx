@@ -1,6 +1,7 @@
 "use client";
 
 import {
+  type Announcements,
   type CollisionDetection,
   closestCorners,
   DndContext,
@@ -20,7 +21,7 @@ import type { IdeaStatus } from "@/db/schema";
 import { IDEA_COLUMNS, isMovableStatus } from "./board-columns";
 import type { BoardCardJson, CreateAction, MoveAction, UpdateAction } from "./board-types";
 import { IdeaColumn } from "./IdeaColumn";
-import { PRIORITY_LABEL } from "./idea-labels";
+import { PRIORITY_LABEL, STATUS_LABEL } from "./idea-labels";
 import { useBoardStream } from "./use-board-stream";
 
 type Columns = Record<IdeaStatus, string[]>;
@@ -38,6 +39,24 @@ const COLUMN_PREFIX = "column:";
 const collision: CollisionDetection = (args) => {
   const within = pointerWithin(args);
   return within.length > 0 ? within : closestCorners(args);
+};
+
+/**
+ * A pointer drag that ends over a card's title must not open the idea: dnd-kit stops the click's
+ * propagation, which keeps the link's own handler from running but not the browser's navigation.
+ * A listener on the window, ahead of everything else, cancels that click.
+ */
+function suppressClickAfterDrag(): () => void {
+  const cancel = (e: MouseEvent) => e.preventDefault();
+  window.addEventListener("click", cancel, { capture: true });
+  // The click that ends a drag comes with the pointer's release; dnd-kit waits as long.
+  return () => setTimeout(() => window.removeEventListener("click", cancel, { capture: true }), 50);
+}
+
+const screenReaderInstructions = {
+  draggable:
+    "To pick up an idea, press Space or Enter. Use the arrow keys to move it between columns and within a column. " +
+    "Press Space or Enter again to drop it, or Escape to cancel.",
 };
 
 /** Whether a card that started in `from` may be dropped in `to`: executing and done are not entered or left by hand. */
@@ -70,6 +89,10 @@ export function IdeaBoard({
     setColumnsState(next);
   }, []);
   const latest = useRef(initialCards);
+  const columnOf = useCallback((id: string): IdeaStatus | undefined => {
+    if (id.startsWith(COLUMN_PREFIX)) return id.slice(COLUMN_PREFIX.length) as IdeaStatus;
+    return IDEA_COLUMNS.find((s) => columnsRef.current[s].includes(id));
+  }, []);
   const dragging = useRef<{ id: string; from: IdeaStatus; index: number } | null>(null);
   const pendingMove = useRef<{ ideaId: string; status: IdeaStatus; afterId: string | null } | null>(null);
   const [error, setError] = useState<string>();
@@ -99,6 +122,37 @@ export function IdeaBoard({
   const streamState = useBoardStream(projectId, onBoard);
 
   const byId = useMemo(() => new Map(cards.map((c) => [c.id, c])), [cards]);
+  const endClickSuppression = useRef<(() => void) | null>(null);
+
+  /** What a screen reader hears while a card moves: the ideas' titles and the columns' names, never ids. */
+  const announcements = useMemo<Announcements>(() => {
+    const title = (id: string | number) => latest.current.find((c) => c.id === String(id))?.title ?? "the idea";
+    const place = (id: string | number) => {
+      const status = columnOf(String(id));
+      const column = status ? STATUS_LABEL[status] : "no column";
+      return String(id).startsWith(COLUMN_PREFIX) ? column : `${title(id)} in ${column}`;
+    };
+    return {
+      onDragStart: ({ active }) => `Picked up ${title(active.id)}.`,
+      onDragOver: ({ active, over }) => {
+        if (!over) return `${title(active.id)} is over no column.`;
+        // Over its own place (right after being picked up): nothing new to say.
+        if (over.id === active.id) return undefined;
+        const to = columnOf(String(over.id));
+        const from = dragging.current?.from;
+        return to && from && !canEnter(from, to)
+          ? `${title(active.id)} cannot go to ${STATUS_LABEL[to]}: Execute and its task move ideas there.`
+          : `${title(active.id)} is over ${place(over.id)}.`;
+      },
+      onDragEnd: ({ active, over }) => {
+        const status = columnOf(String(active.id));
+        return over && status
+          ? `${title(active.id)} was dropped in ${STATUS_LABEL[status]}.`
+          : `${title(active.id)} was put back.`;
+      },
+      onDragCancel: ({ active }) => `Moving ${title(active.id)} was cancelled; it is back where it was.`,
+    };
+  }, [columnOf]);
   const visible = useCallback(
     (card: BoardCardJson) => {
       if (priority !== "any" && String(card.priority) !== priority) return false;
@@ -113,11 +167,6 @@ export function IdeaBoard({
     useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 8 } }),
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
-
-  const columnOf = (id: string): IdeaStatus | undefined => {
-    if (id.startsWith(COLUMN_PREFIX)) return id.slice(COLUMN_PREFIX.length) as IdeaStatus;
-    return IDEA_COLUMNS.find((s) => columnsRef.current[s].includes(id));
-  };
 
   /** Saves a card's new place; on a refusal the board goes back to what the server last said. */
   const commit = async (ideaId: string, status: IdeaStatus, next: Columns) => {
@@ -137,7 +186,10 @@ export function IdeaBoard({
     }
   };
 
-  const onDragStart = ({ active }: DragStartEvent) => {
+  const onDragStart = ({ active, activatorEvent }: DragStartEvent) => {
+    if (activatorEvent.type.startsWith("pointer") || activatorEvent.type.startsWith("touch")) {
+      endClickSuppression.current = suppressClickAfterDrag();
+    }
     const id = String(active.id);
     const from = columnOf(id);
     if (from) dragging.current = { id, from, index: columnsRef.current[from].indexOf(id) };
@@ -161,7 +213,13 @@ export function IdeaBoard({
     });
   };
 
+  const stopClickSuppression = () => {
+    endClickSuppression.current?.();
+    endClickSuppression.current = null;
+  };
+
   const onDragEnd = ({ active, over }: DragEndEvent) => {
+    stopClickSuppression();
     const origin = dragging.current;
     dragging.current = null;
     if (!origin) return;
@@ -185,6 +243,7 @@ export function IdeaBoard({
   };
 
   const onDragCancel = () => {
+    stopClickSuppression();
     dragging.current = null;
     setColumns(columnsOf(latest.current));
   };
@@ -198,7 +257,7 @@ export function IdeaBoard({
   };
 
   return (
-    <div className="space-y-4">
+    <div className="min-w-0 max-w-full space-y-4">
       <div className="flex flex-wrap items-center gap-2">
         <input
           type="search"
@@ -224,7 +283,7 @@ export function IdeaBoard({
         <span
           data-testid="board-stream"
           data-state={streamState}
-          className="ml-auto text-xs text-zinc-500"
+          className="ml-auto text-xs text-zinc-600 dark:text-zinc-400"
           title="Changes made by agents and other people appear here as they happen"
         >
           {streamState === "live" ? "● Live" : streamState === "lost" ? "Not updating — reload" : "Connecting…"}
@@ -240,13 +299,15 @@ export function IdeaBoard({
       ) : null}
       <DndContext
         sensors={sensors}
+        accessibility={{ announcements, screenReaderInstructions }}
         collisionDetection={collision}
         onDragStart={onDragStart}
         onDragOver={onDragOver}
         onDragEnd={onDragEnd}
         onDragCancel={onDragCancel}
       >
-        <div className="-mx-4 flex snap-x gap-3 overflow-x-auto px-4 pb-2 lg:mx-0 lg:grid lg:grid-cols-6 lg:overflow-visible lg:px-0">
+        {/* The columns scroll sideways inside the board, so the page itself never gets wider than the screen. */}
+        <div data-testid="idea-columns" className="flex snap-x gap-3 overflow-x-auto pb-2">
           {IDEA_COLUMNS.map((status) => (
             <IdeaColumn
               key={status}

@@ -1,7 +1,8 @@
 "use client";
 
-import { useActionState, useEffect } from "react";
-import type { ActionState } from "../forms/action-state";
+import { useEffect } from "react";
+import { FieldError } from "../forms/FieldError";
+import { useActionForm } from "../forms/use-action-form";
 import type { BoardCardJson, UpdateAction } from "./board-types";
 import { PRIORITY_LABEL } from "./idea-labels";
 
@@ -15,7 +16,10 @@ export function IdeaCardEditor({
   update: UpdateAction;
   done: () => void;
 }) {
-  const [state, save, pending] = useActionState<ActionState, FormData>(update.bind(null, card.id), {});
+  const { state, pending, form, field, error } = useActionForm(update.bind(null, card.id), {
+    idPrefix: `card-${card.id}`,
+    initial: { title: card.title, priority: card.priority },
+  });
   useEffect(() => {
     if (state.ok) done();
   }, [state, done]);
@@ -23,7 +27,8 @@ export function IdeaCardEditor({
     "w-full rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
   return (
     <form
-      action={save}
+      {...form}
+      aria-label={`Edit ${card.title}`}
       className="space-y-1.5"
       onKeyDown={(e) => {
         if (e.key === "Escape") done();
@@ -32,19 +37,17 @@ export function IdeaCardEditor({
       <label className="block text-xs font-medium">
         Title
         <input
-          name="title"
-          defaultValue={card.title}
+          {...field("title")}
           required
-          maxLength={200}
           // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this card
           autoFocus
-          aria-invalid={state.fields?.title ? true : undefined}
           className={fieldClass}
         />
       </label>
+      <FieldError {...error("title")} />
       <label className="block text-xs font-medium">
         Priority
-        <select name="priority" defaultValue={String(card.priority)} className={fieldClass}>
+        <select {...field("priority")} className={fieldClass}>
           {[0, 1, 2, 3].map((p) => (
             <option key={p} value={p}>
               {PRIORITY_LABEL[p]}
@@ -52,8 +55,9 @@ export function IdeaCardEditor({
           ))}
         </select>
       </label>
+      <FieldError {...error("priority")} />
       {state.error ? (
-        <p role="alert" className="text-xs text-red-700 dark:text-red-400">
+        <p role="alert" className="whitespace-pre-line text-xs text-red-700 dark:text-red-400">
           {state.error}
         </p>
       ) : null}

@@ -37,7 +37,7 @@ export function IdeaColumn({
     <section
       aria-labelledby={headingId}
       data-testid={`column-${status}`}
-      className={`flex w-72 shrink-0 snap-start flex-col rounded-lg border p-2 lg:w-auto lg:min-w-0 ${
+      className={`flex w-64 shrink-0 grow snap-start flex-col rounded-lg border p-2 ${
         isOver
           ? "border-sky-400 bg-sky-50 dark:border-sky-600 dark:bg-sky-950/40"
           : "border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/50"
@@ -60,7 +60,7 @@ export function IdeaColumn({
             <IdeaCard key={card.id} projectId={projectId} card={card} update={update} moveTo={moveTo} />
           ))}
           {cards.length === 0 ? (
-            <li className="rounded-md border border-dashed border-zinc-300 px-2 py-4 text-center text-xs text-zinc-500 dark:border-zinc-700">
+            <li className="rounded-md border border-dashed border-zinc-300 px-2 py-4 text-center text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">
               {HINT[status] ?? "Drop ideas here"}
             </li>
           ) : null}

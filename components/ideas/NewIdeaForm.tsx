@@ -1,20 +1,21 @@
 "use client";
 
-import { useActionState, useEffect, useRef, useState } from "react";
-import type { ActionState } from "../forms/action-state";
+import { useEffect, useState } from "react";
+import { FieldError } from "../forms/FieldError";
+import { useActionForm } from "../forms/use-action-form";
 import type { CreateAction } from "./board-types";
 import { PRIORITY_LABEL } from "./idea-labels";
 
 /** "New idea" at the top of Draft: opens a small form; the board shows the idea once it is stored. */
 export function NewIdeaForm({ create }: { create: CreateAction }) {
   const [open, setOpen] = useState(false);
-  const [state, save, pending] = useActionState<ActionState, FormData>(create, {});
-  const form = useRef<HTMLFormElement>(null);
+  const { state, pending, form, field, error } = useActionForm(create, {
+    idPrefix: "new-idea",
+    initial: { priority: "0" },
+    clearOnSuccess: true,
+  });
   useEffect(() => {
-    if (state.ok) {
-      form.current?.reset();
-      setOpen(false);
-    }
+    if (state.ok) setOpen(false);
   }, [state]);
   const fieldClass =
     "w-full rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
@@ -31,8 +32,7 @@ export function NewIdeaForm({ create }: { create: CreateAction }) {
   }
   return (
     <form
-      ref={form}
-      action={save}
+      {...form}
       aria-label="New idea"
       className="mb-2 space-y-1.5 rounded-md border border-zinc-200 bg-white p-2 dark:border-zinc-700 dark:bg-zinc-950"
       onKeyDown={(e) => {
@@ -42,22 +42,22 @@ export function NewIdeaForm({ create }: { create: CreateAction }) {
       <label className="block text-xs font-medium">
         Title
         <input
-          name="title"
+          {...field("title")}
           required
-          maxLength={200}
           // biome-ignore lint/a11y/noAutofocus: the user just asked for a new idea
           autoFocus
-          aria-invalid={state.fields?.title ? true : undefined}
           className={fieldClass}
         />
       </label>
+      <FieldError {...error("title")} />
       <label className="block text-xs font-medium">
-        Details <span className="font-normal text-zinc-500">(markdown, optional)</span>
-        <textarea name="content" rows={3} className={fieldClass} />
+        Details <span className="font-normal text-zinc-600 dark:text-zinc-400">(markdown, optional)</span>
+        <textarea {...field("content")} rows={3} className={fieldClass} />
       </label>
+      <FieldError {...error("content")} />
       <label className="block text-xs font-medium">
         Priority
-        <select name="priority" defaultValue="0" className={fieldClass}>
+        <select {...field("priority")} className={fieldClass}>
           {[0, 1, 2, 3].map((p) => (
             <option key={p} value={p}>
               {PRIORITY_LABEL[p]}
@@ -65,8 +65,9 @@ export function NewIdeaForm({ create }: { create: CreateAction }) {
           ))}
         </select>
       </label>
+      <FieldError {...error("priority")} />
       {state.error ? (
-        <p role="alert" className="text-xs text-red-700 dark:text-red-400">
+        <p role="alert" className="whitespace-pre-line text-xs text-red-700 dark:text-red-400">
           {state.error}
         </p>
       ) : null}

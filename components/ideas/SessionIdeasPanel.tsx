@@ -16,10 +16,13 @@ export function SessionIdeasPanel({ projectId, ideas }: { projectId: string; ide
   return (
     <section aria-labelledby="session-ideas-heading" data-testid="session-ideas" className="space-y-2">
       <h2 id="session-ideas-heading" className="text-sm font-semibold">
-        Ideas from this conversation <span className="font-normal text-zinc-500">({ideas.length})</span>
+        Ideas from this conversation{" "}
+        <span className="font-normal text-zinc-600 dark:text-zinc-400">({ideas.length})</span>
       </h2>
       {ideas.length === 0 ? (
-        <p className="text-sm text-zinc-500">None yet. Ideas the agent captures here show up in this list.</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          None yet. Ideas the agent captures here show up in this list.
+        </p>
       ) : (
         <ul className="space-y-1.5">
           {ideas.map((idea) => (
@@ -32,7 +35,7 @@ export function SessionIdeasPanel({ projectId, ideas }: { projectId: string; ide
                   <span className="min-w-0 flex-1 truncate font-medium">{idea.title}</span>
                   <IdeaStatusBadge status={idea.status} />
                 </span>
-                <span className="mt-0.5 flex gap-2 text-xs text-zinc-500">
+                <span className="mt-0.5 flex gap-2 text-xs text-zinc-600 dark:text-zinc-400">
                   <PriorityBadge priority={idea.priority} />
                   {idea.context ? <span className="min-w-0 truncate">{idea.context}</span> : null}
                 </span>

@@ -13,6 +13,8 @@ import { git, makeGitRepo } from "../helpers/git";
 import { mintLoginLink } from "../helpers/login-link";
 import { callToolOk, createProject } from "../helpers/mcp";
 import { makeTempDir } from "../helpers/temp-dir";
+import { IdeaBoard } from "../pages/idea-board";
+import { IdeaPage } from "../pages/idea-page";
 
 const SCREENSHOTS = path.resolve("test-results/screenshots");
 
@@ -360,6 +362,138 @@ describe("ideas: captured in conversations, moved on the board, executed into ta
     await expect
       .poll(() => page.getByTestId("idea-card").allTextContents())
       .toEqual([expect.stringContaining("Idea two")]);
+  });
+
+  it("an idea card previews text without markdown fences", async () => {
+    const board = new IdeaBoard(owner.page, app.baseUrl);
+    await board.open(projectId);
+    await board.addIdea(
+      "Formatted idea",
+      "# Plan\n\nKeep **bold** words and [a link](https://example.com).\n\n```js\nconst x = 1;\n```\n",
+    );
+    await board.card("Formatted idea", "draft").waitFor();
+    const preview = await board.preview("Formatted idea");
+    expect(preview).toBe("Plan Keep bold words and a link. const x = 1;");
+    for (const mark of ["```", "#", "**", "](", "https://"]) expect(preview).not.toContain(mark);
+  });
+
+  it("a refused new-idea form keeps the typed values and names the field", async () => {
+    const board = new IdeaBoard(owner.page, app.baseUrl);
+    await board.open(projectId);
+    const form = await board.addIdea("   ", "Details worth keeping");
+    await form.getByRole("alert").filter({ hasText: "The title is empty" }).waitFor();
+    expect(await form.getByLabel("Title").inputValue()).toBe("   ");
+    expect(await form.getByLabel(/^Details/).inputValue()).toBe("Details worth keeping");
+    expect(await form.getByRole("alert").allTextContents()).toEqual(["The title is empty"]);
+  });
+
+  it("dragging a card by its body moves it to another column", async () => {
+    const board = new IdeaBoard(owner.page, app.baseUrl);
+    await board.open(projectId);
+    await board.drag(board.card("Formatted idea").getByTestId("idea-preview"), board.column("parked"));
+    await board.card("Formatted idea", "parked").waitFor();
+    await waitForIdeaStatus("Formatted idea", "parked");
+    // Released over the card's own title, the drag did not open the idea.
+    expect(owner.page.url()).toBe(boardUrl());
+
+    // A click on the title still opens it.
+    await board.card("Formatted idea").getByRole("link", { name: "Formatted idea" }).click();
+    await owner.page.waitForURL(/\/ideas\/[0-9a-f-]{36}$/);
+  });
+
+  it("announces a keyboard drag with the idea's title and the columns' names, never ids", async () => {
+    const board = new IdeaBoard(owner.page, app.baseUrl);
+    await board.open(projectId);
+    const idea = await db.query.ideas.findFirst({ where: eq(ideas.title, "Formatted idea") });
+    await board.grip("Formatted idea").focus();
+    await owner.page.keyboard.press("Space");
+    await board.announced("Picked up Formatted idea.");
+    await owner.page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(null)))),
+    );
+    await owner.page.keyboard.press("ArrowLeft");
+    await board.announced(/^Formatted idea (is over|cannot go to) (Draft|Exploring|Ready|Executing|Done|Parked)/);
+    await owner.page.keyboard.press("Escape");
+    await board.announced("Moving Formatted idea was cancelled");
+    expect(await board.announcement().textContent()).not.toContain(idea!.id);
+    await waitForIdeaStatus("Formatted idea", "parked");
+  });
+
+  it("the board scrolls sideways inside itself: the page is no wider than a 390 px screen", async () => {
+    const phone = await browser.newContext({
+      storageState: await owner.context.storageState(),
+      viewport: { width: 390, height: 844 },
+    });
+    try {
+      const page = await phone.newPage();
+      const board = new IdeaBoard(page, app.baseUrl);
+      await board.open(projectId);
+      const widths = await page.evaluate(() => {
+        const doc = document.scrollingElement ?? document.documentElement;
+        const strip = document.querySelector('[data-testid="idea-columns"]')!;
+        return { page: doc.scrollWidth, strip: strip.scrollWidth, stripShown: strip.clientWidth };
+      });
+      expect(widths.page).toBeLessThanOrEqual(390);
+      expect(widths.strip).toBeGreaterThan(widths.stripShown);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it("the idea page shows a change made through the API without reload, keeping a field being edited", async () => {
+    const { page } = owner;
+    const idea = await db.query.ideas.findFirst({ where: eq(ideas.title, "Formatted idea") });
+    const ideaPage = new IdeaPage(page, app.baseUrl);
+    await ideaPage.open(projectId, idea!.id);
+    await page.evaluate(() => {
+      (window as unknown as { stayedOnPage: boolean }).stayedOnPage = true;
+    });
+    // The user is editing the content when an agent changes the idea.
+    await ideaPage.field("Content").fill("My own words, half written");
+    const token = await mintTaskToken(db, firstTaskId);
+    const content = scriptPrompt("Changed by the agent.", [{ say: "Nothing to build." }]);
+    await callToolOk(app.baseUrl, token, "update_idea", {
+      ideaId: idea!.id,
+      title: "Renamed by the agent",
+      priority: 1,
+      content,
+    });
+    await expect.poll(() => ideaPage.field("Title").inputValue(), { timeout: 20_000 }).toBe("Renamed by the agent");
+    expect(await ideaPage.field("Priority").inputValue()).toBe("1");
+    await page.getByRole("heading", { name: "Renamed by the agent" }).waitFor();
+    // The field being edited keeps what the user typed and says it changed elsewhere.
+    expect(await ideaPage.field("Content").inputValue()).toBe("My own words, half written");
+    await ideaPage.changedElsewhere("content").waitFor();
+    expect(await ideaPage.changedElsewhere("title").count()).toBe(0);
+    await ideaPage.changedElsewhere("content").getByRole("button", { name: "Use the new version" }).click();
+    expect(await ideaPage.field("Content").inputValue()).toBe(content);
+    await ideaPage.changedElsewhere("content").waitFor({ state: "detached" });
+
+    // A refused save keeps what was typed, with one message by the field.
+    await ideaPage.field("Title").fill("   ");
+    await ideaPage.save();
+    await ideaPage.form().getByRole("alert").filter({ hasText: "The title is empty" }).waitFor();
+    expect(await ideaPage.field("Title").inputValue()).toBe("   ");
+    expect(await ideaPage.alerts()).toEqual(["The title is empty"]);
+    await ideaPage.field("Title").fill("Renamed by the agent");
+
+    // Executed from another tab: Execute here turns into "Executing…", then the idea is done.
+    const other = await browser.newContext({ storageState: await owner.context.storageState() });
+    try {
+      const tab = await other.newPage();
+      const otherPage = new IdeaPage(tab, app.baseUrl);
+      await otherPage.open(projectId, idea!.id);
+      await otherPage.executeButton().click();
+      await tab.getByTestId("idea-execute").getByRole("status").filter({ hasText: "queued" }).waitFor();
+    } finally {
+      await other.close();
+    }
+    await ideaPage.executeButton().filter({ hasText: "Executing…" }).waitFor({ timeout: 20_000 });
+    expect(await ideaPage.executeButton().isDisabled()).toBe(true);
+    await ideaPage.status("done").waitFor({ timeout: 90_000 });
+    await ideaPage.executeButton().filter({ hasText: "Execute again" }).waitFor();
+    expect(await ideaPage.executeButton().isDisabled()).toBe(false);
+    expect(await page.evaluate(() => (window as unknown as { stayedOnPage?: boolean }).stayedOnPage)).toBe(true);
   });
 
   it("gives a non-member 404 for the board, an idea's page and the board stream", async () => {

@@ -19,7 +19,11 @@ function fieldsOf(formData: FormData, names: readonly string[]): Record<string, 
   return out;
 }
 
-async function run(projectId: string, fn: (userId: string) => Promise<ActionState>): Promise<ActionState> {
+async function run(
+  projectId: string,
+  fn: (userId: string) => Promise<ActionState>,
+  formData?: FormData,
+): Promise<ActionState> {
   try {
     const user = await requireApiUser();
     await ideasProjectForUser(getDb(), user.id, projectId, { write: true });
@@ -27,29 +31,37 @@ async function run(projectId: string, fn: (userId: string) => Promise<ActionStat
     revalidatePath(`/projects/${projectId}/ideas`, "layout");
     return state;
   } catch (err) {
-    return actionError(err);
+    return actionError(err, formData);
   }
 }
 
 /** A new idea from the board's inline form (title, content, priority), at the top of Draft. */
 export async function createIdeaAction(projectId: string, _prev: ActionState, formData: FormData) {
-  return run(projectId, async (userId) => {
-    const idea = await createIdea(
-      getDb(),
-      projectId,
-      { kind: "user", userId },
-      fieldsOf(formData, ["title", "content", "priority"]),
-    );
-    return { ok: true, message: `Idea “${idea.title}” added to Draft.` };
-  });
+  return run(
+    projectId,
+    async (userId) => {
+      const idea = await createIdea(
+        getDb(),
+        projectId,
+        { kind: "user", userId },
+        fieldsOf(formData, ["title", "content", "priority"]),
+      );
+      return { ok: true, message: `Idea “${idea.title}” added to Draft.` };
+    },
+    formData,
+  );
 }
 
 /** Edits an idea: any of title, content, priority, status (draft, exploring, ready, parked). */
 export async function updateIdeaAction(projectId: string, ideaId: string, _prev: ActionState, formData: FormData) {
-  return run(projectId, async () => {
-    await updateIdea(getDb(), projectId, ideaId, fieldsOf(formData, ["title", "content", "priority", "status"]));
-    return { ok: true, message: "Saved." };
-  });
+  return run(
+    projectId,
+    async () => {
+      await updateIdea(getDb(), projectId, ideaId, fieldsOf(formData, ["title", "content", "priority", "status"]));
+      return { ok: true, message: "Saved." };
+    },
+    formData,
+  );
 }
 
 /** A card dropped on the board: {ideaId, status, afterId}. */
