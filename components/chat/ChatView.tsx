@@ -17,6 +17,7 @@ import { PendingMessages, sendingDelivery } from "./PendingMessages";
 import { SessionHeader } from "./SessionHeader";
 import { ideaOfToolPart } from "./tool-names";
 import { useSessionTask } from "./use-session-task";
+import { useTranscriptWindow } from "./use-transcript-window";
 
 export interface ChatViewProps {
   projectId: string;
@@ -110,7 +111,11 @@ export function ChatView(props: ChatViewProps) {
   });
   const { messages, sendMessage, status, error, resumeStream, setMessages } = chat;
 
-  const { task, latestSeq, lost, pendingMessages } = useSessionTask(taskId, props.initialTask, initialTranscript.lastSeq);
+  const { task, latestSeq, lost, pendingMessages } = useSessionTask(
+    taskId,
+    props.initialTask,
+    initialTranscript.lastSeq,
+  );
 
   // A turn this tab did not start: catch up from the stored transcript, then follow the turn live.
   const catchingUp = useRef(false);
@@ -139,9 +144,13 @@ export function ChatView(props: ChatViewProps) {
     const pane = scroller.current;
     if (stick.current && pane && messages.length > 0) pane.scrollTop = pane.scrollHeight;
   }, [messages]);
+  const transcriptWindow = useTranscriptWindow(messages.length, scroller);
   const onScroll = () => {
     const pane = scroller.current;
-    if (pane) stick.current = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 120;
+    if (!pane) return;
+    stick.current = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 120;
+    // Reaching the top of what is shown reveals the messages before it.
+    if (pane.scrollTop < 50) transcriptWindow.showEarlier();
   };
 
   // The session's ideas: those linked when the page was rendered, then each one the agent captures
@@ -233,12 +242,24 @@ export function ChatView(props: ChatViewProps) {
           ) : null}
 
           <ol aria-label="Messages" data-testid="chat-messages" className="space-y-4">
-            {messages.map((message, i) => (
+            {transcriptWindow.start > 0 ? (
+              <li className="text-center">
+                <button
+                  type="button"
+                  data-testid="show-earlier-messages"
+                  onClick={transcriptWindow.showEarlier}
+                  className="rounded-md px-3 py-1 text-sm text-zinc-600 underline hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-900"
+                >
+                  Show {transcriptWindow.start} earlier message{transcriptWindow.start === 1 ? "" : "s"}
+                </button>
+              </li>
+            ) : null}
+            {messages.slice(transcriptWindow.start).map((message, i) => (
               <ChatMessageView
                 key={message.id}
                 message={message}
                 projectId={projectId}
-                delivery={sendingDelivery(messages, i, status)}
+                delivery={sendingDelivery(messages, transcriptWindow.start + i, status)}
               />
             ))}
             <PendingMessages
@@ -272,7 +293,9 @@ export function ChatView(props: ChatViewProps) {
 
           {isNew && props.demoModel && messages.length === 0 ? (
             <section aria-label="Example prompts" className="space-y-2">
-              <h3 className="text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-400">Try an example</h3>
+              <h3 className="text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-400">
+                Try an example
+              </h3>
               <ul className="grid gap-2 sm:grid-cols-2">
                 {EXAMPLE_PROMPTS.map((example) => (
                   <li key={example.label}>

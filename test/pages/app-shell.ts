@@ -61,6 +61,24 @@ export class AppShell {
     return list;
   }
 
+  /**
+   * Scrolls the transcript up until its first message is shown: a long one reveals earlier
+   * messages each time the top is reached.
+   */
+  async scrollTranscriptToStart(firstText: string): Promise<void> {
+    const first = this.page.getByText(firstText);
+    for (let step = 0; step < 50 && !(await first.isVisible()); step++) {
+      const before = await this.page.locator('[data-testid="chat-messages"] > li').count();
+      await this.scrollTranscript(0);
+      await this.page.waitForFunction(
+        (count) => document.querySelectorAll('[data-testid="chat-messages"] > li').length > count,
+        before,
+      );
+    }
+    await this.scrollTranscript(0);
+    await first.waitFor();
+  }
+
   async newChat(): Promise<void> {
     await this.rail().getByTestId("new-chat").click();
   }
