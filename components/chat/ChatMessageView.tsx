@@ -1,7 +1,9 @@
 import type { ReactNode } from "react";
 import { IdeaInlineCard } from "@/components/ideas/IdeaInlineCard";
-import type { ChatDataParts, ChatMessage } from "@/lib/chat/chunks";
+import type { ChatMessage } from "@/lib/chat/chunks";
+import type { MessageDelivery } from "@/lib/tasks/message-sender";
 import { MarkdownText } from "./MarkdownText";
+import { MessageToAgent } from "./MessageToAgent";
 import { isOrchestrationCall, OrchestrationLine } from "./OrchestrationLine";
 import { ToolCallPart } from "./ToolCallPart";
 import { ideaOfToolPart } from "./tool-names";
@@ -17,20 +19,6 @@ function mergeTexts(parts: Part[]): Part[] {
     else out.push(part);
   }
   return out;
-}
-
-function InjectedNote({ data }: { data: ChatDataParts["injected"] }) {
-  const label = data.source === "parent" ? "Message from the parent agent" : "System message";
-  return (
-    <div
-      data-testid="injected-message"
-      data-source={data.source}
-      className="rounded-md border border-dashed border-zinc-300 bg-zinc-50 px-3 py-2 dark:border-zinc-700 dark:bg-zinc-900"
-    >
-      <div className="text-xs font-semibold uppercase tracking-wide text-zinc-500">{label}</div>
-      <MarkdownText text={data.text} />
-    </div>
-  );
 }
 
 function Note({ tone, testId, children }: { tone: "error" | "ok" | "info"; testId: string; children: ReactNode }) {
@@ -67,8 +55,6 @@ function AssistantPart({ part, projectId }: { part: Part; projectId: string }) {
         <ToolCallPart part={part} />
       );
     }
-    case "data-injected":
-      return <InjectedNote data={part.data} />;
     case "data-agentError":
       return (
         <Note tone="error" testId="agent-error">
@@ -94,16 +80,24 @@ function AssistantPart({ part, projectId }: { part: Part; projectId: string }) {
   }
 }
 
-/** One message of the chat: the user's as a bubble, the agent's as its texts, tool calls and notes. */
-export function ChatMessageView({ message, projectId }: { message: ChatMessage; projectId: string }) {
+/**
+ * One message of the chat: a message to the agent as a bubble marked with its sender and delivery,
+ * the agent's reply as its texts, tool calls and notes. `delivery` is for a message this tab sent
+ * that the stored transcript does not show yet.
+ */
+export function ChatMessageView({
+  message,
+  projectId,
+  delivery,
+}: {
+  message: ChatMessage;
+  projectId: string;
+  delivery?: MessageDelivery;
+}) {
   if (message.role === "user") {
     const text = message.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
     return (
-      <li data-testid="chat-message" data-role="user" className="flex justify-end">
-        <div className="min-w-0 max-w-[85%] rounded-2xl rounded-br-sm border border-blue-200 bg-blue-50 px-4 py-2 text-zinc-900 dark:border-blue-900 dark:bg-blue-950 dark:text-zinc-100 [&_pre]:max-h-48">
-          <MarkdownText text={text} />
-        </div>
-      </li>
+      <MessageToAgent text={text} sender={message.metadata?.sender} delivery={message.metadata?.delivery ?? delivery} />
     );
   }
   return (

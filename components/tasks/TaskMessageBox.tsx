@@ -8,7 +8,7 @@ import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 /**
  * A message to the task's agent, sent as the project's user through the orchestrator: it reaches a
  * running agent at once, or waits in the task's inbox until the agent can take it. It appears in the
- * log once the agent has it.
+ * activity at once, marked pending until the agent has it.
  */
 export function TaskMessageBox({
   projectId,

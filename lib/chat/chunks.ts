@@ -1,14 +1,10 @@
 import { type AgentEventPayload, agentEventPayloadSchema } from "@sam/agent-daemon/contract";
 import type { UIMessage, UIMessageChunk } from "ai";
+import type { MessageDelivery, MessageSender } from "../tasks/message-sender";
 import type { StoredAgentEvent } from "../tasks/show-task";
-
-/** Who put a message into a session other than the user typing it. */
-export type InjectedSource = "parent" | "system";
 
 /** The data parts a chat message carries besides text, reasoning and tool calls. */
 export type ChatDataParts = {
-  /** A message a parent agent or the system put into the session (shown marked, inside the reply). */
-  injected: { source: InjectedSource; text: string; seq: number };
   agentError: { message: string };
   workSaved: { branch: string; commit: string; pushed: boolean };
   finished: { outcome: "completed" | "failed"; reason?: string; branch?: string };
@@ -21,8 +17,13 @@ export type ChatDataParts = {
 export interface ChatMessageMetadata {
   /** The seq of the stored event this message starts at. */
   seq: number;
-  /** Who wrote a user message: the user, or the task's own prompt (a parent's description). */
-  author?: "user" | "task";
+  /** How a message to the agent came: typed to the session, the task's own prompt, from the parent or SAM. */
+  author?: "user" | "task" | "parent" | "system";
+  /** Who sent a message to the agent. */
+  sender?: MessageSender;
+  /** The inbox message it was (the `messageId` of its event), if it came through the inbox. */
+  messageId?: string;
+  delivery?: MessageDelivery;
 }
 
 export type ChatMessage = UIMessage<ChatMessageMetadata, ChatDataParts>;
@@ -73,7 +74,7 @@ export class ReplyChunker {
     ];
   }
 
-  /** The chunks of one event of the turn. User-typed messages belong to their own message, not here. */
+  /** The chunks of one event of the turn. Messages to the agent are messages of their own, not part of the reply. */
   push({ seq, event }: ChatEvent): ChatChunk[] {
     const out: ChatChunk[] = [];
     switch (event.type) {
@@ -135,13 +136,6 @@ export class ReplyChunker {
         break;
       case "user_message":
         this.closeAll(out);
-        if (event.source === "parent" || event.source === "system") {
-          out.push({
-            type: "data-injected",
-            id: `injected-${seq}`,
-            data: { source: event.source, text: event.text, seq },
-          });
-        }
         break;
       case "agent_error":
         this.closeAll(out);

@@ -1,7 +1,15 @@
 import { readUIMessageStream } from "ai";
-import { and, asc, eq, isNotNull, isNull, max } from "drizzle-orm";
+import { eq, max } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { agentEvents, chatSessions, inboxMessages, messages } from "@/db/schema";
+import { agentEvents } from "@/db/schema";
+import type { MessageSender } from "../tasks/message-sender";
+import {
+  type AgentEventWithSender,
+  type SentMessage,
+  sessionTaskOf,
+  unreceivedMessages,
+  withSenders,
+} from "../tasks/sent-messages";
 import { agentEventsOf } from "../tasks/show-task";
 import { type ChatChunk, type ChatEvent, type ChatMessage, ReplyChunker, toChatEvent, userMessageId } from "./chunks";
 
@@ -34,15 +42,24 @@ export function splitTurns(events: ChatEvent[]): Turn[] {
   return turns;
 }
 
-/** The messages of a turn someone typed: shown as their own bubbles, before the agent's reply. */
-export function typedMessagesOf(sessionId: string, turn: Turn): ChatMessage[] {
+/**
+ * The messages that start a turn (typed, the prompt, from the parent or SAM), each its own message
+ * before the agent's reply, marked with who sent it and delivered: its event shows the agent has it.
+ */
+export function messagesToAgentOf(sessionId: string, turn: Turn, senders: Map<number, MessageSender>): ChatMessage[] {
   return turn.events.flatMap(({ seq, event }) =>
-    event.type === "user_message" && (event.source === "user" || event.source === "task")
+    event.type === "user_message"
       ? [
           {
             id: userMessageId(sessionId, seq),
             role: "user" as const,
-            metadata: { seq, author: event.source },
+            metadata: {
+              seq,
+              author: event.source,
+              sender: senders.get(seq),
+              ...(event.messageId ? { messageId: event.messageId } : {}),
+              delivery: "delivered" as const,
+            },
             parts: [{ type: "text" as const, text: event.text }],
           },
         ]
@@ -74,67 +91,37 @@ export interface Transcript {
   messages: ChatMessage[];
   /** The seq of the last stored event the transcript includes (0: none yet). */
   lastSeq: number;
+  /** Messages sent to the session that its agent has not received, shown after everything else (absent: none). */
+  pending?: SentMessage[];
 }
 
 const PAGE = 1000;
 
 /**
- * A session's conversation as chat messages, from its stored events. Messages the user sent that
- * have not reached the agent yet (the task is still queued, or the message waits behind a turn)
- * come last, so a reload never hides what the user wrote.
+ * A session's conversation as chat messages, from its stored events, with every message to the
+ * agent marked by its sender (`viewerId` is "You"). Messages that have not reached the agent yet
+ * (the task is still queued, the message waits in the inbox or behind a turn, a stop's warning) are
+ * in `pending`, so a reload never hides what was sent.
  */
-export async function loadTranscript(db: Db, sessionId: string): Promise<Transcript> {
-  const stored = [];
+export async function loadTranscript(db: Db, sessionId: string, viewerId?: string): Promise<Transcript> {
+  const task = await sessionTaskOf(db, sessionId);
+  const stored: AgentEventWithSender[] = [];
   for (let after = 0; ; ) {
     const page = await agentEventsOf(db, sessionId, after, PAGE);
-    stored.push(...page);
+    stored.push(...(task ? await withSenders(db, task, page, viewerId) : page));
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.seq;
   }
+  const senders = new Map(stored.flatMap((e) => (e.sender ? [[e.seq, e.sender] as const] : [])));
   const events = stored.map(toChatEvent).filter((e): e is ChatEvent => e !== undefined);
   const out: ChatMessage[] = [];
   for (const turn of splitTurns(events)) {
-    out.push(...typedMessagesOf(sessionId, turn));
+    out.push(...messagesToAgentOf(sessionId, turn, senders));
     const reply = await replyOf(sessionId, turn);
     if (reply) out.push(reply);
   }
-  out.push(...(await undeliveredMessages(db, sessionId, events)));
-  return { messages: out, lastSeq: stored.at(-1)?.seq ?? 0 };
-}
-
-/**
- * What the user wrote that no event shows the agent has received: the first prompt of a session
- * that has not started, and messages waiting in the task's inbox.
- */
-async function undeliveredMessages(db: Db, sessionId: string, events: ChatEvent[]): Promise<ChatMessage[]> {
-  const promptDelivered = events.some(({ event }) => event.type === "user_message" && event.source === "task");
-  const [session, prompt] = await Promise.all([
-    db.query.chatSessions.findFirst({ where: eq(chatSessions.id, sessionId), columns: { taskId: true } }),
-    promptDelivered
-      ? undefined
-      : db.query.messages.findFirst({ where: and(eq(messages.sessionId, sessionId), eq(messages.seq, 1)) }),
-  ]);
-  const waiting = session
-    ? await db
-        .select({ id: inboxMessages.id, body: inboxMessages.body })
-        .from(inboxMessages)
-        .where(
-          and(
-            eq(inboxMessages.taskId, session.taskId),
-            eq(inboxMessages.kind, "message"),
-            isNotNull(inboxMessages.senderUserId),
-            isNull(inboxMessages.deliveredAt),
-          ),
-        )
-        .orderBy(asc(inboxMessages.createdAt))
-    : [];
-  const pending = (id: string, text: string): ChatMessage => ({
-    id: `${sessionId}:pending:${id}`,
-    role: "user",
-    metadata: { seq: 0, author: "user" },
-    parts: [{ type: "text", text }],
-  });
-  return [...(prompt ? [pending(prompt.id, prompt.content)] : []), ...waiting.map((m) => pending(m.id, m.body))];
+  const pending = task ? await unreceivedMessages(db, task, sessionId, viewerId) : [];
+  return { messages: out, lastSeq: stored.at(-1)?.seq ?? 0, pending };
 }
 
 /** The seq of the session's last stored event (0: none). */

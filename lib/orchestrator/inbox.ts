@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { emitTaskChanged } from "../events/bus";
 import { daemonClient } from "../nodes/daemon-client";
 import { nodeTokenOf } from "../nodes/node-tokens";
 import { appendMessage } from "../tasks/user-messages";
@@ -73,6 +74,7 @@ async function deliver(db: Db, row: Deliverable): Promise<boolean> {
   if (marked.rowsAffected === 1 && row.kind !== "message") {
     await appendMessage(db, row.sessionId, { role: "system", authorKind: "system", content: row.body });
   }
+  if (marked.rowsAffected === 1) emitTaskChanged({ taskId: row.taskId });
   return true;
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { chatSessions, inboxMessages, tasks } from "@/db/schema";
 import { SamError } from "../errors";
+import { emitTaskChanged } from "../events/bus";
 import { newId } from "../ids";
 import { TERMINAL_STATUSES } from "../tasks/statuses";
 import { appendMessage, userMessageSchema } from "../tasks/user-messages";
@@ -67,6 +68,8 @@ export async function sendMessageToSubtask(
     authorId: sender,
     content: message,
   });
+  // Open views of the task show the message, pending, at once.
+  emitTaskChanged({ taskId: child.id });
 
   // Everything that waits for this child goes in order, this message last; another pass may have
   // delivered it meanwhile, so the row says whether it arrived.

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { chatSessions, nodes, projects, type TaskStatus, tasks } from "@/db/schema";
 import { SamError } from "../errors";
+import { emitTaskChanged } from "../events/bus";
 import { daemonClient } from "../nodes/daemon-client";
 import { nodeTokenOf } from "../nodes/node-tokens";
 import { isTerminal, TERMINAL_STATUSES } from "../tasks/statuses";
@@ -50,8 +51,20 @@ const terminalList = sql.join(
   sql`, `,
 );
 
-function warningFor(task: StoppingTask): string {
+/**
+ * What the agent is told when its recorded stop is carried out: the transcript shows the same words,
+ * worked out again from the task's stop columns.
+ */
+export function stopWarningOf(task: {
+  mode: "task" | "conversation";
+  stopReason: string;
+  stopGraceSeconds: number;
+  stopEnds: number | boolean;
+}): string {
   const seconds = `${task.stopGraceSeconds} second${task.stopGraceSeconds === 1 ? "" : "s"}`;
+  if (task.stopEnds) {
+    return `The user is ending this conversation; it closes in ${seconds}. Nothing is saved or pushed.`;
+  }
   if (task.mode === "conversation") {
     return `You are being stopped (${task.stopReason}). This conversation ends in ${seconds}. Nothing is saved or pushed.`;
   }
@@ -60,10 +73,6 @@ function warningFor(task: StoppingTask): string {
     "Commit the work you have now (git add -A && git commit); whatever is still uncommitted then is committed " +
     "and pushed for you, and the task is marked failed with this reason."
   );
-}
-
-function endingWarning(graceSeconds: number): string {
-  return `The user is ending this conversation; it closes in ${graceSeconds} second${graceSeconds === 1 ? "" : "s"}. Nothing is saved or pushed.`;
 }
 
 /**
@@ -79,7 +88,7 @@ async function sendStop(db: Db, task: StoppingTask): Promise<void> {
   ]);
   if (!node?.url || !session) return;
   const ends = Boolean(task.stopEnds);
-  const warning = ends ? endingWarning(task.stopGraceSeconds) : warningFor(task);
+  const warning = stopWarningOf(task);
   try {
     await daemonClient.stop({ url: node.url, token: nodeTokenOf(node) }, session.id, {
       warning,
@@ -97,6 +106,7 @@ async function sendStop(db: Db, task: StoppingTask): Promise<void> {
   );
   if (marked.rowsAffected === 1) {
     await appendMessage(db, session.id, { role: "system", authorKind: "system", content: warning });
+    emitTaskChanged({ taskId: task.id });
   }
 }
 

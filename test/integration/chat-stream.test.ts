@@ -68,7 +68,7 @@ describe("chat transcripts and turn streams from stored events", () => {
     { type: "turn_ended", stopReason: "end_turn" },
   ];
 
-  it("splits a conversation into the user's messages and one reply per turn, with system messages marked", async () => {
+  it("splits a conversation into the messages to the agent and one reply per turn, each message marked with its sender", async () => {
     const { session } = await newSession("conversation");
     await store(session.id, 1, firstTurn);
     await store(session.id, 10, [
@@ -77,11 +77,24 @@ describe("chat transcripts and turn streams from stored events", () => {
       { type: "agent_text", text: "Then this." },
       { type: "turn_ended", stopReason: "end_turn" },
     ]);
-    const { messages, lastSeq } = await loadTranscript(db, session.id);
+    const { messages, lastSeq, pending } = await loadTranscript(db, session.id, ownerId);
     expect(lastSeq).toBe(13);
-    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
-    const [prompt, reply, followUp, second] = messages as [ChatMessage, ChatMessage, ChatMessage, ChatMessage];
+    expect(pending).toEqual([]);
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "user", "assistant"]);
+    const [prompt, reply, followUp, notice, second] = messages as [
+      ChatMessage,
+      ChatMessage,
+      ChatMessage,
+      ChatMessage,
+      ChatMessage,
+    ];
     expect(prompt.parts).toEqual([{ type: "text", text: "Start here" }]);
+    // The prompt's author is the person looking: "You".
+    expect(prompt.metadata).toMatchObject({
+      author: "task",
+      sender: { kind: "user", id: ownerId, you: true },
+      delivery: "delivered",
+    });
     expect(reply.parts.filter((p) => p.type === "text").map((p) => (p as { text: string }).text)).toEqual(["Hello."]);
     const tools = reply.parts.filter((p) => p.type === "dynamic-tool");
     expect(tools.map((t) => [t.toolName, t.state])).toEqual([
@@ -89,20 +102,29 @@ describe("chat transcripts and turn streams from stored events", () => {
       ["read_file", "output-error"],
     ]);
     expect(followUp.parts).toEqual([{ type: "text", text: "And then?" }]);
-    expect(second.parts[0]).toMatchObject({
-      type: "data-injected",
-      data: { source: "system", text: "Your subtask ended" },
-    });
+    expect(followUp.metadata).toMatchObject({ author: "user", messageId: "m2", delivery: "delivered" });
+    // What SAM says is a message of its own, marked as SAM's, not part of the reply.
+    expect(notice.parts).toEqual([{ type: "text", text: "Your subtask ended" }]);
+    expect(notice.metadata).toMatchObject({ author: "system", sender: { kind: "system" }, delivery: "delivered" });
+    expect(second.parts).toMatchObject([{ type: "text", text: "Then this." }]);
     // Each reply's id comes from where its turn starts, so a stream of the same turn replaces it.
     expect(reply.id).toBe(`${session.id}:reply:2`);
     expect(second.id).toBe(`${session.id}:reply:10`);
   });
 
-  it("shows a message the agent has not received yet at the end, so a reload keeps what the user wrote", async () => {
-    const { session } = await newSession("conversation");
-    const { messages } = await loadTranscript(db, session.id);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]?.parts).toEqual([{ type: "text", text: "Start here" }]);
+  it("lists a prompt the agent has not received yet as pending, so a reload keeps what the user wrote", async () => {
+    const { task, session } = await newSession("conversation");
+    const { messages, pending } = await loadTranscript(db, session.id, ownerId);
+    expect(messages).toEqual([]);
+    expect(pending).toEqual([
+      {
+        id: `prompt:${task.id}`,
+        text: "Start here",
+        sender: { kind: "user", id: ownerId, name: "Owner", you: true },
+        sentAt: expect.any(Date),
+        delivery: "waiting",
+      },
+    ]);
   });
 
   it("a follow-up to a session that has not started waits in its inbox and shows after the prompt", async () => {
@@ -114,10 +136,11 @@ describe("chat transcripts and turn streams from stored events", () => {
       text: "One more thing",
     });
     expect(sent.target.kind).toBe("message");
-    const { messages } = await loadTranscript(db, session.id);
-    expect(messages.map((m) => m.parts)).toEqual([
-      [{ type: "text", text: "Start here" }],
-      [{ type: "text", text: "One more thing" }],
+    const { messages, pending } = await loadTranscript(db, session.id, ownerId);
+    expect(messages).toEqual([]);
+    expect(pending?.map((m) => [m.text, m.delivery])).toEqual([
+      ["Start here", "waiting"],
+      ["One more thing", "waiting"],
     ]);
     // Another project's id with this session is refused as if the session did not exist.
     await expect(

@@ -12,6 +12,6 @@ export async function GET(_req: Request, { params }: { params: Promise<{ session
     const user = await requireApiUser();
     const db = getDb();
     const { session } = await getSessionForUser(db, user.id, (await params).sessionId);
-    return Response.json(await loadTranscript(db, session.id));
+    return Response.json(await loadTranscript(db, session.id, user.id));
   });
 }

@@ -31,7 +31,7 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
   const { session, task } = await loadSessionOr404(user.id, project.id, sessionId);
   const db = getDb();
   const [transcript, details, preferredMode, ideas] = await Promise.all([
-    loadTranscript(db, session.id),
+    loadTranscript(db, session.id, user.id),
     taskDetails(db, task),
     chatModeOf(db, user.id),
     listSessionIdeas(db, session.id),
