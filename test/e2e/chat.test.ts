@@ -247,9 +247,9 @@ describe("the project chat, against the real app and scripted agents", () => {
     await page.waitForURL(/\/sessions\//);
     await page.getByTestId("waiting-for-follow-up").waitFor({ timeout: 30_000 });
     // Nobody types: the child's end reaches the parent's session, which runs a turn on it.
-    const note = page.locator('[data-testid="injected-message"][data-source="system"]');
+    const note = page.locator('[data-testid="chat-message"][data-role="user"][data-sender="system"]');
     await note.waitFor({ timeout: 60_000 });
-    expect(await note.textContent()).toContain("System message");
+    expect(await note.getByTestId("message-sender").textContent()).toBe("SAM");
     expect(await note.textContent()).toContain("Quick helper");
   });
 
@@ -291,11 +291,13 @@ describe("the project chat, against the real app and scripted agents", () => {
       "Look: <img src=x onerror=alert(1)> and [click me](javascript:alert(2)) and <script>alert(3)</script>";
     await page.goto(`${app.baseUrl}/projects/${projectId}`);
     await chooseMode(page, "Conversation");
-    await send(page, scriptPrompt(hostile, [{ say: `Echo: ${hostile}\n\n\`\`\`js\nconst x = 1;\n\`\`\`` }]));
+    // A ~~~ fence: a ``` inside the script would close the sam-script block early.
+    await send(page, scriptPrompt(hostile, [{ say: `Echo: ${hostile}\n\n~~~js\nconst x = 1;\n~~~` }]));
     await page.waitForURL(/\/sessions\//);
     await page.getByTestId("waiting-for-follow-up").waitFor({ timeout: 30_000 });
     const list = page.getByTestId("chat-messages");
     await list.getByText("click me").first().waitFor();
+    await list.locator('[data-role="assistant"]').getByText("Echo: Look:").waitFor();
     expect(await list.locator("img").count()).toBe(0);
     expect(await list.locator("[onerror]").count()).toBe(0);
     expect(await list.locator("script").count()).toBe(0);
