@@ -75,8 +75,8 @@ export function MembersPanel({
     <div className="space-y-4">
       <ul className="divide-y divide-zinc-200 rounded-md border border-zinc-200 dark:divide-zinc-800 dark:border-zinc-800">
         {members.map((m) => (
-          <li key={m.userId} className="flex items-center gap-3 px-3 py-2 text-sm">
-            <span>{m.label}</span>
+          <li key={m.userId} className="flex flex-wrap items-center gap-3 px-3 py-2 text-sm">
+            <span className="min-w-0 break-all">{m.label}</span>
             <span className="ml-auto text-xs text-zinc-600 dark:text-zinc-400">{m.role}</span>
             {canEdit ? <ActionButton action={m.removeAction} label="Remove" danger /> : null}
           </li>
@@ -85,8 +85,11 @@ export function MembersPanel({
       {invitations.length > 0 ? (
         <ul aria-label="Invitations" className="space-y-1 text-sm">
           {invitations.map((i) => (
-            <li key={i.id} className="flex items-center gap-3 rounded-md bg-zinc-50 px-3 py-2 dark:bg-zinc-900">
-              <span>{i.label}</span>
+            <li
+              key={i.id}
+              className="flex flex-wrap items-center gap-3 rounded-md bg-zinc-50 px-3 py-2 dark:bg-zinc-900"
+            >
+              <span className="min-w-0 break-all">{i.label}</span>
               <span className="text-xs text-zinc-600 dark:text-zinc-400">
                 invited as {i.role}, until {i.expires}
               </span>
