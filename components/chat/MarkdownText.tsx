@@ -1,7 +1,10 @@
+import type { Element, ElementContent } from "hast";
 import type { ComponentProps } from "react";
-import ReactMarkdown, { type Components, defaultUrlTransform } from "react-markdown";
+import ReactMarkdown, { type Components, defaultUrlTransform, type ExtraProps } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
+import { ScriptBlock } from "./ScriptBlock";
+import { ScrollablePre } from "./ScrollablePre";
 
 /**
  * Links open in a new tab without handing the page to it. Only web and mail links stay links:
@@ -22,11 +25,32 @@ function ImageAsLink({ src, alt }: ComponentProps<"img">) {
   return <SafeLink href={typeof src === "string" ? src : undefined}>{`[image${alt ? `: ${alt}` : ""}]`}</SafeLink>;
 }
 
-const components: Components = { a: SafeLink, img: ImageAsLink };
+function textOf(node: ElementContent): string {
+  if (node.type === "text") return node.value;
+  return node.type === "element" ? node.children.map(textOf).join("") : "";
+}
+
+/** The source of a ```sam-script block, if `pre` holds one. */
+function scriptSource(pre: Element | undefined): string | undefined {
+  const code = pre?.children[0];
+  if (code?.type !== "element" || code.tagName !== "code") return undefined;
+  const classes = code.properties.className;
+  return Array.isArray(classes) && classes.includes("language-sam-script") ? textOf(code) : undefined;
+}
+
+/** A code block; a sam-script is folded to its summary. */
+function CodeBlock({ node, ...props }: ComponentProps<"pre"> & ExtraProps) {
+  const script = scriptSource(node);
+  if (script !== undefined) return <ScriptBlock source={script} />;
+  return <ScrollablePre label="Code" {...props} />;
+}
+
+const components: Components = { a: SafeLink, img: ImageAsLink, pre: CodeBlock };
 
 /**
  * Markdown from a message, rendered safely: raw HTML is never turned into elements (there is no
- * raw-HTML plugin), URLs pass react-markdown's allow-list, and code blocks are highlighted.
+ * raw-HTML plugin), URLs pass react-markdown's allow-list, code blocks are highlighted, and
+ * sam-script blocks are folded to a summary.
  */
 export function MarkdownText({ text }: { text: string }) {
   return (

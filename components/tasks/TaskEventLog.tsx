@@ -1,9 +1,17 @@
 import type { ReactNode } from "react";
+import { ScrollablePre } from "@/components/chat/ScrollablePre";
+import { deliveryLabel, type MessageDelivery, senderLabel } from "@/lib/tasks/message-sender";
 import { LocalTime } from "./LocalTime";
 import { ToolCallCard, type ToolResult } from "./ToolCallCard";
-import { type AgentEventJson, payloadOf } from "./task-json";
+import { type AgentEventJson, payloadOf, type SentMessageJson } from "./task-json";
 
-const SOURCE_LABEL = { user: "User", parent: "Parent task", system: "System", task: "Task" } as const;
+/** Who sent a message whose event does not say (stored before senders were recorded). */
+const SOURCE_SENDER: Record<"user" | "parent" | "system" | "task", string> = {
+  user: "User",
+  parent: "Parent task",
+  system: "SAM",
+  task: "Task prompt",
+};
 
 /** Where a line of the log came from, and when. */
 function Line({ event, label, children }: { event: AgentEventJson; label: string; children: ReactNode }) {
@@ -34,11 +42,50 @@ function Marker({ event, children }: { event: AgentEventJson; children: ReactNod
 
 const prose = "whitespace-pre-wrap break-words";
 
+/** A message to the agent: who sent it, whether the agent has it, and what it says. */
+function MessageLine({
+  sender,
+  delivery,
+  at,
+  source,
+  text,
+  eventProps,
+}: {
+  sender: string;
+  delivery: MessageDelivery;
+  at: string;
+  source: string;
+  text: string;
+  eventProps: Record<string, string | number>;
+}) {
+  const state = deliveryLabel(delivery);
+  return (
+    <li {...eventProps} data-delivery={delivery} className="text-sm">
+      <div className="mb-0.5 flex flex-wrap items-baseline gap-x-2 text-xs text-zinc-600 dark:text-zinc-400">
+        <span data-testid="message-sender" className="font-medium">
+          {sender}
+        </span>
+        <span data-testid="message-delivery">
+          {state.label}
+          {delivery === "delivered" ? null : ` · ${state.detail}`}
+        </span>
+        <LocalTime at={at} />
+      </div>
+      <p
+        data-source={source}
+        className={`${prose} rounded-md bg-zinc-100 px-3 py-2 dark:bg-zinc-900 ${delivery === "delivered" ? "" : "border border-dashed border-zinc-400 dark:border-zinc-600"}`}
+      >
+        {text}
+      </p>
+    </li>
+  );
+}
+
 /**
- * What the agent did, in order: messages, tool calls (each with its result), errors, saved work and
- * the session's end.
+ * What the agent did, in order: messages (marked with their sender), tool calls (each with its
+ * result), errors, saved work and the session's end; then the messages on their way to the agent.
  */
-export function TaskEventLog({ events }: { events: AgentEventJson[] }) {
+export function TaskEventLog({ events, pending = [] }: { events: AgentEventJson[]; pending?: SentMessageJson[] }) {
   // A tool's result is shown inside its call's card; results of calls not in view stand alone.
   const results = new Map<string, ToolResult>();
   const calls = new Set<string>();
@@ -47,7 +94,7 @@ export function TaskEventLog({ events }: { events: AgentEventJson[] }) {
     if (payload.type === "tool_result") results.set(payload.toolCallId, payload);
     if (payload.type === "tool_call") calls.add(payload.toolCallId);
   }
-  if (events.length === 0) {
+  if (events.length === 0 && pending.length === 0) {
     return <p className="text-sm text-zinc-500">No agent activity yet.</p>;
   }
   return (
@@ -64,14 +111,15 @@ export function TaskEventLog({ events }: { events: AgentEventJson[] }) {
             );
           case "user_message":
             return (
-              <Line key={event.seq} event={event} label={`${SOURCE_LABEL[payload.source]} message`}>
-                <p
-                  data-source={payload.source}
-                  className={`${prose} rounded-md bg-zinc-100 px-3 py-2 dark:bg-zinc-900`}
-                >
-                  {payload.text}
-                </p>
-              </Line>
+              <MessageLine
+                key={event.seq}
+                sender={event.sender ? senderLabel(event.sender) : SOURCE_SENDER[payload.source]}
+                delivery="delivered"
+                at={event.at}
+                source={payload.source}
+                text={payload.text}
+                eventProps={{ "data-testid": "agent-event", "data-type": event.type, "data-seq": event.seq }}
+              />
             );
           case "agent_text":
             return (
@@ -143,11 +191,24 @@ export function TaskEventLog({ events }: { events: AgentEventJson[] }) {
             // An event kind this page does not know yet (a newer daemon): shown as it was stored.
             return (
               <Line key={event.seq} event={event} label={event.type}>
-                <pre className={`${prose} font-mono text-xs`}>{JSON.stringify(event.payload, null, 2)}</pre>
+                <ScrollablePre label="Event" className={`${prose} font-mono text-xs`}>
+                  {JSON.stringify(event.payload, null, 2)}
+                </ScrollablePre>
               </Line>
             );
         }
       })}
+      {pending.map((message) => (
+        <MessageLine
+          key={message.id}
+          sender={senderLabel(message.sender)}
+          delivery={message.delivery}
+          at={message.sentAt}
+          source={message.sender.kind}
+          text={message.text}
+          eventProps={{ "data-testid": "pending-message" }}
+        />
+      ))}
     </ol>
   );
 }

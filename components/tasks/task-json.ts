@@ -1,5 +1,7 @@
 import type { AgentEventPayload } from "@sam/agent-daemon/contract";
-import type { StoredAgentEvent, TaskDetails } from "@/lib/tasks/show-task";
+import type { AgentEventWithSender, SentMessage } from "@/lib/tasks/sent-messages";
+import type { TaskDetails } from "@/lib/tasks/show-task";
+import { isTerminal } from "@/lib/tasks/statuses";
 
 /** What JSON makes of a value: dates become ISO strings, the rest keeps its shape. */
 export type Jsonified<T> = T extends Date
@@ -13,8 +15,11 @@ export type Jsonified<T> = T extends Date
 /** A task's details as the API and the event stream send them. */
 export type TaskJson = Jsonified<TaskDetails>;
 
-/** One stored agent event as the event stream sends it. */
-export type AgentEventJson = Jsonified<StoredAgentEvent>;
+/** One stored agent event as the event stream sends it (a message with its sender). */
+export type AgentEventJson = Jsonified<AgentEventWithSender>;
+
+/** A message on its way to the agent, as the event stream sends it. */
+export type SentMessageJson = Jsonified<SentMessage>;
 
 /**
  * The payload of a stored agent event. The web app stores only events that passed the contract's
@@ -27,4 +32,12 @@ export function payloadOf(event: AgentEventJson): AgentEventPayload {
 /** The same value as it arrives over the wire, so server-rendered and streamed data share one shape. */
 export function toJson<T>(value: T): Jsonified<T> {
   return JSON.parse(JSON.stringify(value)) as Jsonified<T>;
+}
+
+/**
+ * Whether a task's event stream has nothing more to send: the server ends it once the task and all
+ * its subtasks have ended (a parent's view follows its subtasks after its own end).
+ */
+export function streamIsOver(task: Pick<TaskJson, "status" | "children">): boolean {
+  return isTerminal(task.status) && task.children.every((child) => isTerminal(child.status));
 }

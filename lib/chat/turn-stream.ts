@@ -32,7 +32,7 @@ export interface TurnStreamOptions {
 export async function* streamTurn(db: Db, opts: TurnStreamOptions): AsyncGenerator<ChatChunk> {
   const { target } = opts;
   const afterSeq = target.kind === "turn" ? Math.min(opts.afterSeq, target.startSeq - 1) : opts.afterSeq;
-  const feed = watchTask(db, opts.userId, opts.taskId, { afterSeq, signal: opts.signal });
+  const feed = watchTask(db, opts.userId, opts.taskId, { afterSeq, signal: opts.signal, messages: false });
   let chunker: ReplyChunker | undefined;
   // The run of messages that starts a turn, held until the awaited message shows it is ours.
   let run: ChatEvent[] = [];
@@ -41,6 +41,9 @@ export async function* streamTurn(db: Db, opts: TurnStreamOptions): AsyncGenerat
     for await (const item of feed) {
       if (item.kind !== "agent") continue;
       const chatEvent = toChatEvent(item.event);
+      // The message that starts the next turn ends this stream unread: the browser then sees an event
+      // it has not shown and loads the transcript, which shows that message with its sender.
+      if (chunker && sawOutput && chatEvent?.event.type === "user_message") break;
       yield { type: "data-seq", data: { seq: item.event.seq }, transient: true };
       if (!chatEvent || chatEvent.event.type === "session_started") continue;
       const { event } = chatEvent;
@@ -68,7 +71,6 @@ export async function* streamTurn(db: Db, opts: TurnStreamOptions): AsyncGenerat
         continue;
       }
 
-      if (event.type === "user_message" && sawOutput) break;
       if (event.type !== "user_message") sawOutput = true;
       yield* chunker.push(chatEvent);
       if (event.type === "session_finished") break;

@@ -1,19 +1,23 @@
-import { eq, inArray, or } from "drizzle-orm";
+import { and, eq, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { taskDependencies, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { onTaskChanged } from "../events/bus";
 import {
-  agentEventsOf,
-  getTaskForUser,
-  type StoredAgentEvent,
-  type TaskDetails,
-  type TaskRow,
-  taskDetails,
-} from "./show-task";
+  type AgentEventWithSender,
+  type SentMessage,
+  sentMessagesFingerprint,
+  unreceivedMessages,
+  withSenders,
+} from "./sent-messages";
+import { agentEventsOf, getTaskForUser, type TaskDetails, type TaskRow, taskDetails } from "./show-task";
 import { isTerminal } from "./statuses";
 
-export type TaskFeedItem = { kind: "task"; task: TaskDetails } | { kind: "agent"; event: StoredAgentEvent };
+export type TaskFeedItem =
+  | { kind: "task"; task: TaskDetails }
+  | { kind: "agent"; event: AgentEventWithSender }
+  /** The messages sent to the session that its agent has not received, whenever that list changes. */
+  | { kind: "messages"; messages: SentMessage[] };
 
 export interface WatchTaskOptions {
   /** The last agent event the watcher already has; only later ones are sent. */
@@ -25,23 +29,27 @@ export interface WatchTaskOptions {
    * session's last events (saved work, the finish) after the web app recorded the end.
    */
   settleMs?: number;
+  /** Whether to follow the messages on their way to the agent (a view does; a chat turn's stream does not). */
+  messages?: boolean;
 }
 
 const EVENT_PAGE = 500;
 
 /**
  * Everything a task view shows about a task, as it changes: its details first, then each stored
- * agent event after `afterSeq` in order, and fresh details whenever the task, one of its children or
- * one of its dependencies changes. The database is polled (it is the truth, shared by every
+ * agent event after `afterSeq` in order (a message marked with its sender, seen by `userId`), fresh
+ * details whenever the task, one of its children or one of its dependencies changes, and the
+ * messages on their way to the agent whenever they change (sent, handed over, received, or the
+ * task ended). The database is polled (it is the truth, shared by every
  * instance); this process's change hints only wake the poll early. The feed ends when the signal
- * aborts, when the user can no longer see the task, or once the task has ended and its session's
- * events are all out.
+ * aborts, when the user can no longer see the task, or once the task and all its subtasks have ended
+ * and its session's events are all out.
  */
 export async function* watchTask(
   db: Db,
   userId: string,
   taskId: string,
-  { afterSeq, signal, pollMs = 300, settleMs = 2000 }: WatchTaskOptions,
+  { afterSeq, signal, pollMs = 300, settleMs = 2000, messages: followMessages = true }: WatchTaskOptions,
 ): AsyncGenerator<TaskFeedItem> {
   const wakeUp = wakeable(signal);
   const unsubscribe = onTaskChanged((change) => {
@@ -50,11 +58,19 @@ export async function* watchTask(
   try {
     // Fingerprint first, row after: a change in between is then in the snapshot, never lost.
     let fingerprint = await stateFingerprint(db, taskId);
+    const messagesFingerprint = () => (followMessages ? sentMessagesFingerprint(db, taskId) : "");
+    let messagesPrint = await messagesFingerprint();
     let current = await reloadIfVisible(db, userId, taskId);
     if (!current) return;
     const first = await taskDetails(db, current);
     yield { kind: "task", task: first };
     const sessionId = first.sessionId;
+    let shownMessages = "";
+    if (followMessages) {
+      const messages = await unreceivedMessages(db, current, sessionId, userId);
+      shownMessages = JSON.stringify(messages);
+      yield { kind: "messages", messages };
+    }
     let lastSeq = afterSeq;
     let sessionFinished = false;
     let endedAt: number | undefined;
@@ -63,7 +79,10 @@ export async function* watchTask(
       // The state is read before the events: ingest stores a session's events before it moves the
       // task, so the events read next include every one that led to the state just read.
       const next = await stateFingerprint(db, taskId);
-      const changed = next !== fingerprint;
+      const changed = next.key !== fingerprint.key;
+      const nextMessagesPrint = await messagesFingerprint();
+      let messagesChanged = changed || nextMessagesPrint !== messagesPrint;
+      messagesPrint = nextMessagesPrint;
       if (changed) {
         fingerprint = next;
         const reloaded = await reloadIfVisible(db, userId, taskId);
@@ -72,18 +91,34 @@ export async function* watchTask(
       }
       if (sessionId) {
         for (;;) {
-          const events = await agentEventsOf(db, sessionId, lastSeq, EVENT_PAGE);
+          const events = await withSenders(
+            db,
+            current,
+            await agentEventsOf(db, sessionId, lastSeq, EVENT_PAGE),
+            userId,
+          );
           for (const event of events) {
             yield { kind: "agent", event };
             lastSeq = event.seq;
             if (event.type === "session_finished") sessionFinished = true;
+            // A message the agent received leaves the list of those on their way.
+            if (event.type === "user_message") messagesChanged = true;
           }
           if (events.length < EVENT_PAGE) break;
         }
       }
       if (changed) yield { kind: "task", task: await taskDetails(db, current) };
+      if (followMessages && messagesChanged) {
+        const messages = await unreceivedMessages(db, current, sessionId, userId);
+        const shown = JSON.stringify(messages);
+        if (shown !== shownMessages) {
+          shownMessages = shown;
+          yield { kind: "messages", messages };
+        }
+      }
 
-      if (isTerminal(current.status)) {
+      // A task that ended still has news while its subtasks run: their progress is part of its view.
+      if (isTerminal(current.status) && !fingerprint.childrenActive) {
         // Counted from the recorded end, so a task that ended long ago closes its feed at once.
         endedAt ??= current.endedAt?.getTime() ?? Date.now();
         // Nothing follows a session's finish; without one, wait a little for a late daemon.
@@ -107,18 +142,21 @@ async function reloadIfVisible(db: Db, userId: string, taskId: string): Promise<
 }
 
 /**
- * A cheap summary of everything `taskDetails` derives from task rows: the task, its children and the
- * tasks it depends on. Equal fingerprints mean the details have not changed, so the full details are
- * loaded only when this differs.
+ * A cheap summary of everything `taskDetails` derives from task rows: the task, its parent, its
+ * children, the tasks it depends on and its replacement if it was retried. Equal keys mean the
+ * details have not changed, so the full details are loaded only when this differs.
  */
-async function stateFingerprint(db: Db, taskId: string): Promise<string> {
+async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; childrenActive: boolean }> {
   const dependencies = db
     .select({ id: taskDependencies.dependsOnTaskId })
     .from(taskDependencies)
     .where(eq(taskDependencies.taskId, taskId));
+  const parent = db.select({ id: tasks.parentId }).from(tasks).where(eq(tasks.id, taskId));
+  const lineage = sql`(SELECT lineage_id FROM tasks WHERE id = ${taskId})`;
   const rows = await db
     .select({
       id: tasks.id,
+      parentId: tasks.parentId,
       status: tasks.status,
       updatedAt: tasks.updatedAt,
       title: tasks.title,
@@ -130,9 +168,20 @@ async function stateFingerprint(db: Db, taskId: string): Promise<string> {
       failureReason: tasks.failureReason,
     })
     .from(tasks)
-    .where(or(eq(tasks.id, taskId), eq(tasks.parentId, taskId), inArray(tasks.id, dependencies)))
+    .where(
+      or(
+        eq(tasks.id, taskId),
+        eq(tasks.parentId, taskId),
+        inArray(tasks.id, dependencies),
+        inArray(tasks.id, parent),
+        and(sql`${tasks.lineageId} = ${lineage}`, eq(tasks.retryOfId, taskId)),
+      ),
+    )
     .orderBy(tasks.id);
-  return JSON.stringify(rows);
+  return {
+    key: JSON.stringify(rows),
+    childrenActive: rows.some((row) => row.parentId === taskId && !isTerminal(row.status)),
+  };
 }
 
 /** A sleep that a change hint or the abort signal cuts short; a hint during a poll is not lost. */

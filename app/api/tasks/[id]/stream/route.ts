@@ -16,7 +16,8 @@ interface Params {
  * The task as Server-Sent Events: `task` (details: first the snapshot, then whenever they change)
  * and `agent` (one stored agent event {seq, type, payload, at}, in order). Each `agent` event's id is
  * its seq, so a reconnecting EventSource (Last-Event-ID) or a caller with `?after=<seq>` resumes
- * after it without duplicates. The stream ends shortly after the task does.
+ * after it without duplicates; `messages` (those sent to the session that its agent has not
+ * received: first the snapshot, then whenever they change). The stream ends shortly after the task does.
  */
 export async function GET(req: Request, { params }: Params) {
   return handle(async () => {
@@ -37,6 +38,7 @@ export async function GET(req: Request, { params }: Params) {
 
 function frame(item: TaskFeedItem): string {
   if (item.kind === "task") return `event: task\ndata: ${JSON.stringify(item.task)}\n\n`;
+  if (item.kind === "messages") return `event: messages\ndata: ${JSON.stringify(item.messages)}\n\n`;
   return `id: ${item.event.seq}\nevent: agent\ndata: ${JSON.stringify(item.event)}\n\n`;
 }
 
