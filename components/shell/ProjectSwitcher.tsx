@@ -26,9 +26,9 @@ export function ProjectSwitcher({
         <span className="flex size-6 shrink-0 items-center justify-center rounded bg-blue-600 text-xs font-semibold text-white uppercase">
           {current.name.slice(0, 1)}
         </span>
-        <span className="min-w-0 flex-1 truncate font-semibold" data-testid="project-name">
+        <h2 className="min-w-0 flex-1 truncate font-semibold" data-testid="project-name">
           {current.name}
-        </span>
+        </h2>
         <svg aria-hidden viewBox="0 0 20 20" className="size-4 shrink-0 text-zinc-500" fill="currentColor">
           <path d="M6 8l4 4 4-4z" />
         </svg>
