@@ -25,7 +25,14 @@ export function MessageText({ text }: { text: string }) {
   const bodyId = useId();
   useEffect(() => {
     const el = body.current;
-    if (el && el.scrollHeight <= el.clientHeight + 1) setFits(true);
+    if (!el) return;
+    if (el.scrollHeight <= el.clientHeight + 1) setFits(true);
+    // Tabbing to a link or a toggle under the fold opens it, so keyboard focus is never hidden.
+    const onFocusIn = (e: FocusEvent) => {
+      if (e.target instanceof Element && e.target.matches(":focus-visible")) setOpen(true);
+    };
+    el.addEventListener("focusin", onFocusIn);
+    return () => el.removeEventListener("focusin", onFocusIn);
   }, []);
   if (!isLongMessage(text) || fits) return <MarkdownText text={text} />;
   return (

@@ -200,15 +200,7 @@ describe("every message to an agent is visible, with its sender and whether the 
       await transcript.agentSays("all four steps played").waitFor();
       const prompt = transcript.messagesTo("Paragraph 1 of the brief.");
 
-      const script = transcript.scriptToggles.first();
-      expect(await script.textContent()).toContain("Script: 4 steps");
-      expect(await script.getAttribute("aria-expanded")).toBe("false");
-      const steps = prompt.getByText('"say":"two"');
-      expect(await steps.isVisible()).toBe(false);
-      await script.click();
-      expect(await script.getAttribute("aria-expanded")).toBe("true");
-      await steps.waitFor();
-
+      // The long message is folded; its script, at the end, is under the fold.
       const more = transcript.longMessageToggles.first();
       expect(await more.textContent()).toBe("Show more");
       expect(await more.getAttribute("aria-expanded")).toBe("false");
@@ -219,11 +211,27 @@ describe("every message to an agent is visible, with its sender and whether the 
       expect(await more.getAttribute("aria-expanded")).toBe("true");
       expect((await body.boundingBox())!.height).toBeGreaterThan(folded + 100);
 
+      // The script shows its step count, and its steps once opened.
+      const script = transcript.scriptToggles.first();
+      expect(await script.textContent()).toContain("Script: 4 steps");
+      expect(await script.getAttribute("aria-expanded")).toBe("false");
+      const steps = prompt.getByText('"say":"two"');
+      expect(await steps.isVisible()).toBe(false);
+      await script.click();
+      expect(await script.getAttribute("aria-expanded")).toBe("true");
+      await steps.waitFor();
+
       // On a phone the transcript fits the screen.
       await tab.setViewportSize({ width: 390, height: 844 });
       expect(await tab.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await more.click();
       await snap(tab, "messages-folded-chat-390x844");
+
+      // Tabbing back into the folded message unfolds it: keyboard focus is never under the fold.
+      expect(await more.getAttribute("aria-expanded")).toBe("false");
+      await more.focus();
+      await tab.keyboard.press("Shift+Tab");
+      expect(await more.getAttribute("aria-expanded")).toBe("true");
     } finally {
       await tab.close();
     }
