@@ -15,11 +15,11 @@ import { Transcript } from "../pages/transcript";
 const SCREENSHOTS = path.resolve("test-results/screenshots");
 
 /** Pictures of a page, light and dark, for people to look at. */
-async function snap(page: Page, name: string): Promise<void> {
+async function snap(page: Page, name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
   await page.emulateMedia({ colorScheme: "dark" });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-dark.png`) });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-dark.png`), fullPage });
   await page.emulateMedia({ colorScheme: "light" });
 }
 
@@ -88,6 +88,7 @@ describe("every message to an agent is visible, with its sender and whether the 
       await transcript.waitForMessage("Please add tests too.", "You", "pending", 8000);
       expect(await transcript.agentSays("first pass done").count()).toBe(0);
       await snap(tab, "messages-pending-chat-1280x800");
+      await snap(owner.page, "messages-pending-task-1280", true);
 
       // The turn ends, the agent takes the message: delivered, in both, once, without a reload.
       await activity.waitForMessage("Please add tests too.", "You", "delivered");
