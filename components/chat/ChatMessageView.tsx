@@ -40,7 +40,7 @@ function AssistantPart({ part, projectId }: { part: Part; projectId: string }) {
       return <MarkdownText text={part.text} />;
     case "reasoning":
       return (
-        <details className="text-sm text-zinc-500">
+        <details className="text-sm text-zinc-600 dark:text-zinc-400">
           <summary className="cursor-pointer">Thinking</summary>
           <p className="whitespace-pre-wrap">{part.text}</p>
         </details>

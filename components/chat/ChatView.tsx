@@ -269,7 +269,7 @@ export function ChatView(props: ChatViewProps) {
               status={status}
             />
             {status === "submitted" ? (
-              <li data-testid="chat-pending" className="pl-10 text-sm text-zinc-500">
+              <li data-testid="chat-pending" className="pl-10 text-sm text-zinc-600 dark:text-zinc-400">
                 {task?.status === "queued" || isNew ? "Queued — waiting for a machine…" : "Thinking…"}
               </li>
             ) : null}
@@ -332,7 +332,7 @@ export function ChatView(props: ChatViewProps) {
               isNew ? (
                 <ModeToggle mode={mode} onChange={changeMode} disabled={busy} />
               ) : (
-                <span data-testid="session-mode" className="text-xs text-zinc-500">
+                <span data-testid="session-mode" className="text-xs text-zinc-600 dark:text-zinc-400">
                   {mode === "task" ? "Task session" : "Conversation"}
                 </span>
               )

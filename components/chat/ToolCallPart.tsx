@@ -1,4 +1,5 @@
 import type { DynamicToolUIPart } from "ai";
+import { ScrollablePre } from "./ScrollablePre";
 
 type Status = "running" | "done" | "failed";
 
@@ -44,21 +45,27 @@ export function ToolCallPart({ part }: { part: DynamicToolUIPart }) {
       </summary>
       <div className="space-y-2 border-t border-zinc-200 px-3 py-2 dark:border-zinc-800">
         <div>
-          <div className="text-xs uppercase tracking-wide text-zinc-500">Arguments</div>
-          <pre className={pre}>{asText(part.input)}</pre>
+          <div className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">Arguments</div>
+          <ScrollablePre label="Input" className={pre}>
+            {asText(part.input)}
+          </ScrollablePre>
         </div>
         {part.state === "output-available" ? (
           <div>
-            <div className="text-xs uppercase tracking-wide text-zinc-500">Result</div>
-            <pre className={pre}>{asText(part.output)}</pre>
+            <div className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">Result</div>
+            <ScrollablePre label="Output" className={pre}>
+              {asText(part.output)}
+            </ScrollablePre>
           </div>
         ) : part.state === "output-error" ? (
           <div>
             <div className="text-xs uppercase tracking-wide text-red-700 dark:text-red-400">Error</div>
-            <pre className={pre}>{part.errorText}</pre>
+            <ScrollablePre label="Error" className={pre}>
+              {part.errorText}
+            </ScrollablePre>
           </div>
         ) : (
-          <p className="text-xs text-zinc-500">Waiting for the result…</p>
+          <p className="text-xs text-zinc-600 dark:text-zinc-400">Waiting for the result…</p>
         )}
       </div>
     </details>

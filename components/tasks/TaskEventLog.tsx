@@ -17,7 +17,7 @@ const SOURCE_SENDER: Record<"user" | "parent" | "system" | "task", string> = {
 function Line({ event, label, children }: { event: AgentEventJson; label: string; children: ReactNode }) {
   return (
     <li data-testid="agent-event" data-type={event.type} data-seq={event.seq} className="text-sm">
-      <div className="mb-0.5 flex items-baseline gap-2 text-xs text-zinc-500">
+      <div className="mb-0.5 flex items-baseline gap-2 text-xs text-zinc-600 dark:text-zinc-400">
         <span className="font-medium">{label}</span>
         <LocalTime at={event.at} />
       </div>
@@ -33,7 +33,7 @@ function Marker({ event, children }: { event: AgentEventJson; children: ReactNod
       data-testid="agent-event"
       data-type={event.type}
       data-seq={event.seq}
-      className="text-center text-xs text-zinc-500"
+      className="text-center text-xs text-zinc-600 dark:text-zinc-400"
     >
       {children} · <LocalTime at={event.at} />
     </li>
@@ -95,7 +95,7 @@ export function TaskEventLog({ events, pending = [] }: { events: AgentEventJson[
     if (payload.type === "tool_call") calls.add(payload.toolCallId);
   }
   if (events.length === 0 && pending.length === 0) {
-    return <p className="text-sm text-zinc-500">No agent activity yet.</p>;
+    return <p className="text-sm text-zinc-600 dark:text-zinc-400">No agent activity yet.</p>;
   }
   return (
     <ol className="space-y-3" data-testid="task-event-log">
@@ -130,7 +130,7 @@ export function TaskEventLog({ events, pending = [] }: { events: AgentEventJson[
           case "agent_thought":
             return (
               <Line key={event.seq} event={event} label="Agent (thinking)">
-                <p className={`${prose} italic text-zinc-500`}>{payload.text}</p>
+                <p className={`${prose} italic text-zinc-600 dark:text-zinc-400`}>{payload.text}</p>
               </Line>
             );
           case "tool_call":

@@ -10,7 +10,7 @@ export function TaskTimeline({ history }: { history: TaskJson["history"] }) {
         <li key={h.id} className="border-l-2 border-zinc-200 pl-3 text-sm dark:border-zinc-800">
           <div className="flex flex-wrap items-center gap-2">
             <TaskStatusBadge status={h.to} />
-            <span className="text-xs text-zinc-500">
+            <span className="text-xs text-zinc-600 dark:text-zinc-400">
               by {h.actor} · <LocalTime at={h.at} dateToo />
             </span>
           </div>

@@ -1,3 +1,4 @@
+import { ScrollablePre } from "@/components/chat/ScrollablePre";
 import type { AgentEventJson } from "./task-json";
 
 export interface ToolCall {
@@ -49,17 +50,21 @@ export function ToolCallCard({ call, result, at }: { call?: ToolCall; result?: T
       <div className="space-y-2 border-t border-zinc-200 px-3 py-2 dark:border-zinc-800">
         {call ? (
           <div>
-            <div className="text-xs uppercase tracking-wide text-zinc-500">Input</div>
-            <pre className={pre}>{asText(call.input)}</pre>
+            <div className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">Input</div>
+            <ScrollablePre label="Input" className={pre}>
+              {asText(call.input)}
+            </ScrollablePre>
           </div>
         ) : null}
         {result ? (
           <div>
-            <div className="text-xs uppercase tracking-wide text-zinc-500">Result</div>
-            <pre className={pre}>{asText(result.output)}</pre>
+            <div className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">Result</div>
+            <ScrollablePre label="Output" className={pre}>
+              {asText(result.output)}
+            </ScrollablePre>
           </div>
         ) : (
-          <p className="text-xs text-zinc-500">Waiting for the result…</p>
+          <p className="text-xs text-zinc-600 dark:text-zinc-400">Waiting for the result…</p>
         )}
       </div>
     </details>

@@ -66,7 +66,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
                 <ReactMarkdown remarkPlugins={[remarkGfm]}>{idea.content}</ReactMarkdown>
               </div>
             ) : (
-              <p className="text-sm text-zinc-500">No description yet.</p>
+              <p className="text-sm text-zinc-600 dark:text-zinc-400">No description yet.</p>
             )}
           </Section>
           <Section title="Edit">
@@ -90,7 +90,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
             ) : null}
             {idea.status === "executing" ? <p className="mb-3 text-sm">A task is building this idea.</p> : null}
             {readOnly ? (
-              <p className="text-sm text-zinc-500">An archived project runs no tasks.</p>
+              <p className="text-sm text-zinc-600 dark:text-zinc-400">An archived project runs no tasks.</p>
             ) : (
               <ExecuteIdeaButton
                 execute={executeIdeaAction.bind(null, project.id, idea.id)}
@@ -101,7 +101,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
           </Section>
           <Section title={`Conversations (${idea.linkedSessions.length})`} testId="idea-conversations">
             {idea.linkedSessions.length === 0 ? (
-              <p className="text-sm text-zinc-500">Not linked to any conversation.</p>
+              <p className="text-sm text-zinc-600 dark:text-zinc-400">Not linked to any conversation.</p>
             ) : (
               <ul className="space-y-2">
                 {idea.linkedSessions.map((s) => (
@@ -112,7 +112,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
                     >
                       {s.title}
                     </Link>
-                    <span className="ml-2 text-xs text-zinc-500">
+                    <span className="ml-2 text-xs text-zinc-600 dark:text-zinc-400">
                       {s.mode} · linked <LocalTime at={s.linkedAt.toISOString()} dateToo />
                     </span>
                     {s.context ? <p className="text-xs text-zinc-600 dark:text-zinc-400">{s.context}</p> : null}
@@ -123,7 +123,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
           </Section>
           <Section title={`Tasks run from it (${idea.tasks.length})`} testId="idea-tasks">
             {idea.tasks.length === 0 ? (
-              <p className="text-sm text-zinc-500">Not executed yet.</p>
+              <p className="text-sm text-zinc-600 dark:text-zinc-400">Not executed yet.</p>
             ) : (
               <ul className="space-y-2">
                 {idea.tasks.map((t) => (
@@ -140,7 +140,10 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
                       </span>
                     </div>
                     {t.branch ? (
-                      <div data-testid="idea-task-branch" className="truncate font-mono text-xs text-zinc-500">
+                      <div
+                        data-testid="idea-task-branch"
+                        className="truncate font-mono text-xs text-zinc-600 dark:text-zinc-400"
+                      >
                         {t.branch}
                       </div>
                     ) : null}
