@@ -51,6 +51,7 @@ export function SessionHeader({
         </Link>
       </div>
       <div className="flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-zinc-600 dark:text-zinc-400">
+        {/* A conversation saves and pushes nothing: it shows no branch. */}
         {task.mode === "task" && task.branch ? (
           <span>
             Branch{" "}
@@ -66,7 +67,7 @@ export function SessionHeader({
         ) : null}
         {task.progress ? <span data-testid="session-progress">Progress: {task.progress}</span> : null}
         {task.children.length > 0 ? (
-          <span>
+          <span data-testid="session-subtasks">
             {task.children.filter((c) => c.status === "completed").length}/{task.children.length} subtasks completed
           </span>
         ) : null}

@@ -41,6 +41,15 @@ function Fact({ label, children, testId }: { label: string; children: ReactNode;
   );
 }
 
+/** Another task, named by its title (its id is in the link and in a tooltip). */
+function TaskLink({ projectId, task }: { projectId: string; task: { id: string; title: string } }) {
+  return (
+    <Link href={`/projects/${projectId}/tasks/${task.id}`} title={task.id} className="break-words font-sans underline">
+      {task.title}
+    </Link>
+  );
+}
+
 /** Links only to web pages: a PR URL comes from an agent and must not become a script link. */
 function safeHttpUrl(url: string): string | undefined {
   try {
@@ -64,7 +73,7 @@ export function TaskLiveView({
   /** The project's stop grace period. */
   graceSeconds?: number;
 }) {
-  const { task, events, state } = useTaskStream(initialTask, initialEvents);
+  const { task, events, state, messages } = useTaskStream(initialTask, initialEvents);
   const prHref = task.prUrl ? safeHttpUrl(task.prUrl) : undefined;
   const message = controlStates(task).message;
   const stopped = task.failureReason?.startsWith("stopped by ") ?? false;
@@ -87,10 +96,15 @@ export function TaskLiveView({
           </span>
         </div>
         <dl className="grid grid-cols-1 gap-x-6 gap-y-3 rounded-lg border border-zinc-200 p-4 sm:grid-cols-2 dark:border-zinc-800">
-          <Fact label="Branch" testId="task-branch">
-            {task.branch ?? "—"}
-          </Fact>
-          <Fact label="Base">{task.baseBranch ?? "the project's default branch"}</Fact>
+          {/* A conversation saves and pushes nothing: it has no branch worth naming. */}
+          {task.mode === "task" ? (
+            <>
+              <Fact label="Branch" testId="task-branch">
+                {task.branch ?? "—"}
+              </Fact>
+              <Fact label="Base">{task.baseBranch ?? "the project's default branch"}</Fact>
+            </>
+          ) : null}
           {task.prUrl ? (
             <Fact label="Pull request">
               {prHref ? (
@@ -115,25 +129,19 @@ export function TaskLiveView({
               <LocalTime at={task.endedAt} dateToo />
             </Fact>
           ) : null}
-          {task.parentId ? (
-            <Fact label="Parent task">
-              <Link href={`/projects/${projectId}/tasks/${task.parentId}`} className="underline">
-                {task.parentId}
-              </Link>
+          {task.parent ? (
+            <Fact label="Parent task" testId="task-parent">
+              <TaskLink projectId={projectId} task={task.parent} />
             </Fact>
           ) : null}
-          {task.retryOfId ? (
+          {task.retryOf ? (
             <Fact label={`Retry ${task.retryCount} of`} testId="task-retry-of">
-              <Link href={`/projects/${projectId}/tasks/${task.retryOfId}`} className="underline">
-                {task.retryOfId}
-              </Link>
+              <TaskLink projectId={projectId} task={task.retryOf} />
             </Fact>
           ) : null}
-          {task.retriedAsId ? (
+          {task.retriedAs ? (
             <Fact label="Retried as" testId="task-retried-as">
-              <Link href={`/projects/${projectId}/tasks/${task.retriedAsId}`} className="underline">
-                {task.retriedAsId}
-              </Link>
+              <TaskLink projectId={projectId} task={task.retriedAs} />
             </Fact>
           ) : null}
         </dl>
@@ -192,7 +200,7 @@ export function TaskLiveView({
             </p>
           </Panel>
           <Panel title="Agent activity" testId="task-activity">
-            <TaskEventLog events={events} />
+            <TaskEventLog events={events} pending={messages} />
           </Panel>
           {message.enabled ? (
             <Panel title={task.mode === "conversation" ? "Reply" : "Message the agent"}>

@@ -1,60 +1,104 @@
 import { describe, expect, test } from "vitest";
-import { type ControlledTask, controlStates } from "@/components/tasks/task-controls-state";
+import {
+  type Control,
+  type ControlledTask,
+  controlStates,
+  DESTRUCTIVE,
+  missingRetryNote,
+} from "@/components/tasks/task-controls-state";
+import type { TaskStatus } from "@/db/schema";
 
 const base: ControlledTask = {
   id: "t1",
   status: "running",
   mode: "task",
-  parentId: null,
+  parent: null,
   stopReason: null,
   retriedAsId: null,
+  retryLimitReached: false,
 };
 const at = (over: Partial<ControlledTask>) => controlStates({ ...base, ...over });
+/** The controls offered, in the table's order. */
+const offered = (over: Partial<ControlledTask>): Control[] =>
+  Object.entries(at(over))
+    .filter(([, state]) => state.enabled)
+    .map(([control]) => control as Control);
 
 describe("which task controls the page offers", () => {
-  test("a running task can be stopped and messaged, not retried or removed, each refusal with its reason", () => {
-    const states = at({});
-    expect(states.stopLabel).toBe("Stop");
-    expect(states.stop.enabled).toBe(true);
-    expect(states.message.enabled).toBe(true);
-    expect(states.retry).toEqual({ enabled: false, reason: expect.stringMatching(/only a failed task/i) });
-    expect(states.remove).toEqual({ enabled: false, reason: expect.stringMatching(/only a queued task/i) });
+  test("a task is offered Stop only while it is queued, starting, running or waiting; Remove only while queued", () => {
+    const table: [TaskStatus, Control[]][] = [
+      ["queued", ["stop", "remove", "message"]],
+      ["provisioning", ["stop", "message"]],
+      ["running", ["stop", "message"]],
+      ["awaiting_followup", ["stop", "message"]],
+      ["completed", []],
+      ["failed", ["retry"]],
+      ["cancelled", []],
+    ];
+    for (const [status, controls] of table) expect(offered({ status }), status).toEqual(controls);
   });
 
-  test("a queued task can be removed or stopped", () => {
-    const states = at({ status: "queued" });
-    expect(states.remove.enabled).toBe(true);
-    expect(states.stop.enabled).toBe(true);
-  });
-
-  test("a failed task can be retried once, and nothing else", () => {
-    const states = at({ status: "failed" });
-    expect(states.retry.enabled).toBe(true);
-    expect(states.stop.enabled).toBe(false);
-    expect(states.remove.enabled).toBe(false);
-    expect(states.message.enabled).toBe(false);
-    expect(at({ status: "failed", retriedAsId: "t2" }).retry).toEqual({
+  test("a conversation is ended, never stopped, from queued to waiting; an ended one offers nothing", () => {
+    const table: [TaskStatus, Control[]][] = [
+      ["queued", ["end", "remove", "message"]],
+      ["running", ["end", "message"]],
+      ["awaiting_followup", ["end", "message"]],
+      ["completed", []],
+    ];
+    for (const [status, controls] of table) {
+      expect(offered({ mode: "conversation", status }), status).toEqual(controls);
+    }
+    expect(at({ mode: "conversation" }).stop).toEqual({
       enabled: false,
-      reason: "This task was already retried.",
+      reason: expect.stringMatching(/ended, not stopped/),
     });
   });
 
-  test("a cancelled or completed task cannot be retried", () => {
-    for (const status of ["cancelled", "completed"] as const) {
-      expect(at({ status }).retry).toEqual({ enabled: false, reason: expect.stringContaining(status) });
+  test("only Stop and Remove are styled as destroying something; Retry and End conversation are not", () => {
+    expect(DESTRUCTIVE).toEqual({ stop: true, end: false, retry: false, remove: true, message: false });
+  });
+
+  test("a failed task is retried once: afterwards Retry is gone and the page links the next attempt instead", () => {
+    expect(at({ status: "failed" }).retry.enabled).toBe(true);
+    const retried = { status: "failed" as const, retriedAsId: "t2" };
+    expect(at(retried).retry).toEqual({ enabled: false, reason: "This task was already retried." });
+    // The link to the replacement says it all: no note on top.
+    expect(missingRetryNote({ ...base, ...retried }, at(retried))).toBeUndefined();
+  });
+
+  test("a failed subtask whose parent has ended offers no Retry, and the page says why", () => {
+    for (const parentStatus of ["completed", "failed", "cancelled"] as const) {
+      const task = { ...base, status: "failed" as const, parent: { status: parentStatus } };
+      const states = controlStates(task);
+      expect(states.retry).toEqual({ enabled: false, reason: expect.stringContaining(`has ended (${parentStatus})`) });
+      expect(missingRetryNote(task, states)).toMatch(/parent task has ended/);
+    }
+    for (const parentStatus of ["running", "awaiting_followup"] as const) {
+      expect(at({ status: "failed", parent: { status: parentStatus } }).retry.enabled).toBe(true);
     }
   });
 
-  test("a talking conversation is ended rather than stopped; a queued one is stopped", () => {
-    expect(at({ mode: "conversation", status: "awaiting_followup" }).stopLabel).toBe("End conversation");
-    expect(at({ mode: "conversation", status: "running" }).stopLabel).toBe("End conversation");
-    expect(at({ mode: "conversation", status: "queued" }).stopLabel).toBe("Stop");
+  test("a failed task whose lineage used up the project's retries offers no Retry, and the page says why", () => {
+    const task = { ...base, status: "failed" as const, retryLimitReached: true };
+    const states = controlStates(task);
+    expect(states.retry).toEqual({ enabled: false, reason: expect.stringMatching(/retry limit/) });
+    expect(missingRetryNote(task, states)).toMatch(/retry limit/);
   });
 
-  test("while a stop is under way the task is neither stopped again, removed nor messaged", () => {
-    const states = at({ status: "queued", stopReason: "stopped by user: enough" });
-    expect(states.stop).toEqual({ enabled: false, reason: expect.stringContaining("stopped by user: enough") });
-    expect(states.remove.enabled).toBe(false);
-    expect(states.message.enabled).toBe(false);
+  test("a task that is not failed explains no missing Retry: its status says enough", () => {
+    for (const status of ["running", "completed", "cancelled"] as const) {
+      expect(missingRetryNote({ ...base, status }, at({ status }))).toBeUndefined();
+    }
+  });
+
+  test("while a stop is under way the task is neither stopped again, ended, removed nor messaged", () => {
+    for (const mode of ["task", "conversation"] as const) {
+      const states = at({ mode, status: "queued", stopReason: "stopped by user: enough" });
+      expect(offered({ mode, status: "queued", stopReason: "stopped by user: enough" })).toEqual([]);
+      expect(states[mode === "task" ? "stop" : "end"]).toEqual({
+        enabled: false,
+        reason: expect.stringContaining("stopped by user: enough"),
+      });
+    }
   });
 });

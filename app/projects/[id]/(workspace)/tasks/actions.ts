@@ -82,7 +82,7 @@ export async function stopTaskAction(
         : `Stopping: the agent has ${stop.graceSeconds} s to save its work.`,
     };
   } catch (err) {
-    return actionError(err);
+    return actionError(err, formData);
   }
 }
 
@@ -117,7 +117,8 @@ export async function retryTaskAction(
     const { db, controller } = await controllerFor(projectId, taskId);
     retryId = (await retrySubtask(db, controller, { taskId, extraContext })).taskId;
   } catch (err) {
-    return actionError(err);
+    // A refused retry keeps the note: the user fixes what was wrong and sends it again.
+    return actionError(err, formData);
   }
   redirect(`/projects/${projectId}/tasks/${retryId}`);
 }
