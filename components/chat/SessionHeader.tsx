@@ -39,7 +39,7 @@ export function SessionHeader({
           {task.mode === "task" ? "task" : "conversation"}
         </span>
         {live ? null : (
-          <span className="text-xs text-zinc-500" title="Reload the page to see new activity">
+          <span className="text-xs text-zinc-600 dark:text-zinc-400" title="Reload the page to see new activity">
             live updates stopped
           </span>
         )}

@@ -33,7 +33,7 @@ function Panel({ title, children, testId }: { title: string; children: ReactNode
 function Fact({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   return (
     <div className="min-w-0">
-      <dt className="text-xs uppercase tracking-wide text-zinc-500">{label}</dt>
+      <dt className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{label}</dt>
       <dd data-testid={testId} className="break-all font-mono text-sm">
         {children}
       </dd>
