@@ -166,7 +166,7 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     "/proc",
     "--dev",
     "/dev",
-    ...binds.flatMap(([flag, source, dest]) => [flag, source, dest]),
+    ...binds.flat(),
     "--chdir",
     SANDBOX_WORKSPACE,
     "--",
