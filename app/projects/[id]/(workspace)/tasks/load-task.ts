@@ -20,7 +20,10 @@ export async function loadTaskOr404(userId: string, projectId: string, taskId: s
   notFound();
 }
 
-/** What a task's view needs, for its page and for the chat's task panel alike. */
+/**
+ * What a task's view needs, for its page and for the chat's task panel alike: the project, and the
+ * props of its live view (`liveView`).
+ */
 export async function loadTaskView(userId: string, projectId: string, taskId: string) {
   const [project, task] = await Promise.all([
     loadProjectOr404(userId, projectId),
@@ -32,5 +35,11 @@ export async function loadTaskView(userId: string, projectId: string, taskId: st
   const events = details.sessionId
     ? await withSenders(db, task, await agentEventsOf(db, details.sessionId), userId)
     : [];
-  return { project, task, details: toJson(details), events: toJson(events) };
+  const liveView = {
+    projectId: project.id,
+    initialTask: toJson(details),
+    initialEvents: toJson(events),
+    graceSeconds: project.stopGraceSeconds,
+  };
+  return { project, task, liveView };
 }

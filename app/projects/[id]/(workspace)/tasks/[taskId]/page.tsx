@@ -6,7 +6,7 @@ import { loadTaskView } from "../load-task";
 export default async function TaskPage({ params }: { params: Promise<{ id: string; taskId: string }> }) {
   const user = await requireUser();
   const { id, taskId } = await params;
-  const { project, task, details, events } = await loadTaskView(user.id, id, taskId);
+  const { project, task, liveView } = await loadTaskView(user.id, id, taskId);
   return (
     <div className="mx-auto max-w-5xl px-4 py-6">
       <Link
@@ -15,13 +15,7 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
       >
         ← {project.name}
       </Link>
-      <TaskLiveView
-        key={task.id}
-        projectId={project.id}
-        initialTask={details}
-        initialEvents={events}
-        graceSeconds={project.stopGraceSeconds}
-      />
+      <TaskLiveView key={task.id} {...liveView} />
     </div>
   );
 }

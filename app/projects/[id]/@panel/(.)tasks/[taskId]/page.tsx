@@ -10,16 +10,10 @@ import { loadTaskView } from "../../../(workspace)/tasks/load-task";
 export default async function TaskPanelPage({ params }: { params: Promise<{ id: string; taskId: string }> }) {
   const user = await requireUser();
   const { id, taskId } = await params;
-  const { project, task, details, events } = await loadTaskView(user.id, id, taskId);
+  const { project, task, liveView } = await loadTaskView(user.id, id, taskId);
   return (
-    <TaskPanel title={details.title} fullPage={`/projects/${project.id}/tasks/${task.id}`}>
-      <TaskLiveView
-        key={task.id}
-        projectId={project.id}
-        initialTask={details}
-        initialEvents={events}
-        graceSeconds={project.stopGraceSeconds}
-      />
+    <TaskPanel title={task.title} fullPage={`/projects/${project.id}/tasks/${task.id}`}>
+      <TaskLiveView key={task.id} {...liveView} />
     </TaskPanel>
   );
 }
