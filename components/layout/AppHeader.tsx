@@ -31,7 +31,12 @@ export function AppHeader({ userName, signOut }: { userName: string; signOut: ()
       <Link href="/projects" className="flex items-center gap-1.5 font-semibold tracking-tight">
         <svg aria-hidden viewBox="0 0 32 32" className="size-5">
           <rect width="32" height="32" rx="7" className="fill-zinc-900 dark:fill-zinc-100" />
-          <path d="M9 20.5c1.2 1.4 3 2 5 2 2.6 0 4.5-1.2 4.5-3.3 0-4.4-9-2.6-9-7.3C9.5 9.8 11.3 8.5 14 8.5c1.7 0 3.1.5 4.2 1.5" className="fill-none stroke-white dark:stroke-zinc-900" strokeWidth="2.4" strokeLinecap="round" />
+          <path
+            d="M9 20.5c1.2 1.4 3 2 5 2 2.6 0 4.5-1.2 4.5-3.3 0-4.4-9-2.6-9-7.3C9.5 9.8 11.3 8.5 14 8.5c1.7 0 3.1.5 4.2 1.5"
+            className="fill-none stroke-white dark:stroke-zinc-900"
+            strokeWidth="2.4"
+            strokeLinecap="round"
+          />
           <circle cx="23" cy="21" r="2.5" className="fill-blue-500" />
         </svg>
         SAM
@@ -42,7 +47,14 @@ export function AppHeader({ userName, signOut }: { userName: string; signOut: ()
         onClick={() => setPaletteOpen(true)}
         className="ml-auto flex min-w-0 items-center gap-2 rounded-md border border-zinc-300 px-2.5 py-1 text-sm text-zinc-600 hover:bg-zinc-50 sm:ml-4 sm:w-64 dark:border-zinc-700 dark:text-zinc-400 dark:hover:bg-zinc-900"
       >
-        <svg aria-hidden viewBox="0 0 20 20" className="size-4 shrink-0" fill="none" stroke="currentColor" strokeWidth="2">
+        <svg
+          aria-hidden
+          viewBox="0 0 20 20"
+          className="size-4 shrink-0"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="2"
+        >
           <circle cx="9" cy="9" r="5.5" />
           <path d="m13.5 13.5 3.5 3.5" />
         </svg>
@@ -53,7 +65,10 @@ export function AppHeader({ userName, signOut }: { userName: string; signOut: ()
         </kbd>
       </button>
       <div className="flex min-w-0 items-center gap-1 text-sm sm:ml-auto">
-        <span className="hidden max-w-48 truncate text-zinc-600 sm:inline dark:text-zinc-400" data-testid="current-user">
+        <span
+          className="hidden max-w-48 truncate text-zinc-600 sm:inline dark:text-zinc-400"
+          data-testid="current-user"
+        >
           {userName}
         </span>
         <Link
@@ -64,7 +79,10 @@ export function AppHeader({ userName, signOut }: { userName: string; signOut: ()
           Account
         </Link>
         <form action={signOut}>
-          <button type="submit" className="whitespace-nowrap rounded-md px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-900">
+          <button
+            type="submit"
+            className="whitespace-nowrap rounded-md px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-900"
+          >
             Sign out
           </button>
         </form>
