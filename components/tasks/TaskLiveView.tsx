@@ -90,7 +90,7 @@ export function TaskLiveView({
           <span
             data-testid="stream-state"
             data-state={state}
-            className={`ml-auto text-xs ${state === "live" ? "text-emerald-700 dark:text-emerald-400" : "text-zinc-500"}`}
+            className={`ml-auto text-xs ${state === "live" ? "text-emerald-700 dark:text-emerald-400" : "text-zinc-600 dark:text-zinc-400"}`}
           >
             {STREAM_LABEL[state]}
           </span>

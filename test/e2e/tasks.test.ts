@@ -364,7 +364,8 @@ describe("the task event stream, fed by stored events", () => {
       timeoutMs: 10_000,
     });
     expect(read.ended).toBe(true);
-    expect(read.frames.map((f) => f.event)).toEqual(["task", "agent", "agent"]);
+    // The snapshot of the task, of the messages its agent never received, then its events.
+    expect(read.frames.map((f) => f.event)).toEqual(["task", "messages", "agent", "agent"]);
   });
 
   it("takes no new tasks in an archived project, and says why", async () => {
