@@ -1,4 +1,3 @@
-import Link from "next/link";
 import { requireUser } from "@/app/current-user";
 import { TaskLiveView } from "@/components/tasks/TaskLiveView";
 import { loadTaskView } from "../load-task";
@@ -6,15 +5,9 @@ import { loadTaskView } from "../load-task";
 export default async function TaskPage({ params }: { params: Promise<{ id: string; taskId: string }> }) {
   const user = await requireUser();
   const { id, taskId } = await params;
-  const { project, task, liveView } = await loadTaskView(user.id, id, taskId);
+  const { task, liveView } = await loadTaskView(user.id, id, taskId);
   return (
     <div className="mx-auto max-w-5xl px-4 py-6">
-      <Link
-        href={`/projects/${project.id}`}
-        className="mb-4 inline-block text-sm text-zinc-600 underline dark:text-zinc-400"
-      >
-        ← {project.name}
-      </Link>
       <TaskLiveView key={task.id} {...liveView} />
     </div>
   );
