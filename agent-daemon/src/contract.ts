@@ -98,6 +98,10 @@ export function repoLocationProblem(repo: string): RepoLocationProblem | undefin
   return undefined;
 }
 
+/** A dependency's branch to merge into a new workspace, with its task's title to name it in a conflict. */
+const mergeBranchSchema = z.object({ taskId: id, title: z.string().min(1).max(500), branch: samBranchSchema });
+export type MergeBranch = z.infer<typeof mergeBranchSchema>;
+
 export const createWorkspaceRequestSchema = z.object({
   workspaceId: id,
   taskId: id,
@@ -108,6 +112,9 @@ export const createWorkspaceRequestSchema = z.object({
   branch: samBranchSchema,
   // The sandbox network of the session to come: its agent starts while the repository is cloned.
   network: z.enum(["open", "none"]).default("open"),
+  // The branches of the tasks this one depends on, merged into its branch in this order. A branch
+  // missing from the repository (its task changed nothing) is skipped; a conflict refuses the request.
+  mergeBranches: z.array(mergeBranchSchema).max(50).default([]),
 });
 export type CreateWorkspaceRequest = z.input<typeof createWorkspaceRequestSchema>;
 

@@ -1,7 +1,12 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { type CreateWorkspaceRequest, repoLocationProblem, type WorkspaceResponse } from "./contract.ts";
+import {
+  type CreateWorkspaceRequest,
+  type MergeBranch,
+  repoLocationProblem,
+  type WorkspaceResponse,
+} from "./contract.ts";
 import { RequestError } from "./errors.ts";
 import { GitError, git } from "./git.ts";
 import { workspaceGit } from "./git-save.ts";
@@ -47,6 +52,70 @@ function handOver(dir: string, owner: { uid: number; gid: number }): Promise<voi
         : resolve(),
     );
   });
+}
+
+/** Who the merge commits of dependency branches are by: SAM, not the task's agent. */
+const MERGE_IDENTITY = ["-c", "user.name=SAM", "-c", "user.email=sam@sam.local", "-c", "rerere.enabled=false"];
+
+/**
+ * Merges the branches of the tasks this one depends on into its freshly checked-out branch, in
+ * order, so its agent starts from their work. The clone has every branch of the (just fetched)
+ * project repository under `origin/`; a branch that is not there belongs to a task that changed
+ * nothing and is skipped. A conflict refuses the workspace, naming the dependency, the earlier
+ * work it collides with, and the paths.
+ */
+async function mergeDependencies(dir: string, baseBranch: string, deps: MergeBranch[]): Promise<void> {
+  const merged: { title: string; commit: string }[] = [];
+  for (const dep of deps) {
+    const commit = (
+      await workspaceGit(dir, ["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${dep.branch}^{commit}`]).catch(
+        () => "",
+      )
+    ).trim();
+    if (!commit) continue;
+    try {
+      await workspaceGit(dir, [
+        ...MERGE_IDENTITY,
+        "merge",
+        "--no-ff",
+        "--no-edit",
+        "--no-verify",
+        "--quiet",
+        "-m",
+        `Merge the work of task "${dep.title}" (${dep.branch})`,
+        commit,
+      ]);
+    } catch (err) {
+      const conflicted = (await workspaceGit(dir, ["diff", "--name-only", "--diff-filter=U", "-z"]))
+        .split("\0")
+        .filter(Boolean);
+      if (conflicted.length === 0) throw err;
+      const against = await collidingWork(dir, merged, conflicted);
+      throw new RequestError(
+        409,
+        "merge_conflict",
+        `The work of task "${dep.title}" (${dep.branch}) conflicts with ${
+          against.length > 0 ? against.map((title) => `task "${title}"`).join(" and ") : baseBranch
+        } in ${conflicted.join(", ")}`,
+      );
+    }
+    merged.push({ title: dep.title, commit });
+  }
+}
+
+/** The titles of the already merged dependencies that changed any of `paths` since the merge base. */
+async function collidingWork(
+  dir: string,
+  merged: { title: string; commit: string }[],
+  paths: string[],
+): Promise<string[]> {
+  const titles: string[] = [];
+  for (const { title, commit } of merged) {
+    const base = (await workspaceGit(dir, ["merge-base", "MERGE_HEAD", commit])).trim();
+    const changed = await workspaceGit(dir, ["diff", "--name-only", base, commit, "--", ...paths]);
+    if (changed.trim()) titles.push(title);
+  }
+  return titles;
 }
 
 /** What else happens when a workspace is made and removed: its agent's sandbox starts early. */
@@ -212,6 +281,7 @@ export class Workspaces {
       ).trim();
       await workspaceGit(dir, ["checkout", "--quiet", "--no-track", "-b", req.branch, baseCommit], CLONE_TIMEOUT_MS);
       await workspaceGit(dir, ["config", "sam.baseCommit", baseCommit]);
+      await mergeDependencies(dir, req.baseBranch, req.mergeBranches ?? []);
       const pristineConfig = await fs.promises.readFile(path.join(dir, ".git", "config"), "utf8");
       const owner = this.sandbox.agentOwner;
       if (owner) await handOver(dir, owner);

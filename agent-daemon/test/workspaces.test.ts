@@ -171,3 +171,95 @@ describe("workspace capacity", () => {
     expect((await create(4)).status).toBe(201);
   });
 });
+
+describe("workspaces of tasks with dependencies", () => {
+  const temp = makeTempDir("sam-dependencies-");
+  const source = makeRepo(path.join(temp.dir, "source"), { "README.md": "# source\nstatus: draft\n" });
+  const dataDir = path.join(temp.dir, "node");
+  let daemon: DaemonProcess;
+
+  /** A dependency's pushed branch: `files` committed on a branch made from main. */
+  const dependencyBranch = (branch: string, files: Record<string, string>): string => {
+    gitIn(source, "checkout", "--quiet", "-b", branch, "main");
+    const commit = commitFiles(source, files, `work on ${branch}`);
+    gitIn(source, "checkout", "--quiet", "main");
+    return commit;
+  };
+  const aCommit = dependencyBranch("sam/write-a-1", { "a.txt": "from A\n" });
+  const bCommit = dependencyBranch("sam/write-b-2", { "b.txt": "from B\n" });
+  dependencyBranch("sam/ship-it-3", { "README.md": "# source\nstatus: shipped\n" });
+  dependencyBranch("sam/hold-it-4", { "README.md": "# source\nstatus: on hold\n" });
+
+  const A = { taskId: "task-a", title: "Write a.txt", branch: "sam/write-a-1" };
+  const B = { taskId: "task-b", title: "Write b.txt", branch: "sam/write-b-2" };
+  const SHIP = { taskId: "task-ship", title: "Ship it", branch: "sam/ship-it-3" };
+  const HOLD = { taskId: "task-hold", title: "Hold it", branch: "sam/hold-it-4" };
+
+  beforeAll(async () => {
+    daemon = spawnDaemon({
+      SAM_NODE_ID: "node-deps",
+      SAM_NODE_TOKEN: newNodeToken(),
+      SAM_DAEMON_DATA_DIR: dataDir,
+      SAM_NODE_CAPACITY: "4",
+    });
+    await daemon.url;
+  });
+  afterAll(async () => {
+    await daemon.stop();
+    temp.cleanup();
+  });
+
+  const request = (n: number, mergeBranches: (typeof A)[]) => ({
+    workspaceId: `dep-${n}`,
+    taskId: `dependent-${n}`,
+    repo: source,
+    baseBranch: "main",
+    branch: `sam/dependent-${n}`,
+    mergeBranches,
+  });
+
+  it("a workspace starts with every dependency branch merged in", async () => {
+    const res = await daemon.call("POST", "/workspaces", request(1, [A, B]));
+    expect(res.status).toBe(201);
+    const ws = workspaceResponseSchema.parse(res.body);
+    // The base commit stays the base branch's: the dependencies' work sits on top of it.
+    expect(ws.baseCommit).toBe(gitIn(source, "rev-parse", "main"));
+    expect(gitIn(ws.path, "rev-parse", "--abbrev-ref", "HEAD")).toBe("sam/dependent-1");
+    expect(fs.readFileSync(path.join(ws.path, "a.txt"), "utf8")).toBe("from A\n");
+    expect(fs.readFileSync(path.join(ws.path, "b.txt"), "utf8")).toBe("from B\n");
+    expect(gitIn(ws.path, "status", "--porcelain")).toBe("");
+    for (const commit of [aCommit, bCommit]) gitIn(ws.path, "merge-base", "--is-ancestor", commit, "HEAD");
+    expect(gitIn(ws.path, "log", "--merges", "--format=%an <%ae>|%s", "--reverse").split("\n")).toEqual([
+      'SAM <sam@sam.local>|Merge the work of task "Write a.txt" (sam/write-a-1)',
+      'SAM <sam@sam.local>|Merge the work of task "Write b.txt" (sam/write-b-2)',
+    ]);
+  });
+
+  it("a conflicting dependency fails the workspace naming the task and the path, and leaves nothing behind", async () => {
+    const res = await daemon.call("POST", "/workspaces", request(2, [A, SHIP, HOLD]));
+    expect(res.status).toBe(409);
+    const { error } = res.body as ErrorBody;
+    expect(error.code).toBe("merge_conflict");
+    expect(error.message).toBe('The work of task "Hold it" (sam/hold-it-4) conflicts with task "Ship it" in README.md');
+    expect(fs.existsSync(path.join(dataDir, "workspaces", "dep-2"))).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, "sandbox", "dep-2"))).toBe(false);
+    expect((await daemon.call("GET", "/health")).body).toMatchObject({ workspaces: 1 });
+    // The refused id is free again: nothing of the failed attempt is remembered.
+    const retry = await daemon.call("POST", "/workspaces", request(2, [A, SHIP]));
+    expect(retry.status).toBe(201);
+    expect(fs.readFileSync(path.join(workspaceResponseSchema.parse(retry.body).path, "README.md"), "utf8")).toBe(
+      "# source\nstatus: shipped\n",
+    );
+  });
+
+  it("a dependency without a branch is skipped", async () => {
+    const unchanged = { taskId: "task-nothing", title: "Change nothing", branch: "sam/change-nothing-5" };
+    const res = await daemon.call("POST", "/workspaces", request(3, [unchanged, A]));
+    expect(res.status).toBe(201);
+    const ws = workspaceResponseSchema.parse(res.body);
+    expect(fs.readFileSync(path.join(ws.path, "a.txt"), "utf8")).toBe("from A\n");
+    expect(gitIn(ws.path, "log", "--merges", "--format=%s").split("\n")).toEqual([
+      'Merge the work of task "Write a.txt" (sam/write-a-1)',
+    ]);
+  });
+});
