@@ -51,7 +51,11 @@ async function call<S extends z.ZodType>(
     throw new SamError(
       res.status === 409 ? "conflict" : "unavailable",
       `The daemon refused ${method} ${route}: ${message}`,
-      { status: res.status, daemonCode: parsed.success ? parsed.data.error.code : undefined },
+      {
+        status: res.status,
+        daemonCode: parsed.success ? parsed.data.error.code : undefined,
+        daemonMessage: parsed.success ? parsed.data.error.message : undefined,
+      },
     );
   }
   return schema ? schema.parse(json) : (json as z.output<S>);

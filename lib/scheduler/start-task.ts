@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { chatSessions, nodes, projects, tasks, workspaces } from "@/db/schema";
+import { chatSessions, nodes, projects, taskDependencies, tasks, workspaces } from "@/db/schema";
 import { startTaskWithToken } from "../auth/task-tokens";
 import { SamError } from "../errors";
 import { newId } from "../ids";
@@ -13,6 +13,21 @@ import { releaseEndedWorkspaces } from "./release-workspaces";
 
 /** Harnesses this version can run on a node; the others arrive with ACP agent support. */
 const RUNNABLE_HARNESSES = new Set(["builtin", "builtin-subprocess"]);
+
+/**
+ * The branches of the tasks this one depends on, in the order the dependencies were added, for its
+ * workspace to start with their work merged in. It only starts once they all completed; one that
+ * never started has no branch.
+ */
+function dependencyBranches(db: Db, taskId: string) {
+  return db
+    .select({ taskId: tasks.id, title: tasks.title, branch: tasks.branch })
+    .from(taskDependencies)
+    .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
+    .where(and(eq(taskDependencies.taskId, taskId), isNotNull(tasks.branch)))
+    .orderBy(asc(taskDependencies.createdAt), asc(sql`${taskDependencies}.rowid`))
+    .then((rows) => rows.map((row) => ({ ...row, branch: row.branch as string })));
+}
 
 /**
  * Brings a claimed (`provisioning`) task to `running`: workspace, then the move to running with its
@@ -49,14 +64,23 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
     await db
       .insert(workspaces)
       .values({ id: workspaceId, nodeId: node.id, taskId: task.id, path: "", branch, status: "creating" });
-    const workspace = await daemonClient.createWorkspace(target, {
-      workspaceId,
-      taskId: task.id,
-      repo: project.repo,
-      baseBranch,
-      branch,
-      network: project.network,
-    });
+    const workspace = await daemonClient
+      .createWorkspace(target, {
+        workspaceId,
+        taskId: task.id,
+        repo: project.repo,
+        baseBranch,
+        branch,
+        network: project.network,
+        mergeBranches: await dependencyBranches(db, task.id),
+      })
+      .catch((err: unknown) => {
+        // A conflict between dependencies is the task's failure, in the daemon's words (tasks, paths).
+        if (SamError.is(err) && err.details?.daemonCode === "merge_conflict") {
+          throw new SamError("conflict", `Its dependencies' work does not merge: ${err.details.daemonMessage}`);
+        }
+        throw err;
+      });
     await db.update(workspaces).set({ path: workspace.path, status: "ready" }).where(eq(workspaces.id, workspaceId));
 
     const taskToken = await startTaskWithToken(db, task.id, { workspaceId, branch, baseBranch });
