@@ -139,6 +139,8 @@ export const startSessionRequestSchema = z.object({
   // Provider API key and base URL for the model, if it needs them; never written to disk or env.
   modelApiKey: z.string().max(16_384).optional(),
   modelBaseUrl: z.url().optional(),
+  // The task's title: the subject of the commit the daemon makes of leftover changes.
+  title: z.string().min(1).max(200).optional(),
   // The first user-role message: the task description.
   prompt: z.string().min(1).max(200_000),
   // What the agent's MCP client uses to reach the web app's tools.
@@ -236,8 +238,17 @@ export const agentEventPayloadSchema = z.discriminatedUnion("type", [
     type: z.literal("turn_ended"),
     stopReason: z.enum(["end_turn", "cancelled", "max_turn_requests", "max_tokens", "refusal", "error"]),
   }),
-  z.object({ type: z.literal("work_saved"), branch: z.string(), commit: z.string(), pushed: z.boolean() }),
-  // Terminal: the session is over; the task completes or fails with this outcome.
+  // `changed: false`: the agent left the workspace as it started; nothing was committed or pushed.
+  // (Absent in events of older daemons, which always pushed.)
+  z.object({
+    type: z.literal("work_saved"),
+    branch: z.string(),
+    commit: z.string(),
+    changed: z.boolean().optional(),
+    pushed: z.boolean(),
+  }),
+  // Terminal: the session is over; the task completes or fails with this outcome. A completed
+  // task-mode session without a branch changed nothing.
   z.object({
     type: z.literal("session_finished"),
     outcome: z.enum(["completed", "failed"]),

@@ -2,7 +2,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { GitError, git } from "./git.ts";
 
-const SAVE_COMMIT_MESSAGE = "sam: save agent work";
 const PUSH_TIMEOUT_MS = 2 * 60_000;
 
 /**
@@ -55,26 +54,54 @@ export interface SaveWorkOptions {
   pristineConfig: string;
   authorName: string;
   authorEmail: string;
+  /** The commit the workspace started from: a HEAD still there with nothing staged changed nothing. */
+  baseCommit: string;
+  /** The leftover changes' commit message: the task's title, then the agent's last message. */
+  message: string;
 }
 
 export interface SavedWork {
   commit: string;
+  /** False when the agent left the workspace as it started: nothing is committed or pushed. */
+  changed: boolean;
   pushed: boolean;
   /** Why the push failed: the first error line git printed, credentials removed. */
   pushError?: string;
 }
 
+// A commit body is for reading in a log, not a transcript.
+const MAX_BODY_CHARS = 4_000;
+
 /**
- * Commits whatever the agent left uncommitted and pushes the workspace's HEAD to the task branch of
- * the project repository. A failed commit rejects; a failed push resolves with `pushed: false`,
- * because the commit exists and is worth reporting.
+ * The save commit's message: the task's title as the subject, the agent's last message (trimmed) as
+ * the body. Without a title (an older web app) the subject names the task.
+ */
+export function saveCommitMessage(
+  taskId: string,
+  title: string | undefined,
+  lastAgentText: string | undefined,
+): string {
+  const subject = title?.replace(/\s+/g, " ").trim() || `Work of task ${taskId}`;
+  const body = lastAgentText?.trim() ?? "";
+  if (body.length === 0) return subject;
+  return `${subject}\n\n${body.length > MAX_BODY_CHARS ? `${body.slice(0, MAX_BODY_CHARS - 1).trimEnd()}…` : body}`;
+}
+
+/**
+ * Commits whatever the agent left uncommitted (its own commits stay as they are) and pushes the
+ * workspace's HEAD to the task branch of the project repository. A workspace left as it started
+ * pushes nothing (`changed: false`): an unchanged task has no branch. A failed commit rejects; a
+ * failed push resolves with `pushed: false`, because the commit exists and is worth reporting.
  */
 export async function saveWork(opts: SaveWorkOptions): Promise<SavedWork> {
   const { cwd } = opts;
   trustWorkspace(cwd, opts.pristineConfig);
   await workspaceGit(cwd, ["add", "--all"]);
   const staged = await workspaceGit(cwd, ["diff", "--cached", "--name-only", "-z"]);
-  if (staged.length > 0) {
+  if (staged.length === 0) {
+    const head = (await workspaceGit(cwd, ["rev-parse", "HEAD"])).trim();
+    if (head === opts.baseCommit) return { commit: head, changed: false, pushed: false };
+  } else {
     await workspaceGit(cwd, [
       "-c",
       `user.name=${opts.authorName}`,
@@ -83,8 +110,10 @@ export async function saveWork(opts: SaveWorkOptions): Promise<SavedWork> {
       "commit",
       "--quiet",
       "--no-verify",
+      // Whitespace only: a `#` heading in the agent's message is text, not a comment to strip.
+      "--cleanup=whitespace",
       "-m",
-      SAVE_COMMIT_MESSAGE,
+      opts.message,
     ]);
   }
   const commit = (await workspaceGit(cwd, ["rev-parse", "HEAD"])).trim();
@@ -95,9 +124,9 @@ export async function saveWork(opts: SaveWorkOptions): Promise<SavedWork> {
       ["push", "--quiet", "--no-verify", "--", opts.repo, `HEAD:refs/heads/${opts.branch}`],
       PUSH_TIMEOUT_MS,
     );
-    return { commit, pushed: true };
+    return { commit, changed: true, pushed: true };
   } catch (err) {
-    if (err instanceof GitError) return { commit, pushed: false, pushError: err.summary };
+    if (err instanceof GitError) return { commit, changed: true, pushed: false, pushError: err.summary };
     throw err;
   }
 }

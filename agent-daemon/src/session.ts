@@ -7,7 +7,7 @@ import type {
   StopSessionRequest,
 } from "./contract.ts";
 import { RequestError } from "./errors.ts";
-import { type SavedWork, saveWork, workspaceGit } from "./git-save.ts";
+import { type SavedWork, saveCommitMessage, saveWork, workspaceGit } from "./git-save.ts";
 import type { HarnessEvent, HarnessOptions, HarnessSession, StopReason } from "./harness/types.ts";
 import { log } from "./log.ts";
 import type { Workspace } from "./workspaces.ts";
@@ -109,6 +109,9 @@ export class Session {
   /** Answers already given, by message id: a repeated delivery gets the same answer, not a second turn. */
   private readonly answered = new Map<string, InjectResult>();
   private lastAgentError: string | undefined;
+  /** The agent's last message (its consecutive text chunks), the body of the save commit. */
+  private lastAgentText: string | undefined;
+  private textContinues = false;
   /** The stop being carried out, once one was accepted. */
   private stopRequest: StopSessionRequest | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -272,6 +275,10 @@ export class Session {
 
   private onHarnessEvent(event: HarnessEvent): void {
     if (event.type === "agent_error") this.lastAgentError = event.message;
+    if (event.type === "agent_text") {
+      this.lastAgentText = this.textContinues ? `${this.lastAgentText ?? ""}${event.text}` : event.text;
+    }
+    this.textContinues = event.type === "agent_text";
     this.append(event);
   }
 
@@ -385,13 +392,17 @@ export class Session {
             pristineConfig: workspace.pristineConfig,
             authorName: request.gitAuthorName,
             authorEmail: request.gitAuthorEmail,
+            baseCommit: workspace.baseCommit,
+            message: saveCommitMessage(request.taskId, request.title, this.lastAgentText),
           });
         } catch (err) {
           saveError = errorMessage(err);
         }
       }
-      if (saved)
-        this.append({ type: "work_saved", branch: workspace.branch, commit: saved.commit, pushed: saved.pushed });
+      if (saved) {
+        const { commit, changed, pushed } = saved;
+        this.append({ type: "work_saved", branch: workspace.branch, commit, changed, pushed });
+      }
       this.append(this.finishedEvent(outcome, save, saved, saveError));
     } finally {
       // Over even if the outbox failed to record it: nothing more runs in this session.
@@ -410,6 +421,8 @@ export class Session {
     if (saveError !== undefined) {
       return { type: "session_finished", outcome: "failed", reason: `saving the work failed: ${saveError}` } as const;
     }
+    // Nothing changed, nothing pushed: the task completes without a branch.
+    if (saved?.changed === false) return { type: "session_finished", outcome: "completed" } as const;
     if (!saved?.pushed) {
       return { type: "session_finished", outcome: "failed", reason: `push failed: ${saved?.pushError}` } as const;
     }

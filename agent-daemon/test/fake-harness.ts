@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { HarnessOptions, HarnessSession, StopReason } from "../src/harness/types.ts";
 import type { Workspace } from "../src/workspaces.ts";
+import { gitIn } from "./git-repo.ts";
 
 /** A harness the test drives by hand: each prompt waits until the test ends the turn. */
 export class FakeHarness implements HarnessSession {
@@ -45,14 +46,14 @@ export class FakeHarness implements HarnessSession {
   }
 }
 
-/** The daemon's record of a workspace cloned by the test into `dir` from `repo`, on `branch`. */
+/** The daemon's record of a workspace cloned by the test into `dir` from `repo`, on `branch`, from its HEAD now. */
 export function testWorkspace(dir: string, repo: string, branch: string, scratch: string): Workspace {
   return {
     workspaceId: "ws-1",
     taskId: "task-1",
     path: dir,
     branch,
-    baseCommit: "",
+    baseCommit: gitIn(dir, "rev-parse", "HEAD"),
     repo,
     pristineConfig: fs.readFileSync(path.join(dir, ".git", "config"), "utf8"),
     sandbox: { workspace: dir, home: scratch, tmp: scratch, run: scratch },

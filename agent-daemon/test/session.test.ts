@@ -64,7 +64,7 @@ describe("session lifecycle (fake harness, real git)", () => {
   const finished = () => events.find((event) => event.type === "session_finished");
 
   it("task mode: a turn that ends normally saves, pushes and completes with the branch and commit", async () => {
-    const session = makeSession();
+    const session = makeSession({ title: "Say hello" });
     await harness.promptNumber(1);
     expect(harness.prompts[0]).toBe("do the task");
     expect(harness.options.taskToken).toBe("t".repeat(43));
@@ -84,9 +84,63 @@ describe("session lifecycle (fake harness, real git)", () => {
     });
     expect(gitIn(source, "rev-parse", `refs/heads/${BRANCH}`)).toBe(saved.commit);
     expect(gitIn(source, "show", `${saved.commit}:hello.txt`)).toBe("hi");
-    expect(gitIn(source, "log", "-1", "--format=%s", saved.commit)).toBe("sam: save agent work");
+    expect(gitIn(source, "log", "-1", "--format=%s", saved.commit)).toBe("Say hello");
     expect(harness.closed).toBe(true);
     expect(session.view().state).toBe("finished");
+  });
+
+  it("an unchanged workspace pushes nothing: the task completes with no branch", async () => {
+    const session = makeSession({ title: "Just talk" });
+    await harness.promptNumber(1);
+    harness.options.onEvent({ type: "agent_text", text: "Nothing to change here." });
+    harness.endTurn("end_turn");
+    await session.done;
+    const head = gitIn(workspaceDir, "rev-parse", "HEAD");
+    expect(events.find((event) => event.type === "work_saved")).toEqual({
+      type: "work_saved",
+      branch: BRANCH,
+      commit: head,
+      changed: false,
+      pushed: false,
+    });
+    expect(finished()).toEqual({ type: "session_finished", outcome: "completed" });
+    expect(gitIn(source, "branch", "--list", "sam/*")).toBe("");
+  });
+
+  it("leftover changes are committed under the task's title and the agent's last message; the agent's own commits stay", async () => {
+    const session = makeSession({ title: "Add the greeting" });
+    await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "own.txt"), "committed by the agent");
+    gitIn(workspaceDir, "add", "own.txt");
+    gitIn(workspaceDir, "commit", "--quiet", "-m", "The agent's own commit");
+    fs.writeFileSync(path.join(workspaceDir, "leftover.txt"), "left uncommitted");
+    harness.options.onEvent({ type: "agent_text", text: "An earlier message." });
+    harness.options.onEvent({ type: "tool_call", toolCallId: "c1", name: "shell", input: {} });
+    // The last message arrives in chunks; a heading in it is text, not a comment to strip.
+    harness.options.onEvent({ type: "agent_text", text: "# Done\n\nI added " });
+    harness.options.onEvent({ type: "agent_text", text: `the greeting. ${"x".repeat(5_000)}` });
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(finished()).toMatchObject({ outcome: "completed", branch: BRANCH });
+    const subjects = gitIn(source, "log", "--format=%s", `main..refs/heads/${BRANCH}`).split("\n");
+    expect(subjects).toEqual(["Add the greeting", "The agent's own commit"]);
+    const body = gitIn(source, "log", "-1", "--format=%b", `refs/heads/${BRANCH}`);
+    expect(body.startsWith("# Done\n\nI added the greeting. xxx")).toBe(true);
+    expect(body.length).toBeLessThanOrEqual(4_000);
+    expect(body).not.toContain("An earlier message.");
+    expect(gitIn(source, "show", `refs/heads/${BRANCH}:leftover.txt`)).toBe("left uncommitted");
+  });
+
+  it("an agent that only committed its own work gets no commit of the daemon's", async () => {
+    const session = makeSession({ title: "Commit by hand" });
+    await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "own.txt"), "committed by the agent");
+    gitIn(workspaceDir, "add", "own.txt");
+    gitIn(workspaceDir, "commit", "--quiet", "-m", "The agent's own commit");
+    harness.endTurn("end_turn");
+    await session.done;
+    expect(finished()).toMatchObject({ outcome: "completed", branch: BRANCH });
+    expect(gitIn(source, "log", "--format=%s", `main..refs/heads/${BRANCH}`)).toBe("The agent's own commit");
   });
 
   it("messages injected mid-turn wait for the turn's end, then go to the agent together, each recorded once", async () => {
@@ -140,6 +194,7 @@ describe("session lifecycle (fake harness, real git)", () => {
   it("task mode: an agent error fails the session with the agent's last error, after saving the work", async () => {
     const session = makeSession();
     await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "partial.txt"), "half done");
     harness.options.onEvent({ type: "agent_error", message: "model said no" });
     harness.endTurn("error");
     await session.done;
@@ -175,6 +230,7 @@ describe("session lifecycle (fake harness, real git)", () => {
     projectRepo = path.join(temp.dir, "no-such-repo");
     const session = makeSession();
     await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "hello.txt"), "hi");
     harness.endTurn("end_turn");
     await session.done;
     expect(events.find((event) => event.type === "work_saved")).toMatchObject({ pushed: false });
@@ -224,6 +280,7 @@ describe("session lifecycle (fake harness, real git)", () => {
   it("stop: a session that finishes by itself during the grace keeps its own outcome", async () => {
     const session = makeSession();
     await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "hello.txt"), "hi");
     session.stop({ warning: "Finish up", graceMs: 5_000, reason: "stopped by parent" });
     harness.endTurn("end_turn");
     // The warning was queued, so it is the next turn; the agent ends that one too.

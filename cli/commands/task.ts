@@ -108,7 +108,7 @@ async function show(argv: string[]): Promise<void> {
     `${details.title} (${details.id})`,
     `  status:  ${details.status}${details.failureReason ? ` — ${details.failureReason}` : ""}`,
     `  mode:    ${details.mode}`,
-    `  branch:  ${details.branch ?? "-"}`,
+    `  branch:  ${details.branch ?? (details.status === "completed" ? "none (the task changed nothing)" : "-")}`,
     ...(details.parentId ? [`  parent:  ${details.parentId}`] : []),
     ...(details.children.length > 0
       ? [`  children: ${details.children.map((c) => `${c.id} (${c.status})`).join(", ")}`]

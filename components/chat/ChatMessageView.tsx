@@ -64,8 +64,14 @@ function AssistantPart({ part, projectId }: { part: Part; projectId: string }) {
     case "data-workSaved":
       return (
         <Note tone="info" testId="work-saved">
-          Saved work on <span className="font-mono">{part.data.branch}</span> ({part.data.commit.slice(0, 7)})
-          {part.data.pushed ? ", pushed" : ", not pushed"}
+          {part.data.changed ? (
+            <>
+              Saved work on <span className="font-mono">{part.data.branch}</span> ({part.data.commit.slice(0, 7)})
+              {part.data.pushed ? ", pushed" : ", not pushed"}
+            </>
+          ) : (
+            "No changes: nothing was committed or pushed"
+          )}
         </Note>
       );
     case "data-finished":

@@ -165,11 +165,15 @@ export function TaskEventLog({ events, pending = [] }: { events: AgentEventJson[
           case "work_saved":
             return (
               <Line key={event.seq} event={event} label="Work saved">
-                <p className="break-words">
-                  Branch <code className="font-mono">{payload.branch}</code> at commit{" "}
-                  <code className="font-mono">{payload.commit.slice(0, 12)}</code>
-                  {payload.pushed ? ", pushed" : ", not pushed"}
-                </p>
+                {payload.changed === false ? (
+                  <p className="break-words">No changes: nothing was committed or pushed</p>
+                ) : (
+                  <p className="break-words">
+                    Branch <code className="font-mono">{payload.branch}</code> at commit{" "}
+                    <code className="font-mono">{payload.commit.slice(0, 12)}</code>
+                    {payload.pushed ? ", pushed" : ", not pushed"}
+                  </p>
+                )}
               </Line>
             );
           case "session_finished":

@@ -100,7 +100,7 @@ export function TaskLiveView({
           {task.mode === "task" ? (
             <>
               <Fact label="Branch" testId="task-branch">
-                {task.branch ?? "—"}
+                {task.branch ?? (task.status === "completed" ? "None: the task changed nothing" : "—")}
               </Fact>
               <Fact label="Base">{task.baseBranch ?? "the project's default branch"}</Fact>
             </>

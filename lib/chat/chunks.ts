@@ -6,7 +6,7 @@ import type { StoredAgentEvent } from "../tasks/show-task";
 /** The data parts a chat message carries besides text, reasoning and tool calls. */
 export type ChatDataParts = {
   agentError: { message: string };
-  workSaved: { branch: string; commit: string; pushed: boolean };
+  workSaved: { branch: string; commit: string; changed: boolean; pushed: boolean };
   finished: { outcome: "completed" | "failed"; reason?: string; branch?: string };
   /** The seq of the last stored event a stream has passed on (transient: never part of a message). */
   seq: { seq: number };
@@ -146,7 +146,8 @@ export class ReplyChunker {
         out.push({
           type: "data-workSaved",
           id: `saved-${seq}`,
-          data: { branch: event.branch, commit: event.commit, pushed: event.pushed },
+          // An older daemon's event has no `changed`: it always pushed.
+          data: { branch: event.branch, commit: event.commit, changed: event.changed ?? true, pushed: event.pushed },
         });
         break;
       case "session_finished":

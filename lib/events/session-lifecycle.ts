@@ -2,6 +2,7 @@ import type { AgentEventPayload } from "@sam/agent-daemon/contract";
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { chatSessions, tasks } from "@/db/schema";
+import { NO_CHANGES_REASON } from "../ideas/task-outcome";
 import { releaseEndedWorkspaces } from "../scheduler/release-workspaces";
 import { transitionTask } from "../tasks/transition";
 
@@ -31,14 +32,18 @@ export async function applySessionLifecycle(db: Db, taskId: string, event: Agent
       return;
     }
     case "session_finished": {
+      // A task-mode task that completes without a branch changed nothing: the daemon pushed none,
+      // so the task keeps none (a conversation never has one to push).
+      const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId), columns: { mode: true } });
+      const unchanged = event.outcome === "completed" && !event.branch && task?.mode === "task";
       await transitionTask(db, {
         taskId,
         from: ["provisioning", "running", "awaiting_followup"],
         to: event.outcome,
         actor,
-        reason: event.reason,
+        reason: event.reason ?? (unchanged ? NO_CHANGES_REASON : undefined),
         set: {
-          ...(event.branch ? { branch: event.branch } : {}),
+          ...(event.branch ? { branch: event.branch } : unchanged ? { branch: null } : {}),
           ...(event.outcome === "failed" ? { failureReason: event.reason ?? "the session failed" } : {}),
         },
       });

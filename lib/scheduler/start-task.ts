@@ -97,6 +97,7 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       harness: harness as "builtin" | "builtin-subprocess",
       model,
       ...credentials,
+      title: task.title,
       prompt: task.description,
       mcpUrl: `${webUrl}/api/mcp`,
       network: project.network,

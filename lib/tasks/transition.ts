@@ -17,7 +17,8 @@ export interface Actor {
 
 /** Columns a transition may set along with the status. */
 export interface TransitionFields {
-  branch?: string;
+  /** Null when a task completes having changed nothing: no branch was pushed. */
+  branch?: string | null;
   prUrl?: string;
   summary?: string;
   failureReason?: string;
@@ -83,7 +84,7 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
     input.to === "failed"
       ? " Tasks that depend on it stay queued until you retry it (retry_subtask) or remove them."
       : "";
-  const ideaOutcome = ideaOutcomeStatement(input.taskId, input.to);
+  const ideaOutcome = ideaOutcomeStatement(input.taskId, input.to, { unchanged: input.set?.branch === null });
   const [, , , , update, , ideaRows] = await db.batch([
     // Invariant: one event row per status change; written only when the guarded UPDATE applies.
     db.run(sql`
@@ -99,7 +100,11 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
             'Subtask "' || title || '" (' || id || ') ended: ' || ${input.to}
             || coalesce(' Summary: ' || coalesce(${input.set?.summary ?? null}, summary), '')
             || coalesce(' Reason: ' || coalesce(${input.set?.failureReason ?? null}, failure_reason), '')
-            || coalesce(' Branch: ' || coalesce(${input.set?.branch ?? null}, branch), '')
+            || ${
+              input.set?.branch === null
+                ? sql`' No changes: no branch was pushed.'`
+                : sql`coalesce(' Branch: ' || coalesce(${input.set?.branch ?? null}, branch), '')`
+            }
             || ${childEnded}
           FROM tasks WHERE ${where} AND parent_id IS NOT NULL`
         : NOTHING,

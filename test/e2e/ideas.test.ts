@@ -477,7 +477,8 @@ describe("ideas: captured in conversations, moved on the board, executed into ta
     expect(await ideaPage.alerts()).toEqual(["The title is empty"]);
     await ideaPage.field("Title").fill("Renamed by the agent");
 
-    // Executed from another tab: Execute here turns into "Executing…", then the idea is done.
+    // Executed from another tab: Execute here turns into "Executing…"; the script only talks, so the
+    // task changes nothing and the idea is back to ready, saying so.
     const other = await browser.newContext({ storageState: await owner.context.storageState() });
     try {
       const tab = await other.newPage();
@@ -490,7 +491,8 @@ describe("ideas: captured in conversations, moved on the board, executed into ta
     }
     await ideaPage.executeButton().filter({ hasText: "Executing…" }).waitFor({ timeout: 20_000 });
     expect(await ideaPage.executeButton().isDisabled()).toBe(true);
-    await ideaPage.status("done").waitFor({ timeout: 90_000 });
+    await ideaPage.status("ready").waitFor({ timeout: 90_000 });
+    await page.getByTestId("idea-unchanged").waitFor();
     await ideaPage.executeButton().filter({ hasText: "Execute again" }).waitFor();
     expect(await ideaPage.executeButton().isDisabled()).toBe(false);
     expect(await page.evaluate(() => (window as unknown as { stayedOnPage?: boolean }).stayedOnPage)).toBe(true);

@@ -434,6 +434,8 @@ describe("controlling a task from its page", () => {
       child(titles[1], "{{1.taskId}}"),
       child(titles[2], "{{2.taskId}}"),
       { say: "Three subtasks are on their way." },
+      // A parent that writes its plan has a branch to show (one that changes nothing has none).
+      { tool: "write_file", args: { path: "plan.txt", content: "three parts\n" } },
     ]);
   }
 

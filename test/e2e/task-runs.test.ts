@@ -68,7 +68,9 @@ describe("a task runs end to end on a local node", () => {
 
     // The branch is in the project's repository, with the agent's work committed.
     expect(git(repo, "show", `${task.branch}:notes/hello.txt`)).toBe("hello from SAM");
-    expect(git(repo, "log", "-1", "--format=%s", task.branch!)).toBe("sam: save agent work");
+    // The daemon's commit is titled with the task and carries the agent's last message.
+    expect(git(repo, "log", "-1", "--format=%s", task.branch!)).toBe("Add a greeting file.");
+    expect(git(repo, "log", "-1", "--format=%b", task.branch!)).toBe("Done.");
     expect(git(repo, "rev-parse", "--abbrev-ref", "HEAD")).toBe("main");
 
     // Every event is stored once, numbered without gaps, from start to finish.

@@ -15,6 +15,7 @@ import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
 import { getDb } from "@/db/client";
 import { SamError } from "@/lib/errors";
 import { ideaDetails } from "@/lib/ideas/ideas";
+import { NO_CHANGES_REASON } from "@/lib/ideas/task-outcome";
 import { executeIdeaAction, updateIdeaAction } from "../actions";
 
 function Section({ title, children, testId }: { title: string; children: React.ReactNode; testId?: string }) {
@@ -77,7 +78,7 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
           <Section title="Execute" testId="idea-execute">
             <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400">
               Starts a task-mode task whose description carries this idea and what its conversations said. When the task
-              completes the idea is done; when it fails the idea returns to Ready.
+              completes the idea is done; when it fails or changes nothing the idea returns to Ready.
             </p>
             {latest?.status === "failed" && idea.status === "ready" ? (
               <p
@@ -86,6 +87,15 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
                 className="mb-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200"
               >
                 The last run failed: {latest.failureReason ?? "no reason recorded"}
+              </p>
+            ) : null}
+            {latest?.status === "completed" && !latest.branch && idea.status === "ready" ? (
+              <p
+                data-testid="idea-unchanged"
+                role="status"
+                className="mb-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+              >
+                Back to Ready: {NO_CHANGES_REASON}.
               </p>
             ) : null}
             {idea.status === "executing" ? <p className="mb-3 text-sm">A task is building this idea.</p> : null}
