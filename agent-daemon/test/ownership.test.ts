@@ -85,7 +85,10 @@ describe("a daemon started by a web app does not outlive it by surprise", () => 
       mode: "task",
       harness: "builtin",
       model: "scripted",
-      prompt: '```sam-script\n[{"say":"working"},{"sleep":2000},{"say":"done"}]\n```',
+      // Work to save: a task that changes nothing pushes no branch.
+      prompt:
+        '```sam-script\n[{"say":"working"},{"sleep":2000},' +
+        '{"tool":"write_file","args":{"path":"work.txt","content":"work\\n"}},{"say":"done"}]\n```',
       mcpUrl: "http://127.0.0.1:9/api/mcp",
       taskToken: "k".repeat(40),
     });
