@@ -138,13 +138,18 @@ describe("the project chat, against the real app and scripted agents", () => {
   it("remembers the composer's mode for the user", async () => {
     const { page } = owner;
     await page.goto(`${app.baseUrl}/projects/${projectId}`);
+    // The choice is saved by a server action (waited for from before the click, which may answer at
+    // once); the reload shows what was stored.
+    const saved = () =>
+      page.waitForResponse((res) => res.request().method() === "POST" && res.url().includes(`/projects/`));
+    let saving = saved();
     await chooseMode(page, "Task");
-    // The choice is saved by a server action; the reload shows what was stored.
-    await page.waitForResponse((res) => res.request().method() === "POST" && res.url().includes(`/projects/`));
+    await saving;
     await page.reload();
     expect(await page.getByRole("radio", { name: "Task" }).isChecked()).toBe(true);
+    saving = saved();
     await chooseMode(page, "Conversation");
-    await page.waitForResponse((res) => res.request().method() === "POST" && res.url().includes(`/projects/`));
+    await saving;
     await page.reload();
     expect(await page.getByRole("radio", { name: "Conversation" }).isChecked()).toBe(true);
   });
