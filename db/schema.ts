@@ -26,6 +26,12 @@ export const TOKEN_KINDS = ["task", "node", "personal", "join", "login"] as cons
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 export const MEMBER_ROLES = ["owner", "member"] as const;
+
+export const PULL_REQUEST_STATES = ["open", "merged", "closed"] as const;
+export type PullRequestState = (typeof PULL_REQUEST_STATES)[number];
+
+export const MERGE_STRATEGIES = ["merge", "squash", "rebase"] as const;
+export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 
 // ---------------------------------------------------------------------------
@@ -116,6 +122,11 @@ export const projects = sqliteTable(
     network: text("network", { enum: ["open", "none"] })
       .notNull()
       .default("open"),
+    // Whether a pull request's branch is deleted from the repository once it is merged or closed.
+    deleteBranches: integer("delete_branches", { mode: "boolean" }).notNull().default(true),
+    // A GitHub Enterprise Server's web URL (https://ghe.example.com) when the remote is on one;
+    // github.com remotes need none.
+    githubUrl: text("github_url"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -252,6 +263,11 @@ export const tasks = sqliteTable(
     nodeId: text("node_id"),
     workspaceId: text("workspace_id"),
     sourceIdeaId: text("source_idea_id"),
+    // A revision task works on this pull request's branch (review changes, a conflict to resolve).
+    pullRequestId: text("pull_request_id"),
+    // A revision that resolves its pull request's conflicts starts with the base branch merged in,
+    // the conflicts left in the files for its agent.
+    mergesBase: integer("merges_base", { mode: "boolean" }).notNull().default(false),
     createdByUserId: text("created_by_user_id"),
     harness: text("harness"),
     model: text("model"),
@@ -279,6 +295,7 @@ export const tasks = sqliteTable(
     index("tasks_node_status_idx").on(t.nodeId, t.status),
     // An idea's page lists the tasks run from it; its outcome follows the latest one.
     index("tasks_source_idea_idx").on(t.sourceIdeaId, t.createdAt),
+    index("tasks_pull_request_idx").on(t.pullRequestId, t.createdAt),
     // Every scheduler pass looks for stops not yet acknowledged by a node.
     index("tasks_stop_pending_idx")
       .on(t.stopRequestedAt)
@@ -417,6 +434,84 @@ export const ideaSessionLinks = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.ideaId, t.sessionId] }), index("idea_session_links_session_idx").on(t.sessionId)],
+);
+
+// ---------------------------------------------------------------------------
+// Pull requests: a task's branch proposed for its base branch, reviewed and merged by SAM (or by
+// GitHub, when the project's remote is there).
+
+export const pullRequests = sqliteTable(
+  "pull_requests",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    // Counts per project from 1.
+    number: integer("number").notNull(),
+    // The task whose work opened it; revision tasks point back with tasks.pull_request_id.
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    body: text("body").notNull().default(""),
+    state: text("state", { enum: PULL_REQUEST_STATES }).notNull().default("open"),
+    headBranch: text("head_branch").notNull(),
+    baseBranch: text("base_branch").notNull(),
+    // The head commit the figures below were counted at.
+    headCommit: text("head_commit"),
+    additions: integer("additions").notNull().default(0),
+    deletions: integer("deletions").notNull().default(0),
+    changedFiles: integer("changed_files").notNull().default(0),
+    mergeCommit: text("merge_commit"),
+    mergeStrategy: text("merge_strategy", { enum: MERGE_STRATEGIES }),
+    mergedAt: integer("merged_at", { mode: "timestamp_ms" }),
+    mergedByUserId: text("merged_by_user_id"),
+    closedAt: integer("closed_at", { mode: "timestamp_ms" }),
+    closedByUserId: text("closed_by_user_id"),
+    // The pull request on GitHub, when it was opened there.
+    url: text("url"),
+    githubNumber: integer("github_number"),
+    githubSyncedAt: integer("github_synced_at", { mode: "timestamp_ms" }),
+    // Why the last attempt to open or sync it on GitHub failed.
+    githubError: text("github_error"),
+    // One merge or close at a time: who holds the PR and until when.
+    lockToken: text("lock_token"),
+    lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("pull_requests_project_number_idx").on(t.projectId, t.number),
+    uniqueIndex("pull_requests_task_idx").on(t.taskId),
+    index("pull_requests_project_state_idx").on(t.projectId, t.state, t.number),
+  ],
+);
+
+export const pullRequestComments = sqliteTable(
+  "pull_request_comments",
+  {
+    id: text("id").primaryKey(),
+    pullRequestId: text("pull_request_id")
+      .notNull()
+      .references(() => pullRequests.id, { onDelete: "cascade" }),
+    authorUserId: text("author_user_id").references(() => users.id, { onDelete: "set null" }),
+    // Shown as written: a user's name, or a GitHub login for a comment synced from GitHub.
+    authorName: text("author_name").notNull(),
+    body: text("body").notNull(),
+    // A line comment: the file and the line in the head's version of it.
+    path: text("path"),
+    line: integer("line"),
+    // The comment's id on GitHub: synced comments are not imported twice.
+    githubId: text("github_id"),
+    // When a Request changes carried it to the task's agent.
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("pull_request_comments_pr_idx").on(t.pullRequestId, t.createdAt),
+    uniqueIndex("pull_request_comments_github_idx").on(t.pullRequestId, t.githubId),
+  ],
 );
 
 // ---------------------------------------------------------------------------
