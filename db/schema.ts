@@ -458,8 +458,10 @@ export const pullRequests = sqliteTable(
     state: text("state", { enum: PULL_REQUEST_STATES }).notNull().default("open"),
     headBranch: text("head_branch").notNull(),
     baseBranch: text("base_branch").notNull(),
-    // The head commit the figures below were counted at.
+    // The head commit the figures below were counted at, and what it was compared with: a merged or
+    // closed PR's diff stays readable after its branch is gone.
     headCommit: text("head_commit"),
+    comparisonCommit: text("comparison_commit"),
     additions: integer("additions").notNull().default(0),
     deletions: integer("deletions").notNull().default(0),
     changedFiles: integer("changed_files").notNull().default(0),

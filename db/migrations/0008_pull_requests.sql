@@ -26,6 +26,7 @@ CREATE TABLE `pull_requests` (
 	`head_branch` text NOT NULL,
 	`base_branch` text NOT NULL,
 	`head_commit` text,
+	`comparison_commit` text,
 	`additions` integer DEFAULT 0 NOT NULL,
 	`deletions` integer DEFAULT 0 NOT NULL,
 	`changed_files` integer DEFAULT 0 NOT NULL,
