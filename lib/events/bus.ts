@@ -38,3 +38,18 @@ export function onIdeasChanged(listener: (change: IdeasChanged) => void): () => 
   bus.on("ideas", listener);
   return () => bus.off("ideas", listener);
 }
+
+export interface PullChanged {
+  projectId: string;
+  pullRequestId: string;
+}
+
+/** A pull request was opened, updated (new commits, comments), merged or closed. */
+export function emitPullChanged(change: PullChanged): void {
+  bus.emit("pull", change);
+}
+
+export function onPullChanged(listener: (change: PullChanged) => void): () => void {
+  bus.on("pull", listener);
+  return () => bus.off("pull", listener);
+}

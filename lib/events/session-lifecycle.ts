@@ -3,6 +3,8 @@ import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { chatSessions, tasks } from "@/db/schema";
 import { NO_CHANGES_REASON } from "../ideas/task-outcome";
+import { recountPullRequest } from "../pulls/figures";
+import { recordPullRequest } from "../pulls/open";
 import { releaseEndedWorkspaces } from "../scheduler/release-workspaces";
 import { transitionTask } from "../tasks/transition";
 
@@ -36,7 +38,7 @@ export async function applySessionLifecycle(db: Db, taskId: string, event: Agent
       // so the task keeps none (a conversation never has one to push).
       const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId), columns: { mode: true } });
       const unchanged = event.outcome === "completed" && !event.branch && task?.mode === "task";
-      await transitionTask(db, {
+      const moved = await transitionTask(db, {
         taskId,
         from: ["provisioning", "running", "awaiting_followup"],
         to: event.outcome,
@@ -54,6 +56,14 @@ export async function applySessionLifecycle(db: Db, taskId: string, event: Agent
       // The session is over; the node's place is freed without holding up the daemon's request (what
       // fails here is retried by the scheduler's pass).
       void releaseEndedWorkspaces(db, taskId).catch(() => {});
+      // A task that changed something proposes it: its PR is recorded now, counted (git) meanwhile.
+      if (moved && event.outcome === "completed" && event.branch) {
+        const pr = await recordPullRequest(db, taskId);
+        if (pr)
+          void recountPullRequest(db, pr).catch((err: unknown) =>
+            console.error(`sam: counting PR #${pr.number}: ${(err as Error).message}`),
+          );
+      }
       return;
     }
     default:

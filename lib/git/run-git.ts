@@ -25,15 +25,12 @@ export function runGit(args: string[], opts: { cwd?: string; timeoutMs?: number 
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
+    // Decoded once at the end: a character split across two chunks stays whole.
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
     let timedOut = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
+    child.stdout.on("data", (d: Buffer) => stdout.push(d));
+    child.stderr.on("data", (d: Buffer) => stderr.push(d));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
@@ -44,7 +41,7 @@ export function runGit(args: string[], opts: { cwd?: string; timeoutMs?: number 
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
+      resolve({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), timedOut });
     });
   });
 }

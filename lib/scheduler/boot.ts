@@ -1,5 +1,6 @@
 import { getDb } from "@/db/client";
 import { loadConfig } from "../config";
+import { openMissingPullRequests } from "../pulls/open";
 import { type SchedulerRunner, startSchedulerRunner } from "./runner";
 
 const globalForScheduler = globalThis as unknown as { __samScheduler?: SchedulerRunner };
@@ -8,6 +9,10 @@ const globalForScheduler = globalThis as unknown as { __samScheduler?: Scheduler
 export function startSchedulerFromEnv(): void {
   const config = loadConfig();
   if (!config.scheduler.enabled || globalForScheduler.__samScheduler) return;
+  // A task that completed just before a restart may not have its pull request yet.
+  void openMissingPullRequests(getDb()).catch((err: unknown) =>
+    console.error(`sam: opening missing pull requests failed: ${(err as Error).message}`),
+  );
   globalForScheduler.__samScheduler = startSchedulerRunner(
     getDb(),
     config,
