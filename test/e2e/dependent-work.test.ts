@@ -1,7 +1,8 @@
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentEvents, chatSessions, tasks } from "@/db/schema";
+import { agentEvents, chatSessions, pullRequests, tasks } from "@/db/schema";
+import { pullRequestDiff, showPullRequest } from "@/lib/pulls/pull-json";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, type TaskView, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { git, makeGitRepo } from "../helpers/git";
@@ -66,6 +67,22 @@ describe("work builds on work: a dependent task starts with its dependencies' br
     throw new Error(`The parent did not dispatch ${titles.join(", ")}`);
   }
 
+  /** The task's PR once it has been counted (its figures are filled in after it is recorded). */
+  async function countedPullRequest(taskId: string) {
+    const db = openAppDb(app);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const pr = await db.query.pullRequests.findFirst({ where: eq(pullRequests.taskId, taskId) });
+        if (pr?.headCommit) return pr;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      db.$client.close();
+    }
+    throw new Error(`Task ${taskId} has no counted pull request`);
+  }
+
   async function storedEvents(taskId: string) {
     const db = openAppDb(app);
     try {
@@ -112,6 +129,28 @@ describe("work builds on work: a dependent task starts with its dependencies' br
     expect(git(repo, "show", `${b.branch}:a.txt`)).toBe("written by A");
     expect(git(repo, "show", `${b.branch}:b.txt`)).toBe("written by B");
     git(repo, "merge-base", "--is-ancestor", a.branch!, b.branch!);
+
+    // Each task's PR holds its own change only: B's is compared with base plus A's work (A's branch
+    // merged into base as B's workspace started), so it shows b.txt and not A's a.txt. Its commits
+    // are SAM's merge of A's work (no change against that comparison) and B's own.
+    const prA = await countedPullRequest(a.id);
+    const prB = await countedPullRequest(b.id);
+    expect(prA).toMatchObject({ headBranch: a.branch, baseBranch: "main", changedFiles: 1, additions: 1 });
+    expect(prB).toMatchObject({ headBranch: b.branch, baseBranch: "main", changedFiles: 1, additions: 1 });
+    const db = openAppDb(app);
+    try {
+      const diffB = await pullRequestDiff(db, prB);
+      expect(diffB.map((f) => [f.path, f.status])).toEqual([["b.txt", "added"]]);
+      expect(diffB[0]?.patch).toContain("+written by B");
+      const shownB = await showPullRequest(db, prB);
+      expect(shownB.commits.map((c) => c.message.split("\n")[0])).toEqual([
+        `Merge the work of task "Write a.txt" (${a.branch})`,
+        "Read a.txt",
+      ]);
+      expect((await pullRequestDiff(db, prA)).map((f) => f.path)).toEqual(["a.txt"]);
+    } finally {
+      db.$client.close();
+    }
   });
 
   it("dependencies whose work conflicts fail the dependent task at its start, naming the tasks and the path", async () => {
