@@ -291,7 +291,7 @@ describe("executing an idea", () => {
     expect(again.message).toMatch(/already executing/);
   });
 
-  test("the task's outcome moves the idea: completed → done, failed → ready", async () => {
+  test("the task's outcome moves the idea: completed with work stays executing (its PR decides), failed → ready", async () => {
     const good = await createIdea(db, projectId, user(), { title: "Good" });
     const bad = await createIdea(db, projectId, user(), { title: "Bad" });
     const goodTask = await executeIdea(db, owner.id, projectId, good.id);
@@ -307,7 +307,7 @@ describe("executing an idea", () => {
       actor: system,
       set: { failureReason: "tests failed" },
     });
-    expect((await getIdea(db, projectId, good.id)).status).toBe("done");
+    expect((await getIdea(db, projectId, good.id)).status).toBe("executing");
     expect((await getIdea(db, projectId, bad.id)).status).toBe("ready");
   });
 
