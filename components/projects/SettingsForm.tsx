@@ -14,6 +14,8 @@ export interface SettingsValues {
   harness: string;
   model: string;
   network: string;
+  deleteBranches: boolean;
+  githubUrl: string | null;
 }
 
 const LIMITS: { name: keyof SettingsValues; label: string; min: number; max: number }[] = [
@@ -35,7 +37,9 @@ export function SettingsForm({
   canEdit: boolean;
   save: FormAction;
 }) {
-  const { state, pending, form, field, error } = useActionForm(save, { initial: { ...values } });
+  const { state, pending, form, field, error } = useActionForm(save, {
+    initial: { ...values, deleteBranches: String(values.deleteBranches), githubUrl: values.githubUrl ?? "" },
+  });
   return (
     // noValidate: the server names the offending field, the same for browsers and scripts.
     <form {...form} noValidate className="space-y-4" aria-label="Project settings">
@@ -82,6 +86,24 @@ export function SettingsForm({
             <option value="none">none: nothing but SAM&apos;s MCP endpoint</option>
           </select>
           <FieldError {...error("network")} />
+        </div>
+        <div>
+          <label htmlFor="deleteBranches" className="mb-1 block text-sm font-medium">
+            Pull request branches
+          </label>
+          <select {...field("deleteBranches")} className={inputClass}>
+            <option value="true">deleted once merged or closed</option>
+            <option value="false">kept in the repository</option>
+          </select>
+          <FieldError {...error("deleteBranches")} />
+        </div>
+        <div>
+          <label htmlFor="githubUrl" className="mb-1 block text-sm font-medium">
+            GitHub Enterprise URL{" "}
+            <span className="font-normal text-zinc-600 dark:text-zinc-400">(empty for github.com)</span>
+          </label>
+          <input {...field("githubUrl")} type="url" placeholder="https://github.example.com" className={inputClass} />
+          <FieldError {...error("githubUrl")} />
         </div>
       </fieldset>
       {canEdit ? (

@@ -30,6 +30,21 @@ export const projectSettingsSchema = z
     model: z.string().trim().regex(MODEL_PATTERN, {
       message: "Model must be scripted, or provider:model where the provider is anthropic, openai or openai-compatible",
     }),
+    // Forms send "true"/"false"; scripts may send a boolean.
+    deleteBranches: z.preprocess(
+      (v) => (v === "true" ? true : v === "false" ? false : v),
+      z.boolean({ message: "Delete branches must be true or false" }),
+    ),
+    githubUrl: z.preprocess(
+      (v) => (typeof v === "string" && v.trim() === "" ? null : typeof v === "string" ? v.trim() : v),
+      z
+        .url({ protocol: /^https?$/, message: "GitHub URL must be an http(s) URL such as https://github.example.com" })
+        .refine((u) => !new URL(u).username && !new URL(u).password, {
+          message: "GitHub URL must not carry credentials; store a GITHUB_TOKEN secret instead",
+        })
+        .transform((u) => u.replace(/\/+$/, ""))
+        .nullable(),
+    ),
   })
   .partial()
   .strict();

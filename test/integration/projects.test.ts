@@ -241,6 +241,31 @@ describe("project settings", () => {
     });
   });
 
+  test("pull request settings: branch deletion as a form string or a boolean, a GitHub Enterprise URL without credentials", async () => {
+    expect(await getProjectForUser(db, owner.id, projectId)).toMatchObject({ deleteBranches: true, githubUrl: null });
+    await updateProjectSettings(db, owner.id, projectId, {
+      deleteBranches: "false",
+      githubUrl: "https://ghe.example.com/",
+    });
+    expect(await getProjectForUser(db, owner.id, projectId)).toMatchObject({
+      deleteBranches: false,
+      githubUrl: "https://ghe.example.com",
+    });
+    const bad = await samErrorOf(
+      updateProjectSettings(db, owner.id, projectId, {
+        deleteBranches: "maybe",
+        githubUrl: "https://me:pw@ghe.example.com",
+      }),
+    );
+    expect(fieldsOf(bad).sort()).toEqual(["deleteBranches", "githubUrl"]);
+    expect(bad.message).toMatch(/must not carry credentials/);
+    expect(
+      fieldsOf(await samErrorOf(updateProjectSettings(db, owner.id, projectId, { githubUrl: "ftp://x" }))),
+    ).toEqual(["githubUrl"]);
+    await updateProjectSettings(db, owner.id, projectId, { deleteBranches: true, githubUrl: "" });
+    expect(await getProjectForUser(db, owner.id, projectId)).toMatchObject({ deleteBranches: true, githubUrl: null });
+  });
+
   test("a fraction, a non-number and an unknown field are refused with the field named", async () => {
     const fraction = await samErrorOf(updateProjectSettings(db, owner.id, projectId, { maxDepth: 2.5 }));
     expect(fieldsOf(fraction)).toEqual(["maxDepth"]);

@@ -155,6 +155,18 @@ describe("pull requests", () => {
     expect(row).toMatchObject({ state: "open", lockToken: null });
   });
 
+  it("a project that keeps branches keeps a closed PR's branch; its diff stays readable", async () => {
+    const p = await project("work");
+    await db.update(projects).set({ deleteBranches: false }).where(eq(projects.id, p.id));
+    const { pr, branch } = await completedTask(p, { "kept.txt": "k\n" });
+    await closePullRequest(db, pr, { userId: ownerId });
+    expect(git(p.repo, "branch", "--list", branch)).not.toBe("");
+    const closed = (await db.query.pullRequests.findFirst({ where: (r, { eq }) => eq(r.id, pr.id) }))!;
+    expect(closed).toMatchObject({ state: "closed", closedByUserId: ownerId });
+    git(p.repo, "branch", "-D", branch);
+    expect((await showPullRequest(db, closed)).files.map((f) => f.path)).toEqual(["kept.txt"]);
+  });
+
   it("two tasks editing the same line: after the first merges, the second shows the path and refuses to merge", async () => {
     const p = await project("bare");
     const a = await completedTask(p, { "app.txt": "one\nTWO-A\nthree\n" }, "A");

@@ -19,6 +19,8 @@ const SETTINGS_FIELDS = [
   "harness",
   "model",
   "network",
+  "deleteBranches",
+  "githubUrl",
 ];
 
 async function run(
