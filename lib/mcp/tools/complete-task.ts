@@ -8,7 +8,8 @@ import { defineTool } from "../tool";
 export const completeTask = defineTool({
   name: "complete_task",
   description:
-    "Finish a task-mode task with a summary. The task completes when your turn ends, after your work is committed and pushed.",
+    "Finish a task-mode task with a summary. The task completes when your turn ends, after your work is committed and pushed; " +
+    "if it changed something, a pull request is opened for review with your summary as its description (nothing changed: none).",
   input: z
     .object({
       summary: z.string().trim().min(1).max(20_000),

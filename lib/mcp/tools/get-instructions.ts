@@ -13,7 +13,7 @@ const RULES = {
   ],
   task: [
     "This is a task: work on your branch, implement, test, and commit.",
-    "When you are done, call complete_task with a summary of what you did and end your turn.",
+    "When you are done, call complete_task with a summary of what you did and end your turn: your work is pushed and a pull request opened with your summary as its description.",
     "Your work is committed and pushed to the project repository when your turn ends.",
     "Report progress with update_task_status on long tasks.",
   ],
