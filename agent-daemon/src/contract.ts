@@ -14,6 +14,7 @@ export const DAEMON_ROUTES = {
   health: "/health",
   workspaces: "/workspaces",
   workspace: (id: string) => `/workspaces/${encodeURIComponent(id)}`,
+  workspaceMerge: (id: string) => `/workspaces/${encodeURIComponent(id)}/merge`,
   sessions: "/sessions",
   session: (id: string) => `/sessions/${encodeURIComponent(id)}`,
   sessionMessages: (id: string) => `/sessions/${encodeURIComponent(id)}/messages`,
@@ -98,9 +99,19 @@ export function repoLocationProblem(repo: string): RepoLocationProblem | undefin
   return undefined;
 }
 
-/** A dependency's branch to merge into a new workspace, with its task's title to name it in a conflict. */
-const mergeBranchSchema = z.object({ taskId: id, title: z.string().min(1).max(500), branch: samBranchSchema });
-export type MergeBranch = z.infer<typeof mergeBranchSchema>;
+/**
+ * A branch to merge into a new workspace (a dependency's, or the base branch a revision brings into
+ * its pull request's branch), with its task's title to name it in a conflict. `leaveConflicts`: a
+ * conflict does not refuse the workspace; the merge stays in progress, the conflicts in the files,
+ * for the task's agent to resolve (its save then records the merge commit).
+ */
+const mergeBranchSchema = z.object({
+  taskId: id,
+  title: z.string().min(1).max(500),
+  branch: z.string().min(1).max(250),
+  leaveConflicts: z.boolean().default(false),
+});
+export type MergeBranch = z.input<typeof mergeBranchSchema>;
 
 export const createWorkspaceRequestSchema = z.object({
   workspaceId: id,
@@ -113,8 +124,15 @@ export const createWorkspaceRequestSchema = z.object({
   // The sandbox network of the session to come: its agent starts while the repository is cloned.
   network: z.enum(["open", "none"]).default("open"),
   // The branches of the tasks this one depends on, merged into its branch in this order. A branch
-  // missing from the repository (its task changed nothing) is skipped; a conflict refuses the request.
-  mergeBranches: z.array(mergeBranchSchema).max(50).default([]),
+  // missing from the repository (its task changed nothing) is skipped; a conflict refuses the request,
+  // unless it is the last branch's and that one leaves its conflicts.
+  mergeBranches: z
+    .array(mergeBranchSchema)
+    .max(50)
+    .default([])
+    .refine((branches) => branches.slice(0, -1).every((b) => !b.leaveConflicts), {
+      message: "only the last branch may leave its conflicts (no merge can follow one in progress)",
+    }),
 });
 export type CreateWorkspaceRequest = z.input<typeof createWorkspaceRequestSchema>;
 
@@ -125,6 +143,31 @@ export const workspaceResponseSchema = z.object({
   baseCommit: z.string(),
 });
 export type WorkspaceResponse = z.infer<typeof workspaceResponseSchema>;
+
+export const MERGE_STRATEGIES = ["merge", "squash", "rebase"] as const;
+export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
+
+/**
+ * Brings a subtask's pushed branch into a live workspace (its parent's), as the workspace's agent
+ * would: `merge` a merge commit, `squash` one commit of the whole work, `rebase` the branch's own
+ * commits replayed on top. A conflict changes nothing and names the paths.
+ */
+export const mergeIntoWorkspaceRequestSchema = z.object({
+  branch: samBranchSchema,
+  // The subtask's title, for the commit message.
+  title: z.string().min(1).max(500),
+  strategy: z.enum(MERGE_STRATEGIES).default("merge"),
+});
+export type MergeIntoWorkspaceRequest = z.input<typeof mergeIntoWorkspaceRequestSchema>;
+
+export const mergeIntoWorkspaceResponseSchema = z.object({
+  // False when the workspace already held the branch's work: nothing was committed.
+  merged: z.boolean(),
+  // The workspace's HEAD afterwards.
+  commit: z.string().regex(/^[0-9a-f]{40,64}$/),
+  strategy: z.enum(MERGE_STRATEGIES),
+});
+export type MergeIntoWorkspaceResponse = z.infer<typeof mergeIntoWorkspaceResponseSchema>;
 
 export const HARNESS_KINDS = ["builtin", "builtin-subprocess"] as const;
 

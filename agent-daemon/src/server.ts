@@ -5,6 +5,7 @@ import {
   type DaemonConfig,
   type HealthResponse,
   injectMessageRequestSchema,
+  mergeIntoWorkspaceRequestSchema,
   ownerRequestSchema,
   startSessionRequestSchema,
   stopSessionRequestSchema,
@@ -109,6 +110,14 @@ function routes({ config, workspaces, sessions, outbox, ownership, sandbox }: Ap
         released.add(id);
         await workspaces.remove(id);
         return { status: 204 };
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/workspaces\/([^/]+)\/merge$/,
+      handle: async ([id = ""], req) => {
+        const input = parseInput(mergeIntoWorkspaceRequestSchema, await readJson(req));
+        return { status: 200, body: await workspaces.merge(id, input) };
       },
     },
     {

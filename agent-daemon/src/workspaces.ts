@@ -4,12 +4,15 @@ import path from "node:path";
 import {
   type CreateWorkspaceRequest,
   type MergeBranch,
+  type MergeIntoWorkspaceResponse,
+  type MergeStrategy,
   repoLocationProblem,
   type WorkspaceResponse,
 } from "./contract.ts";
 import { RequestError } from "./errors.ts";
 import { GitError, git } from "./git.ts";
 import { workspaceGit } from "./git-save.ts";
+import { mergeIntoWorkspace } from "./merge-branch.ts";
 import { type Mirrors, RepoUnreachableError } from "./mirrors.ts";
 import { redactCredentials } from "./redact.ts";
 import type { Sandbox, SandboxDirs } from "./sandbox/sandbox.ts";
@@ -62,7 +65,8 @@ const MERGE_IDENTITY = ["-c", "user.name=SAM", "-c", "user.email=sam@sam.local",
  * order, so its agent starts from their work. The clone has every branch of the (just fetched)
  * project repository under `origin/`; a branch that is not there belongs to a task that changed
  * nothing and is skipped. A conflict refuses the workspace, naming the dependency, the earlier
- * work it collides with, and the paths.
+ * work it collides with, and the paths; unless the branch leaves its conflicts (the last one, by
+ * the contract): then the merge stays in progress for the agent to resolve.
  */
 async function mergeDependencies(dir: string, baseBranch: string, deps: MergeBranch[]): Promise<void> {
   const merged: { title: string; commit: string }[] = [];
@@ -90,6 +94,7 @@ async function mergeDependencies(dir: string, baseBranch: string, deps: MergeBra
         .split("\0")
         .filter(Boolean);
       if (conflicted.length === 0) throw err;
+      if (dep.leaveConflicts) return;
       const against = await collidingWork(dir, merged, conflicted);
       throw new RequestError(
         409,
@@ -133,6 +138,8 @@ export interface WorkspaceHooks {
  */
 export class Workspaces {
   private readonly entries = new Map<string, Entry>();
+  /** The merge running in each workspace: merges into one workspace take turns. */
+  private readonly merging = new Map<string, Promise<unknown>>();
   private readonly sandboxRoot: string;
 
   constructor(
@@ -208,6 +215,28 @@ export class Workspaces {
     }
   }
 
+  /** Brings a branch of the project repository into a live workspace (see merge-branch.ts). */
+  async merge(
+    id: string,
+    req: { branch: string; title: string; strategy: MergeStrategy },
+  ): Promise<MergeIntoWorkspaceResponse> {
+    const workspace = this.get(id);
+    if (!workspace) throw new RequestError(404, "workspace_not_found", `No workspace ${id} on this node`);
+    const previous = this.merging.get(id) ?? Promise.resolve();
+    const run = previous
+      .catch(() => {})
+      .then(() => {
+        if (!this.get(id)) throw new RequestError(404, "workspace_not_found", `No workspace ${id} on this node`);
+        return mergeIntoWorkspace({ mirrors: this.mirrors, sandbox: this.sandbox }, workspace, req);
+      });
+    this.merging.set(id, run);
+    try {
+      return await run;
+    } finally {
+      if (this.merging.get(id) === run) this.merging.delete(id);
+    }
+  }
+
   /** Deletes the workspace's directory. Refuses one still being created. */
   async remove(id: string): Promise<void> {
     const entry = this.entries.get(id);
@@ -225,6 +254,9 @@ export class Workspaces {
 
   private async checkout(req: CreateWorkspaceRequest): Promise<Workspace> {
     await this.assertBranchName(req.baseBranch, "baseBranch");
+    for (const [index, merge] of (req.mergeBranches ?? []).entries()) {
+      await this.assertBranchName(merge.branch, `mergeBranches.${index}.branch`);
+    }
     const dir = path.join(this.root, req.workspaceId);
     const stateDir = path.join(this.sandboxRoot, req.workspaceId);
     try {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workspaceResponseSchema } from "../src/contract.ts";
 import { type DaemonProcess, newNodeToken, spawnDaemon } from "./daemon-process.ts";
+import { type FakeWeb, startFakeWeb } from "./fake-web.ts";
 import { commitFiles, gitIn, makeRepo } from "./git-repo.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
@@ -261,5 +262,126 @@ describe("workspaces of tasks with dependencies", () => {
     expect(gitIn(ws.path, "log", "--merges", "--format=%s").split("\n")).toEqual([
       'Merge the work of task "Write a.txt" (sam/write-a-1)',
     ]);
+  });
+});
+
+describe("a merge that leaves its conflicts for the task's agent", () => {
+  const temp = makeTempDir("sam-leave-conflicts-");
+  const source = makeRepo(path.join(temp.dir, "source"), { "README.md": "# source\nstatus: draft\n" });
+  const dataDir = path.join(temp.dir, "node");
+  const token = newNodeToken();
+  let daemon: DaemonProcess;
+  let web: FakeWeb;
+
+  const branchFromMain = (branch: string, files: Record<string, string>): string => {
+    gitIn(source, "checkout", "--quiet", "-b", branch, "main");
+    const commit = commitFiles(source, files, `work on ${branch}`);
+    gitIn(source, "checkout", "--quiet", "main");
+    return commit;
+  };
+  // A pull request's branch, and its base branch moved on meanwhile: the same line changed in both.
+  const prHead = branchFromMain("sam/hold-it-1", { "README.md": "# source\nstatus: on hold\n" });
+  branchFromMain("sam/hold-it-2", { "README.md": "# source\nstatus: held\n" });
+  const newBase = commitFiles(source, { "README.md": "# source\nstatus: shipped\n", "NEWS.md": "news\n" }, "ship");
+
+  beforeAll(async () => {
+    web = await startFakeWeb(token);
+    daemon = spawnDaemon({
+      SAM_NODE_ID: "node-leave-conflicts",
+      SAM_NODE_TOKEN: token,
+      SAM_DAEMON_DATA_DIR: dataDir,
+      SAM_WEB_URL: web.url,
+    });
+    await daemon.url;
+  });
+  afterAll(async () => {
+    await daemon.stop();
+    await web.close();
+    temp.cleanup();
+  });
+
+  const request = (n: number, mergeBranches: unknown[], branch = "sam/hold-it-1") => ({
+    workspaceId: `resolve-${n}`,
+    taskId: `revision-${n}`,
+    repo: source,
+    baseBranch: branch,
+    branch,
+    mergeBranches,
+  });
+
+  it("the workspace starts mid-merge with the conflict in the file; the agent resolves it and the save records the merge commit", async () => {
+    const res = await daemon.call(
+      "POST",
+      "/workspaces",
+      request(1, [{ taskId: "base", title: "main", branch: "main", leaveConflicts: true }]),
+    );
+    expect(res.status).toBe(201);
+    const ws = workspaceResponseSchema.parse(res.body);
+    expect(ws.baseCommit).toBe(prHead);
+    expect(gitIn(ws.path, "rev-parse", "MERGE_HEAD")).toBe(newBase);
+    expect(gitIn(ws.path, "diff", "--name-only", "--diff-filter=U")).toBe("README.md");
+    expect(fs.readFileSync(path.join(ws.path, "README.md"), "utf8")).toMatch(
+      /^# source\n<<<<<<< HEAD\nstatus: on hold\n=======\nstatus: shipped\n>>>>>>> [0-9a-f]+\n$/,
+    );
+    // What merged cleanly is there already.
+    expect(fs.readFileSync(path.join(ws.path, "NEWS.md"), "utf8")).toBe("news\n");
+
+    const ids = { sessionId: "session-resolve-1", taskId: "revision-1", workspaceId: ws.workspaceId };
+    const started = await daemon.call("POST", "/sessions", {
+      ...ids,
+      mode: "task",
+      harness: "builtin",
+      model: "scripted",
+      title: "Resolve the conflict with main",
+      prompt: `\`\`\`sam-script\n${JSON.stringify([
+        { tool: "write_file", args: { path: "README.md", content: "# source\nstatus: shipped, then on hold\n" } },
+        { say: "Resolved." },
+      ])}\n\`\`\``,
+      mcpUrl: "http://127.0.0.1:9/api/mcp",
+      taskToken: "k".repeat(40),
+    });
+    expect(started.status).toBe(201);
+    const finished = await web.waitFor(
+      (event) => event.sessionId === ids.sessionId && event.event.type === "session_finished",
+      60_000,
+    );
+    expect(finished.event).toMatchObject({ outcome: "completed", branch: "sam/hold-it-1" });
+    const saved = gitIn(source, "rev-parse", "sam/hold-it-1");
+    expect(gitIn(source, "log", "-1", "--format=%P|%s", saved)).toBe(
+      `${prHead} ${newBase}|Resolve the conflict with main`,
+    );
+    expect(gitIn(source, "show", `${saved}:README.md`)).toBe("# source\nstatus: shipped, then on hold");
+    expect(gitIn(source, "show", `${saved}:NEWS.md`)).toBe("news");
+  });
+
+  it("without leaveConflicts the same merge refuses the workspace; only the last branch may leave its conflicts", async () => {
+    const refused = await daemon.call(
+      "POST",
+      "/workspaces",
+      request(2, [{ taskId: "base", title: "main", branch: "main" }], "sam/hold-it-2"),
+    );
+    expect(refused.status).toBe(409);
+    expect((refused.body as ErrorBody).error.code).toBe("merge_conflict");
+    const early = await daemon.call(
+      "POST",
+      "/workspaces",
+      request(3, [
+        { taskId: "base", title: "main", branch: "main", leaveConflicts: true },
+        { taskId: "other", title: "Other", branch: "sam/hold-it-1" },
+      ]),
+    );
+    expect(early.status).toBe(400);
+    expect((early.body as ErrorBody).error.message).toBe(
+      "mergeBranches: only the last branch may leave its conflicts (no merge can follow one in progress)",
+    );
+    const badName = await daemon.call(
+      "POST",
+      "/workspaces",
+      request(4, [{ taskId: "base", title: "main", branch: "main..x", leaveConflicts: true }]),
+    );
+    expect(badName.status).toBe(400);
+    expect((badName.body as ErrorBody).error.message).toBe(
+      'mergeBranches.0.branch: "main..x" is not a valid branch name',
+    );
   });
 });
