@@ -12,6 +12,10 @@ const COMMANDS: Record<string, Command> = {
   project: { summary: "add and list projects (sam project --help)", load: () => import("./commands/project") },
   user: { summary: "add and list local users (sam user --help)", load: () => import("./commands/user") },
   task: { summary: "create, show and message tasks (sam task --help)", load: () => import("./commands/task") },
+  pr: {
+    summary: "list, show, merge and comment on pull requests (sam pr --help)",
+    load: () => import("./commands/pr"),
+  },
   token: { summary: "task and personal tokens (sam token --help)", load: () => import("./commands/token") },
   daemon: { summary: "run an agent daemon on this machine", load: () => import("./commands/daemon") },
 };
@@ -27,8 +31,8 @@ ${Object.entries(COMMANDS)
   .join("\n")}
 
 Every command takes --json for machine-readable output and --help for its options.
-Where a command takes an id (of a task, project or token), a unique prefix of at least 8
-characters will do, as the web app shows them; a prefix several ids share lists them.
+Where a command takes an id (of a task, project, pull request or token), a unique prefix of
+at least 8 characters will do, as the web app shows them; a prefix several ids share lists them.
 Exit status: 0 on success, 1 when the command fails, 2 when the command line is wrong.
 `;
 

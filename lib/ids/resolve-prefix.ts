@@ -1,7 +1,7 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { projectMembers, projects, tasks, tokens } from "@/db/schema";
+import { projectMembers, projects, pullRequests, tasks, tokens } from "@/db/schema";
 import { SamError } from "../errors";
 import type { Requester } from "../users";
 import { parseInput } from "../validation";
@@ -11,7 +11,7 @@ export const MIN_ID_PREFIX = 8;
 /** An ambiguous prefix lists at most this many of its matches. */
 const MATCHES_LISTED = 10;
 
-export type IdKind = "task" | "project" | "personal token";
+export type IdKind = "task" | "project" | "pull request" | "personal token";
 
 interface Match {
   id: string;
@@ -55,7 +55,10 @@ function rangeOf(prefix: string): { from: string; to: string } {
   return { from: prefix, to: prefix.slice(0, -1) + String.fromCharCode(last + 1) };
 }
 
-function visibleProjects(requester: Requester, projectId: typeof projects.id | typeof tasks.projectId) {
+function visibleProjects(
+  requester: Requester,
+  projectId: typeof projects.id | typeof tasks.projectId | typeof pullRequests.projectId,
+) {
   return requester === "operator"
     ? undefined
     : and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, requester.userId));
@@ -79,6 +82,18 @@ async function matchesOf(db: Db, kind: IdKind, requester: Requester, prefix: str
         .where(inRange)
         .orderBy(projects.id)
         .limit(limit);
+    }
+    case "pull request": {
+      const query = db
+        .select({ id: pullRequests.id, number: pullRequests.number, title: pullRequests.title })
+        .from(pullRequests);
+      const inRange = and(gte(pullRequests.id, from), lt(pullRequests.id, to));
+      const members = visibleProjects(requester, pullRequests.projectId);
+      const rows = await (members ? query.innerJoin(projectMembers, members) : query)
+        .where(inRange)
+        .orderBy(pullRequests.id)
+        .limit(limit);
+      return rows.map((r) => ({ id: r.id, label: `#${r.number} ${r.title}` }));
     }
     case "personal token": {
       const rows = await db

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { agentEvents, chatSessions, projects, taskDependencies, taskEvents, tasks } from "@/db/schema";
+import { agentEvents, chatSessions, projects, pullRequests, taskDependencies, taskEvents, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { getProjectForUser } from "../projects/projects";
 import { isTerminal } from "./statuses";
@@ -21,7 +21,7 @@ export async function getTaskForUser(db: Db, userId: string, taskId: string): Pr
 
 /** A task with what surrounds it: children, dependencies, session and status history. */
 export async function taskDetails(db: Db, task: TaskRow) {
-  const [childRows, deps, childEdges, session, history, replacement, related, retries] = await Promise.all([
+  const [childRows, deps, childEdges, session, history, replacement, related, retries, pull] = await Promise.all([
     db
       .select({
         id: tasks.id,
@@ -80,6 +80,11 @@ export async function taskDetails(db: Db, task: TaskRow) {
           .from(projects)
           .where(eq(projects.id, task.projectId))
       : [],
+    // The PR the task's work opened; a revision task's is the PR it revises.
+    db.query.pullRequests.findFirst({
+      where: task.pullRequestId ? eq(pullRequests.id, task.pullRequestId) : eq(pullRequests.taskId, task.id),
+      columns: { id: true, number: true, state: true, url: true },
+    }),
   ]);
   const parent = related.find((t) => t.id === task.parentId);
   const retryOf = related.find((t) => t.id === task.retryOfId);
@@ -101,6 +106,7 @@ export async function taskDetails(db: Db, task: TaskRow) {
     branch: task.branch,
     baseBranch: task.baseBranch,
     prUrl: task.prUrl,
+    pullRequest: pull ?? null,
     summary: task.summary,
     progress: task.progress,
     failureReason: task.failureReason,

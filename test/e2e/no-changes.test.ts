@@ -46,7 +46,16 @@ describe("a task that changes nothing", () => {
     remote: git(repos.dir, "ls-remote", "--heads", repo, "sam/*"),
   });
 
-  it("completes with no branch, and the project repository gets no sam/* branch", async () => {
+  /** The project's pull requests, as `sam pr list --json` and the HTTP list give them. */
+  async function pullRequests() {
+    const listed = await runSam(["pr", "list", "--project", projectId, "--json"], { SAM_DATA_DIR: app.dataDir });
+    expect(listed.code, listed.stderr).toBe(0);
+    const http = await api.get<unknown[]>(`/api/projects/${projectId}/pulls`);
+    expect(http.status).toBe(200);
+    return { cli: JSON.parse(listed.stdout) as unknown[], http: http.body };
+  }
+
+  it("completes with no branch and opens no pull request, and the project repository gets no sam/* branch", async () => {
     const created = await api.post<{ id: string }>("/api/tasks", {
       projectId,
       prompt: scriptPrompt("Check the README.", TALK_ONLY),
@@ -78,6 +87,9 @@ describe("a task that changes nothing", () => {
     const shown = await runSam(["task", "show", task.id], { SAM_DATA_DIR: app.dataDir });
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain("branch:  none (the task changed nothing)");
+    const json = await runSam(["task", "show", task.id, "--json"], { SAM_DATA_DIR: app.dataDir });
+    expect(JSON.parse(json.stdout).pullRequest).toBeNull();
+    expect(await pullRequests()).toEqual({ cli: [], http: [] });
   });
 
   it("returns an idea executed into it to ready, with the reason the task changed nothing, shown on the idea's page", async () => {
@@ -102,6 +114,7 @@ describe("a task that changes nothing", () => {
       });
       expect(completion?.reason).toBe(NO_CHANGES_REASON);
       expect(samBranches()).toEqual({ local: "", remote: "" });
+      expect(await pullRequests()).toEqual({ cli: [], http: [] });
 
       const browser: Browser = await launchBrowser();
       try {

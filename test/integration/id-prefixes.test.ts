@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Db } from "@/db/client";
-import { projectMembers, projects, tasks, tokens } from "@/db/schema";
+import { projectMembers, projects, pullRequests, tasks, tokens } from "@/db/schema";
 import { hashToken } from "@/lib/auth/tokens";
 import { resolveIdPrefix } from "@/lib/ids/resolve-prefix";
 import { createLocalUser, ensureInstanceOwner, type User } from "@/lib/users";
@@ -103,6 +103,43 @@ describe("an id prefix", () => {
     await expect(resolveIdPrefix(db, "task", asMember, "dddddddd")).rejects.toMatchObject({ code: "not_found" });
     await expect(resolveIdPrefix(db, "task", asMember, ID.hidden)).rejects.toMatchObject({ code: "not_found" });
     expect(await resolveIdPrefix(db, "project", asMember, "eeeeeeee")).toBe(ID.ourProject);
+  });
+
+  test("a pull request's prefix is resolved among the pull requests of the user's projects, labelled by number and title", async () => {
+    const pull = (id: string, projectId: string, taskId: string, number: number, title: string) => ({
+      id,
+      projectId,
+      taskId,
+      number,
+      title,
+      headBranch: `sam/${number}`,
+      baseBranch: "main",
+    });
+    await db
+      .insert(pullRequests)
+      .values([
+        pull("77777777-0000-4000-8000-000000000001", ID.ourProject, ID.shared1, 1, "Fix the login form"),
+        pull("77777777-1111-4000-8000-000000000002", ID.ourProject, ID.shared2, 2, "Write the guide"),
+        pull("66666666-0000-4000-8000-000000000003", ID.theirProject, ID.hidden, 1, "Hidden"),
+      ]);
+    const asMember = { userId: member.id };
+    expect(await resolveIdPrefix(db, "pull request", asMember, "77777777-1")).toBe(
+      "77777777-1111-4000-8000-000000000002",
+    );
+    await expect(resolveIdPrefix(db, "pull request", asMember, "77777777")).rejects.toThrow(
+      "77777777 matches several pull requests: 77777777-0000-4000-8000-000000000001 (#1 Fix the login form), " +
+        "77777777-1111-4000-8000-000000000002 (#2 Write the guide)",
+    );
+    await expect(resolveIdPrefix(db, "pull request", asMember, "66666666")).rejects.toMatchObject({
+      code: "not_found",
+      message: "No pull request 66666666",
+    });
+    expect(await resolveIdPrefix(db, "pull request", "operator", "66666666")).toBe(
+      "66666666-0000-4000-8000-000000000003",
+    );
+    await expect(resolveIdPrefix(db, "pull request", asMember, "6666")).rejects.toThrow(
+      /the pull request id or a unique prefix of at least 8 characters/,
+    );
   });
 
   test("a personal token's prefix is resolved among the user's own personal tokens", async () => {
