@@ -1,6 +1,7 @@
 import type { Db } from "@/db/client";
 import type { PullRequestRow } from "./figures";
 import { pullProject, recountWith } from "./figures";
+import { closeOnGitHub } from "./github/pulls";
 import { withPullRequestLock } from "./lock";
 import { deleteHeadBranch } from "./merge";
 import { withPullRepository } from "./repository";
@@ -18,8 +19,9 @@ export async function closePullRequest(
   const project = await pullProject(db, pr);
   return withPullRequestLock(db, pr, "closed", async (lockToken) => {
     await withPullRepository(project, (repo) => recountWith(db, repo, pr)).catch(() => undefined);
+    if (pr.githubNumber) await closeOnGitHub(db, pr);
     await settlePullRequest(db, { pullRequestId: pr.id, to: "closed", lockToken, userId: input.userId });
-    if (project.deleteBranches) await deleteHeadBranch(project, pr);
+    if (project.deleteBranches) await deleteHeadBranch(db, project, pr);
     return { state: "closed" as const };
   });
 }

@@ -7,6 +7,7 @@ import { MERGE_STRATEGIES, type MergeStrategy } from "@/db/schema";
 import { SamError } from "../errors";
 import { checkMerge, commitsBetween } from "./diff";
 import { type PullRequestRow, pullProject, recountWith } from "./figures";
+import { deleteBranchOnGitHub, mergeOnGitHub } from "./github/pulls";
 import { withPullRequestLock } from "./lock";
 import { PrGitError, prGit, SAM_IDENTITY } from "./pr-git";
 import {
@@ -108,6 +109,8 @@ export async function mergePullRequest(
   const project = await pullProject(db, pr);
   return withPullRequestLock(db, pr, "merged", async (lockToken) => {
     const mergeCommit = await withPullRepository(project, async (repo) => {
+      // A pull request on GitHub is merged there (see github/pulls.ts).
+      if (pr.githubNumber) return mergeOnGitHub(db, repo, pr, input.strategy);
       for (let attempt = 1; ; attempt++) {
         const [base, head] = await Promise.all([branchCommit(repo, pr.baseBranch), branchCommit(repo, pr.headBranch)]);
         if (!base) throw new SamError("conflict", `The base branch ${pr.baseBranch} no longer exists`);
@@ -142,13 +145,17 @@ export async function mergePullRequest(
       mergeCommit,
       strategy: input.strategy,
     });
-    if (project.deleteBranches) await deleteHeadBranch(project, pr);
+    if (project.deleteBranches) await deleteHeadBranch(db, project, pr);
     return { state: "merged" as const, mergeCommit };
   });
 }
 
-/** Deletes a merged or closed PR's branch; a failure leaves the branch and is only logged. */
-export async function deleteHeadBranch(project: Parameters<typeof withPullRepository>[0], pr: PullRequestRow) {
+/**
+ * Deletes a merged or closed PR's branch (through GitHub's API for a PR on GitHub); a failure leaves
+ * the branch and is only logged.
+ */
+export async function deleteHeadBranch(db: Db, project: Parameters<typeof withPullRepository>[0], pr: PullRequestRow) {
+  if (pr.githubNumber) return deleteBranchOnGitHub(db, pr);
   await withPullRepository(project, (repo) => deleteBranch(repo, pr.headBranch)).catch((err: unknown) =>
     console.error(`sam: could not delete ${pr.headBranch} after PR #${pr.number}: ${(err as Error).message}`),
   );

@@ -4,6 +4,7 @@ import { pullRequests, tasks } from "@/db/schema";
 import { emitPullChanged } from "../events/bus";
 import { newId } from "../ids";
 import { type PullRequestRow, recountPullRequest } from "./figures";
+import { openPullRequestOnGitHub } from "./github/sync";
 
 // A PR description is for reading, not the whole task.
 const MAX_DESCRIPTION_CHARS = 4_000;
@@ -45,10 +46,14 @@ export async function recordPullRequest(db: Db, taskId: string): Promise<PullReq
   return pr;
 }
 
-/** Records the task's PR (see recordPullRequest) and counts its files and lines. */
+/**
+ * Records the task's PR (see recordPullRequest), counts its files and lines, and opens it on GitHub
+ * when the project is there (a failure there keeps SAM's PR and is recorded on it).
+ */
 export async function ensurePullRequest(db: Db, taskId: string): Promise<PullRequestRow | undefined> {
   const pr = await recordPullRequest(db, taskId);
   if (pr) await recountPullRequest(db, pr);
+  if (pr) await openPullRequestOnGitHub(db, pr);
   return pr;
 }
 

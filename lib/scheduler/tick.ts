@@ -8,6 +8,7 @@ import { adoptLocalNodes, provisionLocalNode } from "../nodes/local-provider";
 import { sweepLostNodes } from "../nodes/lost-nodes";
 import { deliverInbox } from "../orchestrator/inbox";
 import { resendPendingStops } from "../orchestrator/stop";
+import { syncGitHubInBackground } from "../pulls/github/sync";
 import { ON_NODE_STATUSES } from "../tasks/statuses";
 import { transitionTask } from "../tasks/transition";
 import { releaseEndedWorkspaces } from "./release-workspaces";
@@ -111,6 +112,8 @@ export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<T
   await adoptLocalNodes(db, config, webUrl);
   result.lostNodes = await sweepLostNodes(db, config.scheduler.nodeTimeoutMs);
   await failStaleProvisioning(db);
+  // Pull requests on GitHub: opened there if not yet, merges, closes and comments made there.
+  syncGitHubInBackground(db);
   // Messages and stops waiting for a session that can now take them, and workspaces of ended tasks
   // still on their nodes; a failure must not stop scheduling.
   await Promise.all([
