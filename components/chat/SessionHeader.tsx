@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { PullRequestLink } from "@/components/pulls/PullRequestLink";
 import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
 import type { TaskJson } from "@/components/tasks/task-json";
 
@@ -60,7 +61,9 @@ export function SessionHeader({
             </span>
           </span>
         ) : null}
-        {pr ? (
+        {task.pullRequest ? (
+          <PullRequestLink projectId={projectId} pullRequest={task.pullRequest} />
+        ) : pr ? (
           <a href={pr} target="_blank" rel="noopener noreferrer" className="underline">
             Pull request
           </a>

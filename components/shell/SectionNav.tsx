@@ -3,12 +3,13 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 
-export type ProjectSection = "chat" | "ideas" | "settings";
+export type ProjectSection = "chat" | "ideas" | "pulls" | "settings";
 
 /** Which section a path of the project is in: chat covers sessions and tasks too. */
 export function sectionOf(pathname: string, projectId: string): ProjectSection {
   const rest = pathname.slice(`/projects/${projectId}`.length);
   if (rest.startsWith("/ideas")) return "ideas";
+  if (rest.startsWith("/pulls")) return "pulls";
   if (rest.startsWith("/settings")) return "settings";
   return "chat";
 }
@@ -32,6 +33,7 @@ export function SectionNav({ projectId }: { projectId: string }) {
     <ul aria-label="Sections" className="space-y-0.5">
       {item("chat", `/projects/${projectId}`, "Chat")}
       {item("ideas", `/projects/${projectId}/ideas`, "Ideas")}
+      {item("pulls", `/projects/${projectId}/pulls`, "Pull requests")}
       {item("settings", `/projects/${projectId}/settings`, "Settings")}
     </ul>
   );

@@ -4,10 +4,20 @@ import { useRouter } from "next/navigation";
 import { type ReactNode, useEffect } from "react";
 
 /**
- * The right panel: task details beside the chat. On phones it covers the page. Closing it (the
+ * The right panel: task (or pull request, `kind`) details beside the chat. On phones it covers the page. Closing it (the
  * button, Esc) goes back to the page it was opened from.
  */
-export function TaskPanel({ title, fullPage, children }: { title: string; fullPage: string; children: ReactNode }) {
+export function TaskPanel({
+  title,
+  fullPage,
+  kind = "Task",
+  children,
+}: {
+  title: string;
+  fullPage: string;
+  kind?: "Task" | "Pull request";
+  children: ReactNode;
+}) {
   const router = useRouter();
   useEffect(() => {
     const close = () => router.back();
@@ -16,18 +26,18 @@ export function TaskPanel({ title, fullPage, children }: { title: string; fullPa
   }, [router]);
   return (
     <aside
-      aria-label={`Task: ${title}`}
+      aria-label={`${kind}: ${title}`}
       data-testid="task-panel"
       className="absolute inset-0 z-20 flex flex-col border-l border-zinc-200 bg-white lg:static lg:z-auto lg:w-[32rem] lg:shrink-0 dark:border-zinc-800 dark:bg-zinc-950"
     >
       <div className="flex h-10 shrink-0 items-center gap-2 border-b border-zinc-200 px-3 text-sm dark:border-zinc-800">
-        <span className="font-medium text-zinc-600 dark:text-zinc-400">Task details</span>
+        <span className="font-medium text-zinc-600 dark:text-zinc-400">{kind} details</span>
         <a href={fullPage} className="ml-auto text-zinc-600 underline dark:text-zinc-400">
           Open full page
         </a>
         <button
           type="button"
-          aria-label="Close task details"
+          aria-label={`Close ${kind.toLowerCase()} details`}
           onClick={() => router.back()}
           className="rounded-md p-1 hover:bg-zinc-100 dark:hover:bg-zinc-900"
         >

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { PullRequestLink } from "@/components/pulls/PullRequestLink";
 import { LocalTime } from "./LocalTime";
 import { TaskChildren } from "./TaskChildren";
 import { TaskControls } from "./TaskControls";
@@ -105,7 +106,13 @@ export function TaskLiveView({
               <Fact label="Base">{task.baseBranch ?? "the project's default branch"}</Fact>
             </>
           ) : null}
-          {task.prUrl ? (
+          {task.pullRequest ? (
+            <Fact label="Pull request">
+              <span className="font-sans">
+                <PullRequestLink projectId={projectId} pullRequest={task.pullRequest} />
+              </span>
+            </Fact>
+          ) : task.prUrl ? (
             <Fact label="Pull request">
               {prHref ? (
                 <a href={prHref} target="_blank" rel="noreferrer noopener" className="underline">

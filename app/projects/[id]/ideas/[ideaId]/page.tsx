@@ -1,3 +1,4 @@
+import { inArray } from "drizzle-orm";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import ReactMarkdown from "react-markdown";
@@ -9,13 +10,16 @@ import { IdeaEditForm } from "@/components/ideas/IdeaEditForm";
 import { IdeaLiveRefresh } from "@/components/ideas/IdeaLiveRefresh";
 import { IdeaStatusBadge } from "@/components/ideas/IdeaStatusBadge";
 import { PriorityBadge } from "@/components/ideas/PriorityBadge";
+import { PullRequestLink } from "@/components/pulls/PullRequestLink";
 import { PageBody } from "@/components/shell/PageBody";
 import { LocalTime } from "@/components/tasks/LocalTime";
 import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
-import { getDb } from "@/db/client";
+import { type Db, getDb } from "@/db/client";
+import { pullRequests } from "@/db/schema";
 import { SamError } from "@/lib/errors";
 import { ideaDetails } from "@/lib/ideas/ideas";
 import { NO_CHANGES_REASON } from "@/lib/ideas/task-outcome";
+import { closedUnmergedReason } from "@/lib/pulls/states";
 import { executeIdeaAction, updateIdeaAction } from "../actions";
 
 function Section({ title, children, testId }: { title: string; children: React.ReactNode; testId?: string }) {
@@ -36,12 +40,29 @@ async function loadIdeaOr404(projectId: string, ideaId: string) {
   }
 }
 
+/** The pull requests the idea's tasks opened, by task. */
+async function pullsOf(db: Db, taskIds: string[]) {
+  const rows =
+    taskIds.length === 0
+      ? []
+      : await db.query.pullRequests.findMany({
+          where: inArray(pullRequests.taskId, taskIds),
+          columns: { taskId: true, number: true, state: true },
+        });
+  return new Map(rows.map((pr) => [pr.taskId, pr]));
+}
+
 export default async function IdeaPage({ params }: { params: Promise<{ id: string; ideaId: string }> }) {
   const user = await requireUser();
   const { id, ideaId } = await params;
   const project = await loadProjectOr404(user.id, id);
   const idea = await loadIdeaOr404(project.id, ideaId);
   const latest = idea.tasks[0];
+  const pulls = await pullsOf(
+    getDb(),
+    idea.tasks.map((t) => t.id),
+  );
+  const latestPull = latest ? pulls.get(latest.id) : undefined;
   const readOnly = Boolean(project.archivedAt);
   return (
     <PageBody>
@@ -77,8 +98,9 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
         <div className="min-w-0 space-y-6">
           <Section title="Execute" testId="idea-execute">
             <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400">
-              Starts a task-mode task whose description carries this idea and what its conversations said. When the task
-              completes the idea is done; when it fails or changes nothing the idea returns to Ready.
+              Starts a task-mode task whose description carries this idea and what its conversations said. When the pull
+              request its work opens is merged the idea is done; when the task fails or changes nothing, or the pull
+              request is closed without being merged, the idea returns to Ready.
             </p>
             {latest?.status === "failed" && idea.status === "ready" ? (
               <p
@@ -98,7 +120,27 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
                 Back to Ready: {NO_CHANGES_REASON}.
               </p>
             ) : null}
-            {idea.status === "executing" ? <p className="mb-3 text-sm">A task is building this idea.</p> : null}
+            {latestPull?.state === "closed" && idea.status === "ready" ? (
+              <p
+                data-testid="idea-pull-closed"
+                role="status"
+                className="mb-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+              >
+                Back to Ready: {closedUnmergedReason(latestPull.number)}.
+              </p>
+            ) : null}
+            {idea.status === "executing" ? (
+              <p className="mb-3 text-sm">
+                {latestPull?.state === "open"
+                  ? `Its pull request #${latestPull.number} is open: merging it makes the idea done.`
+                  : "A task is building this idea."}
+              </p>
+            ) : null}
+            {latestPull ? (
+              <p data-testid="idea-pull" className="mb-3 text-sm">
+                <PullRequestLink projectId={project.id} pullRequest={latestPull} />
+              </p>
+            ) : null}
             {readOnly ? (
               <p className="text-sm text-zinc-600 dark:text-zinc-400">An archived project runs no tasks.</p>
             ) : (
@@ -157,7 +199,11 @@ export default async function IdeaPage({ params }: { params: Promise<{ id: strin
                         {t.branch}
                       </div>
                     ) : null}
-                    {t.prUrl ? (
+                    {pulls.get(t.id) ? (
+                      <div className="text-xs">
+                        <PullRequestLink projectId={project.id} pullRequest={pulls.get(t.id)!} />
+                      </div>
+                    ) : t.prUrl ? (
                       <a href={t.prUrl} className="text-xs text-sky-700 hover:underline dark:text-sky-400">
                         Pull request
                       </a>
