@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { chatSessions, ideaSessionLinks, messages, taskEvents, tasks } from "@/db/schema";
@@ -26,6 +26,14 @@ export type Task = typeof tasks.$inferSelect;
 export interface CreateTaskOptions {
   /** The idea this task is executed from: the task records it and its session is linked to it. */
   sourceIdea?: { id: string; context: string };
+  /**
+   * A revision of a pull request (review changes, conflicts to resolve): the task works on the PR's
+   * head branch, checked out as its base too, so its save pushes there as a fast-forward; with
+   * `mergesBase` its workspace starts with the PR's base branch merged in, conflicts left in place.
+   */
+  revision?: { pullRequestId: string; headBranch: string; mergesBase?: boolean };
+  /** A statement stored in the same write as the task: what creating it hands over (comments sent). */
+  alongside?: SQL;
 }
 
 /**
@@ -51,7 +59,10 @@ export async function createTask(db: Db, userId: string, input: unknown, opts: C
         status: "queued",
         title: taskTitle,
         description: prompt,
-        branch: branchNameFor(id, taskTitle),
+        branch: opts.revision?.headBranch ?? branchNameFor(id, taskTitle),
+        baseBranch: opts.revision?.headBranch ?? null,
+        pullRequestId: opts.revision?.pullRequestId ?? null,
+        mergesBase: opts.revision?.mergesBase ?? false,
         createdByUserId: userId,
         sourceIdeaId: opts.sourceIdea?.id ?? null,
       })
@@ -72,6 +83,7 @@ export async function createTask(db: Db, userId: string, input: unknown, opts: C
     opts.sourceIdea
       ? db.insert(ideaSessionLinks).values({ ideaId: opts.sourceIdea.id, sessionId, context: opts.sourceIdea.context })
       : db.run(sql`SELECT 0 WHERE 0`),
+    db.run(opts.alongside ?? sql`SELECT 0 WHERE 0`),
   ]);
   const task = inserted[0];
   if (!task) throw new Error("The task was not stored");
