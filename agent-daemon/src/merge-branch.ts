@@ -19,7 +19,7 @@ import type { Mirrors } from "./mirrors.ts";
 import { SANDBOX_RUN_DIR } from "./sandbox/bwrap-args.ts";
 import { type Sandbox, type SandboxDirs, SandboxUnavailableError } from "./sandbox/sandbox.ts";
 
-const MERGE_TIMEOUT_MS = 5 * 60_000;
+const MERGE_TIMEOUT_MS = 2 * 60_000;
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 const BUNDLE_NAME = "work.bundle";
 

@@ -4,6 +4,8 @@ import {
   daemonErrorSchema,
   type InjectMessageRequest,
   injectMessageResponseSchema,
+  type MergeIntoWorkspaceRequest,
+  mergeIntoWorkspaceResponseSchema,
   type StartSessionRequest,
   type StopSessionRequest,
   sessionResponseSchema,
@@ -64,6 +66,9 @@ async function call<S extends z.ZodType>(
 export const daemonClient = {
   createWorkspace: (t: DaemonTarget, req: CreateWorkspaceRequest) =>
     call(t, "POST", DAEMON_ROUTES.workspaces, req, workspaceResponseSchema, 120_000),
+  // A fetch of the project repository into the node's mirror comes first, then the merge itself.
+  mergeIntoWorkspace: (t: DaemonTarget, workspaceId: string, req: MergeIntoWorkspaceRequest) =>
+    call(t, "POST", DAEMON_ROUTES.workspaceMerge(workspaceId), req, mergeIntoWorkspaceResponseSchema, 300_000),
   removeWorkspace: (t: DaemonTarget, workspaceId: string) =>
     call(t, "DELETE", DAEMON_ROUTES.workspace(workspaceId), undefined, undefined, 30_000),
   startSession: (t: DaemonTarget, req: StartSessionRequest) =>

@@ -8,6 +8,7 @@ import { getInstructions } from "./get-instructions";
 import { getTaskDependenciesTool } from "./get-task-dependencies";
 import { linkIdeaTool } from "./link-idea";
 import { listIdeasTool } from "./list-ideas";
+import { mergeSubtaskTool } from "./merge-subtask";
 import { removePendingSubtaskTool } from "./remove-pending-subtask";
 import { retrySubtaskTool } from "./retry-subtask";
 import { sendMessageToSubtaskTool } from "./send-message-to-subtask";
@@ -27,6 +28,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   addDependencyTool,
   removePendingSubtaskTool,
   getTaskDependenciesTool,
+  mergeSubtaskTool,
   createIdeaTool,
   linkIdeaTool,
   listIdeasTool,
