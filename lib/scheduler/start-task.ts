@@ -1,6 +1,6 @@
 import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { chatSessions, nodes, projects, taskDependencies, tasks, workspaces } from "@/db/schema";
+import { chatSessions, nodes, projects, pullRequests, taskDependencies, tasks, workspaces } from "@/db/schema";
 import { startTaskWithToken } from "../auth/task-tokens";
 import { SamError } from "../errors";
 import { newId } from "../ids";
@@ -27,6 +27,42 @@ function dependencyBranches(db: Db, taskId: string) {
     .where(and(eq(taskDependencies.taskId, taskId), isNotNull(tasks.branch)))
     .orderBy(asc(taskDependencies.createdAt), asc(sql`${taskDependencies}.rowid`))
     .then((rows) => rows.map((row) => ({ ...row, branch: row.branch as string })));
+}
+
+type TaskRow = typeof tasks.$inferSelect;
+
+/**
+ * Where a task's workspace starts: its branch and base, and the branches merged in first. A
+ * revision task works on its pull request's branch itself (its save pushes there as a
+ * fast-forward); one that resolves conflicts merges the PR's base branch in last, leaving the
+ * conflicts in the files for its agent.
+ */
+async function workspaceStart(db: Db, task: TaskRow, defaultBranch: string) {
+  if (!task.pullRequestId) {
+    return {
+      branch: task.branch ?? branchNameFor(task.id, task.title),
+      baseBranch: task.baseBranch ?? defaultBranch,
+      mergeBranches: await dependencyBranches(db, task.id),
+    };
+  }
+  const pr = await db.query.pullRequests.findFirst({ where: eq(pullRequests.id, task.pullRequestId) });
+  if (!pr) throw new SamError("conflict", "The pull request it revises is gone");
+  if (pr.state !== "open")
+    throw new SamError("conflict", `Pull request #${pr.number} is ${pr.state}; nothing to revise`);
+  return {
+    branch: pr.headBranch,
+    baseBranch: pr.headBranch,
+    mergeBranches: task.mergesBase
+      ? [
+          {
+            taskId: pr.taskId,
+            title: `${pr.baseBranch} (base of #${pr.number})`,
+            branch: pr.baseBranch,
+            leaveConflicts: true,
+          },
+        ]
+      : [],
+  };
 }
 
 /**
@@ -58,8 +94,7 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
     const target = { url: node.url, token: nodeTokenOf(node) };
 
     const workspaceId = newId();
-    const branch = task.branch ?? branchNameFor(task.id, task.title);
-    const baseBranch = task.baseBranch ?? project.defaultBranch;
+    const { branch, baseBranch, mergeBranches } = await workspaceStart(db, task, project.defaultBranch);
     // Recorded before it is asked for, so it is released even if the web app forgets the request.
     await db
       .insert(workspaces)
@@ -72,7 +107,7 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
         baseBranch,
         branch,
         network: project.network,
-        mergeBranches: await dependencyBranches(db, task.id),
+        mergeBranches,
       })
       .catch((err: unknown) => {
         // A conflict between dependencies is the task's failure, in the daemon's words (tasks, paths).

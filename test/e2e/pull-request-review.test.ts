@@ -1,0 +1,234 @@
+import path from "node:path";
+import { asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentEvents, chatSessions, pullRequests, tasks } from "@/db/schema";
+import { askAgentToResolve, requestChanges } from "@/lib/pulls/revise";
+import { ensureInstanceOwner } from "@/lib/users";
+import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
+import { type AppServer, startAppServer } from "../helpers/app-server";
+import { git, makeGitRepo } from "../helpers/git";
+import { makeTempDir } from "../helpers/temp-dir";
+
+interface PullDetail {
+  id: string;
+  number: number;
+  taskId: string;
+  state: string;
+  headBranch: string;
+  baseBranch: string;
+  headCommit: string | null;
+  files: { path: string; status: string; additions: number; deletions: number }[];
+  commits: { sha: string; message: string }[];
+  mergeable: boolean;
+  conflicts: string[];
+  comments: { id: string; body: string; path: string | null; line: number | null; sentAt: string | null }[];
+}
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: { reason?: string; conflicts?: string[] } };
+}
+
+/**
+ * Review by SAM, end to end (real app, daemon, git repository and scripted agents): Request changes
+ * and Ask the agent to resolve hand the PR to an agent that pushes to its branch again. The hand-off
+ * itself is the library's (lib/pulls/revise.ts), called on the app's database.
+ */
+describe("reviewing a pull request: its agent revises it on the same branch", () => {
+  let app: AppServer;
+  let api: ApiClient;
+  let projectId: string;
+  let repo: string;
+  const temp = makeTempDir("sam-pull-review-");
+
+  beforeAll(async () => {
+    app = await startAppServer({ env: { SAM_TICK_MS: "200", SAM_HEARTBEAT_MS: "500" } });
+    api = await ownerApi(app);
+    repo = makeGitRepo(path.join(temp.dir, "project"), {
+      files: { "README.md": "# review\n", "status.txt": "status: draft\n" },
+    });
+    const res = await api.post<{ id: string }>("/api/projects", { repo });
+    expect(res.status).toBe(201);
+    projectId = res.body.id;
+  });
+  afterAll(async () => {
+    await app?.stop();
+    temp.cleanup();
+  });
+
+  /** Runs `work` with the app's database and the owner's user id. */
+  async function withDb<T>(work: (db: ReturnType<typeof openAppDb>, userId: string) => Promise<T>): Promise<T> {
+    const db = openAppDb(app);
+    try {
+      return await work(db, (await ensureInstanceOwner(db)).id);
+    } finally {
+      db.$client.close();
+    }
+  }
+
+  /** Runs a task whose agent writes `file` and completes; answers the task and its counted PR. */
+  async function taskWithPullRequest(title: string, file: string, content: string) {
+    const created = await api.post<{ id: string }>("/api/tasks", {
+      projectId,
+      prompt: scriptPrompt(title, [
+        { tool: "write_file", args: { path: file, content } },
+        { tool: "complete_task", args: { summary: title } },
+      ]),
+      mode: "task",
+    });
+    expect(created.status).toBe(201);
+    const task = await waitForTask(api, created.body.id, isTerminal, 90_000);
+    expect(task).toMatchObject({ status: "completed", failureReason: null });
+    const pr = await withDb(async (db) => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const row = await db.query.pullRequests.findFirst({ where: eq(pullRequests.taskId, task.id) });
+        if (row?.headCommit) return row;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`Task ${task.id} completed without a counted pull request`);
+    });
+    return { task, pr };
+  }
+
+  const showPull = async (id: string) => {
+    const res = await api.get<PullDetail>(`/api/pulls/${id}`);
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+
+  const pullRow = (id: string) =>
+    withDb(async (db) => {
+      const row = await db.query.pullRequests.findFirst({ where: eq(pullRequests.id, id) });
+      if (!row) throw new Error(`No pull request ${id}`);
+      return row;
+    });
+
+  async function toolOutputs(taskId: string, name: string): Promise<string[]> {
+    return withDb(async (db) => {
+      const session = await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, taskId) });
+      if (!session) return [];
+      const rows = await db.query.agentEvents.findMany({
+        where: eq(agentEvents.sessionId, session.id),
+        orderBy: asc(agentEvents.seq),
+      });
+      return rows
+        .map((r) => ({ type: r.type, payload: JSON.parse(r.payload) as { name?: string; output?: unknown } }))
+        .filter((e) => e.type === "tool_result" && e.payload.name === name)
+        .map((e) => JSON.stringify(e.payload.output));
+    });
+  }
+
+  it("Request changes: a line comment reaches a revision task on the PR's branch, which pushes a new commit the PR shows; no second PR", async () => {
+    const { task, pr } = await taskWithPullRequest("Write the plan", "plan.txt", "one\ntwo\nthree\n");
+    const comment = await api.post<{ id: string }>(`/api/pulls/${pr.id}/comments`, {
+      path: "plan.txt",
+      line: 2,
+      body: scriptPrompt("Say 'second' here instead of 'two'.", [
+        { tool: "write_file", args: { path: "plan.txt", content: "one\nsecond\nthree\n" } },
+        { tool: "complete_task", args: { summary: "Said second instead of two" } },
+      ]),
+    });
+    expect(comment.status).toBe(201);
+
+    const sent = await withDb((db, userId) => requestChanges(db, pr, { userId }));
+    expect(sent).toMatchObject({ via: "revision", comments: 1 });
+    const revisionRow = await withDb((db) => db.query.tasks.findFirst({ where: eq(tasks.id, sent.taskId) }));
+    expect(revisionRow).toMatchObject({
+      title: `Revise #${pr.number}: Write the plan`,
+      pullRequestId: pr.id,
+      branch: pr.headBranch,
+      baseBranch: pr.headBranch,
+      mergesBase: false,
+      sourceIdeaId: null,
+    });
+    // The agent reads the commented line where it is, with the line's text, then the comment.
+    expect(revisionRow?.description).toContain("### plan.txt:2");
+    expect(revisionRow?.description).toContain("> two");
+    // The comment was sent with the task's creation, so it is not sent again.
+    expect((await showPull(pr.id)).comments.map((c) => c.sentAt !== null)).toEqual([true]);
+    await expect(withDb((db, userId) => requestChanges(db, pr, { userId }))).rejects.toMatchObject({
+      code: "invalid_input",
+    });
+
+    const revision = await waitForTask(api, sent.taskId, isTerminal, 90_000);
+    expect(revision).toMatchObject({ status: "completed", failureReason: null, branch: pr.headBranch });
+    // Pushed to the PR's branch as a fast-forward: the task's commit, then the revision's.
+    expect(git(repo, "show", `${pr.headBranch}:plan.txt`)).toBe("one\nsecond\nthree");
+    git(repo, "merge-base", "--is-ancestor", pr.headCommit as string, pr.headBranch);
+
+    const shown = await showPull(pr.id);
+    expect(shown).toMatchObject({ state: "open", taskId: task.id, mergeable: true, conflicts: [] });
+    expect(shown.commits).toHaveLength(2);
+    expect(shown.headCommit).toBe(git(repo, "rev-parse", pr.headBranch));
+    expect(shown.files).toEqual([{ path: "plan.txt", status: "added", additions: 3, deletions: 0 }]);
+    const diff = await api.get<{ path: string; patch: string }[]>(`/api/pulls/${pr.id}/diff`);
+    expect(diff.body[0]?.patch).toContain("+second");
+    // The revision opened no PR of its own; the PR it revised was recounted at its new head.
+    const list = await api.get<{ id: string; taskId: string }[]>(`/api/projects/${projectId}/pulls`);
+    expect(list.body.filter((p) => p.taskId === sent.taskId)).toEqual([]);
+    expect((await pullRow(pr.id)).headCommit).toBe(shown.headCommit);
+  });
+
+  it("Conflicts: after one of two tasks that edit the same line merges, the other names the path and refuses to merge; Ask the agent to resolve leads to a mergeable PR that merges", async () => {
+    const [a, b] = await Promise.all([
+      taskWithPullRequest("Mark it ready", "status.txt", "status: ready\n"),
+      taskWithPullRequest("Mark it shipped", "status.txt", "status: shipped\n"),
+    ]);
+    const mergedA = await api.post<{ state: string }>(`/api/pulls/${a.pr.id}/merge`, { strategy: "merge" });
+    expect(mergedA).toMatchObject({ status: 200, body: { state: "merged" } });
+
+    const conflicted = await showPull(b.pr.id);
+    expect(conflicted).toMatchObject({ state: "open", mergeable: false, conflicts: ["status.txt"] });
+    const refused = await api.post<ErrorBody>(`/api/pulls/${b.pr.id}/merge`, { strategy: "merge" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details).toMatchObject({ reason: "merge_conflict", conflicts: ["status.txt"] });
+    // A PR that merges cleanly has nothing to resolve.
+    await expect(
+      withDb(async (db, userId) => {
+        const { pr } = await taskWithPullRequest("Write notes", "notes.txt", "notes\n");
+        return askAgentToResolve(db, pr, { userId });
+      }),
+    ).rejects.toMatchObject({ code: "conflict" });
+
+    const asked = await withDb(async (db, userId) =>
+      askAgentToResolve(db, await pullRow(b.pr.id), {
+        userId,
+        note: scriptPrompt("Keep both: it was ready, then shipped.", [
+          { tool: "shell", args: { command: "cat status.txt" } },
+          { tool: "write_file", args: { path: "status.txt", content: "status: ready, then shipped\n" } },
+          { tool: "complete_task", args: { summary: "Resolved status.txt" } },
+        ]),
+      }),
+    );
+    const resolverRow = await withDb((db) => db.query.tasks.findFirst({ where: eq(tasks.id, asked.taskId) }));
+    expect(resolverRow).toMatchObject({
+      title: `Resolve conflicts of #${b.pr.number}: Mark it shipped`,
+      pullRequestId: b.pr.id,
+      mergesBase: true,
+      branch: b.pr.headBranch,
+    });
+    expect(resolverRow?.description).toContain("status.txt");
+    expect(resolverRow?.description).toContain("main");
+
+    const resolver = await waitForTask(api, asked.taskId, isTerminal, 90_000);
+    expect(resolver).toMatchObject({ status: "completed", failureReason: null, branch: b.pr.headBranch });
+    // The agent's workspace started with main merged in and the conflict left in the file.
+    const [cat] = await toolOutputs(asked.taskId, "shell");
+    expect(cat).toContain("<<<<<<<");
+    expect(cat).toContain("status: ready");
+    expect(cat).toContain("status: shipped");
+    // Its save committed the merge: the PR's branch now holds main's tip, and the resolution.
+    const parents = git(repo, "rev-list", "--parents", "-n", "1", b.pr.headBranch).split(" ");
+    expect(parents).toHaveLength(3);
+    git(repo, "merge-base", "--is-ancestor", "main", b.pr.headBranch);
+    expect(git(repo, "show", `${b.pr.headBranch}:status.txt`)).toBe("status: ready, then shipped");
+
+    const resolved = await showPull(b.pr.id);
+    expect(resolved).toMatchObject({ state: "open", mergeable: true, conflicts: [] });
+    const list = await api.get<{ taskId: string }[]>(`/api/projects/${projectId}/pulls`);
+    expect(list.body.filter((p) => p.taskId === asked.taskId)).toEqual([]);
+    const mergedB = await api.post<{ state: string }>(`/api/pulls/${b.pr.id}/merge`, { strategy: "merge" });
+    expect(mergedB).toMatchObject({ status: 200, body: { state: "merged" } });
+    expect(git(repo, "show", "main:status.txt")).toBe("status: ready, then shipped");
+  });
+});
