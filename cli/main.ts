@@ -13,7 +13,7 @@ const COMMANDS: Record<string, Command> = {
   user: { summary: "add and list local users (sam user --help)", load: () => import("./commands/user") },
   task: { summary: "create, show and message tasks (sam task --help)", load: () => import("./commands/task") },
   pr: {
-    summary: "list, show, merge and comment on pull requests (sam pr --help)",
+    summary: "list, show, merge, close and review pull requests (sam pr --help)",
     load: () => import("./commands/pr"),
   },
   token: { summary: "task and personal tokens (sam token --help)", load: () => import("./commands/token") },

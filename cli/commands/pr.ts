@@ -28,7 +28,9 @@ ${USER_OPTION}
 const SHOW_HELP = `Usage: sam pr show <id> [--user <email>] [--json]
 
 Shows a pull request: its branches, files changed, commits, whether it merges cleanly (and which
-paths conflict) and its comments. ${ID_ARGUMENT}
+paths conflict) and its comments.
+
+${ID_ARGUMENT}
 
 Options:
 ${USER_OPTION}
@@ -41,7 +43,9 @@ const MERGE_HELP = `Usage: sam pr merge <id> [--strategy merge|squash|rebase] [-
 
 Merges an open pull request into its base branch, checked first for conflicts (refused naming the
 paths). A base branch checked out with uncommitted changes is refused and left as it is. The
-branch is deleted afterwards if the project says so. ${ID_ARGUMENT}
+branch is deleted afterwards if the project says so.
+
+${ID_ARGUMENT}
 
 Options:
   --strategy <s>     merge (a merge commit, the default), squash (one commit) or rebase (the
@@ -54,7 +58,9 @@ ${USER_OPTION}
 const CLOSE_HELP = `Usage: sam pr close <id> [--user <email>] [--json]
 
 Closes an open pull request without merging it; an idea executed into its task goes back to
-ready. ${ID_ARGUMENT}
+ready.
+
+${ID_ARGUMENT}
 
 Options:
 ${USER_OPTION}
@@ -65,7 +71,9 @@ ${USER_OPTION}
 const COMMENT_HELP = `Usage: sam pr comment <id> --body <text> [--path <file> --line <n>] [--user <email>] [--json]
 
 Comments on a pull request: on the whole of it, or on one line of one of its files (--path and
---line together; the line as numbered in the branch's version of the file). ${ID_ARGUMENT}
+--line together; the line as numbered in the branch's version of the file).
+
+${ID_ARGUMENT}
 
 Options:
   --body <text>      the comment
@@ -76,7 +84,37 @@ ${USER_OPTION}
   -h, --help         show this help
 `;
 
-type Command = "pr list" | "pr show" | "pr merge" | "pr close" | "pr comment";
+const REQUEST_CHANGES_HELP = `Usage: sam pr request-changes <id> [--body <text>] [--user <email>] [--json]
+
+Sends the pull request's comments not sent yet (and --body, added first as a comment on the whole
+pull request) to the task's agent: as a message to the task if it is still working, otherwise to
+a revision task on the pull request's branch, whose commits the pull request then shows.
+
+${ID_ARGUMENT}
+
+Options:
+  --body <text>      a comment on the whole pull request, sent with the others
+${USER_OPTION}
+  --json             print {"via": "session" or "revision", "taskId", "comments"}
+  -h, --help         show this help
+`;
+
+const RESOLVE_HELP = `Usage: sam pr resolve <id> [--note <text>] [--user <email>] [--json]
+
+Asks an agent to resolve a pull request's conflicts with its base branch: a revision task starts
+on its branch with the base merged in and the conflicts left in the files, and pushes the
+resolved merge.
+
+${ID_ARGUMENT}
+
+Options:
+  --note <text>      something the agent should know about the conflicts
+${USER_OPTION}
+  --json             print {"taskId"}
+  -h, --help         show this help
+`;
+
+type Command = "pr list" | "pr show" | "pr merge" | "pr close" | "pr comment" | "pr request-changes" | "pr resolve";
 
 /**
  * Parses flags with the schema the HTTP API uses for the same input; a refusal names the flag
@@ -260,6 +298,41 @@ async function comment(argv: string[]): Promise<void> {
   printLines(`Commented on pull request #${pr.number}${where}.`);
 }
 
+async function requestChanges(argv: string[]): Promise<void> {
+  const { values, args, help, json } = parseCommand("pr request-changes", argv, {
+    options: { body: { type: "string" }, user: { type: "string" } },
+    positionals: ["id"],
+  });
+  if (help) return printLines(REQUEST_CHANGES_HELP.trimEnd());
+  const revise = await import("@/lib/pulls/revise");
+  const input = await parseFlags("pr request-changes", revise.requestChangesSchema, { body: values.body });
+  const result = await withPullRequest("pr request-changes", args.id, values.user, (db, pr, userId) =>
+    revise.requestChanges(db, pr, { ...input, userId }),
+  );
+  if (json) return printJson(result);
+  const sent = `${result.comments} comment${result.comments === 1 ? "" : "s"}`;
+  printLines(
+    result.via === "session"
+      ? `Sent ${sent} to task ${result.taskId}, which is still working on the pull request.`
+      : `Sent ${sent} to a new revision task ${result.taskId} on the pull request's branch.`,
+  );
+}
+
+async function resolve(argv: string[]): Promise<void> {
+  const { values, args, help, json } = parseCommand("pr resolve", argv, {
+    options: { note: { type: "string" }, user: { type: "string" } },
+    positionals: ["id"],
+  });
+  if (help) return printLines(RESOLVE_HELP.trimEnd());
+  const revise = await import("@/lib/pulls/revise");
+  const input = await parseFlags("pr resolve", revise.resolveConflictsSchema, { note: values.note });
+  const result = await withPullRequest("pr resolve", args.id, values.user, (db, pr, userId) =>
+    revise.askAgentToResolve(db, pr, { ...input, userId }),
+  );
+  if (json) return printJson(result);
+  printLines(`Asked revision task ${result.taskId} to resolve the conflicts on the pull request's branch.`);
+}
+
 export function run(argv: string[]): Promise<void> {
   return runGroup("pr", argv, {
     list: { summary: "list a project's pull requests", run: list },
@@ -267,5 +340,7 @@ export function run(argv: string[]): Promise<void> {
     merge: { summary: "merge a pull request into its base branch", run: merge },
     close: { summary: "close a pull request without merging it", run: close },
     comment: { summary: "comment on a pull request or one line of it", run: comment },
+    "request-changes": { summary: "send the comments to the task's agent to address", run: requestChanges },
+    resolve: { summary: "ask an agent to resolve the conflicts with the base branch", run: resolve },
   });
 }

@@ -28,7 +28,14 @@ interface PullDetail extends PullSummary {
   commits: { sha: string; message: string }[];
   mergeable: boolean;
   conflicts: string[];
-  comments: { id: string; author: string; body: string; path: string | null; line: number | null }[];
+  comments: {
+    id: string;
+    author: string;
+    body: string;
+    path: string | null;
+    line: number | null;
+    sentAt: string | null;
+  }[];
 }
 
 interface ErrorBody {
@@ -290,6 +297,44 @@ describe("pull requests over the CLI and HTTP, opened by real tasks", () => {
     expect(plain.stdout).toContain("Owner on shared.txt:2: Say why");
   });
 
+  it("sam pr request-changes sends the unsent comments to a revision task that sam task show links to the PR; its commit shows in the PR", async () => {
+    const { pr } = await sharedPullRequest();
+    const { repo, id: projectId } = projects.work;
+    const body = scriptPrompt("Also say why in the file.", [
+      { tool: "write_file", args: { path: "shared.txt", content: "first\nsecond, because\n" } },
+      { tool: "complete_task", args: { summary: "Said why" } },
+    ]);
+    const sent = await sam<{ via: string; taskId: string; comments: number }>(
+      "pr",
+      "request-changes",
+      pr.id.slice(0, 8),
+      "--body",
+      body,
+    );
+    // The two comments made before, and the body.
+    expect(sent).toMatchObject({ via: "revision", comments: 3 });
+    const link = { id: pr.id, number: pr.number, state: "open", url: null };
+    expect((await sam<{ pullRequest: unknown }>("task", "show", sent.taskId)).pullRequest).toEqual(link);
+    expect((await api.get<{ pullRequest: unknown }>(`/api/tasks/${sent.taskId}`)).body.pullRequest).toEqual(link);
+
+    const revision = await waitForTask(api, sent.taskId, isTerminal, 90_000);
+    expect(revision.failureReason).toBeNull();
+    expect(revision.status).toBe("completed");
+    const shown = await sam<PullDetail>("pr", "show", pr.id);
+    expect(shown.commits).toHaveLength(2);
+    expect(shown.commits.at(-1)!.sha).toBe(git(repo, "rev-parse", pr.headBranch));
+    expect(shown.files).toEqual([{ path: "shared.txt", status: "added", additions: 2, deletions: 0 }]);
+    expect(shown.comments.every((c) => c.sentAt !== null)).toBe(true);
+    // A revision opens no pull request of its own.
+    const listed = await sam<PullSummary[]>("pr", "list", "--project", projectId, "--state", "open");
+    expect(listed.map((p) => p.taskId)).not.toContain(sent.taskId);
+
+    // Nothing is left to send.
+    const again = await api.post<ErrorBody>(`/api/pulls/${pr.id}/request-changes`, {});
+    expect(again.status).toBe(400);
+    expect(again.body.error.message).toMatch(/no comments that were not sent yet/);
+  });
+
   it("bad input gets 400 over HTTP and exit status 2 on the command line, naming the field or flag", async () => {
     const { pr } = await sharedPullRequest();
     const http = async (route: string, body: unknown, field: string) => {
@@ -305,6 +350,8 @@ describe("pull requests over the CLI and HTTP, opened by real tasks", () => {
     await http(`/api/pulls/${pr.id}/comments`, { body: "" }, "body");
     await http(`/api/pulls/${pr.id}/comments`, { body: "x", path: "shared.txt", line: 3 }, "line");
     await http(`/api/pulls/${pr.id}/comments`, { body: "x", path: "nowhere.txt", line: 1 }, "path");
+    await http(`/api/pulls/${pr.id}/request-changes`, { body: "" }, "body");
+    await http(`/api/pulls/${pr.id}/resolve`, { note: "  " }, "note");
     const list = await api.get<ErrorBody>(`/api/projects/${projects.work.id}/pulls?state=draft`);
     expect(list.status).toBe(400);
     expect(list.body.error.details?.fields?.map((f) => f.field)).toEqual(["state"]);
@@ -329,6 +376,8 @@ describe("pull requests over the CLI and HTTP, opened by real tasks", () => {
     );
     await cli(["pr", "comment", pr.id, "--body", ""], /--body must not be empty/);
     await cli(["pr", "comment", pr.id], /--body is required/);
+    await cli(["pr", "request-changes", pr.id, "--body", ""], /--body must not be empty/);
+    await cli(["pr", "resolve", pr.id, "--note", ""], /--note must not be empty/);
     await cli(
       ["pr", "list", "--project", projects.work.id, "--state", "draft"],
       /--state must be one of open, merged, closed/,
@@ -359,6 +408,8 @@ describe("pull requests over the CLI and HTTP, opened by real tasks", () => {
       ["POST", `/api/pulls/${pr.id}/close`],
       ["GET", `/api/pulls/${pr.id}/comments`],
       ["POST", `/api/pulls/${pr.id}/comments`, { body: "Let me in" }],
+      ["POST", `/api/pulls/${pr.id}/request-changes`, { body: "Let me in" }],
+      ["POST", `/api/pulls/${pr.id}/resolve`, {}],
     ];
     for (const [method, route, body] of routes) {
       const res = await request<ErrorBody>(method, route, body);
@@ -375,6 +426,42 @@ describe("pull requests over the CLI and HTTP, opened by real tasks", () => {
     const after = await sam<PullDetail>("pr", "show", pr.id);
     expect(after).toMatchObject({ state: "open" });
     expect(after.comments.map((c) => c.body)).not.toContain("Let me in");
+  });
+
+  it("a PR that conflicts after another merges names the path and refuses to merge; sam pr resolve gets a revision task that makes it mergeable", async () => {
+    const [first, second] = await Promise.all([
+      taskWithPullRequest("bare", "clash.txt", "from the first\n"),
+      taskWithPullRequest("bare", "clash.txt", "from the second\n"),
+    ]);
+    const { repo } = projects.bare;
+    expect((await api.post(`/api/pulls/${first.pr.id}/merge`, { strategy: "merge" })).status).toBe(200);
+    expect(await sam<PullDetail>("pr", "show", second.pr.id)).toMatchObject({
+      mergeable: false,
+      conflicts: ["clash.txt"],
+    });
+    const refused = await runSam(["pr", "merge", second.pr.id], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cannot be merged: .* conflicts with main in clash\.txt/);
+    const plain = await runSam(["pr", "show", second.pr.id], env);
+    expect(plain.stdout).toMatch(/state: +not mergeable: conflicts in clash\.txt/);
+
+    // The note's script is the revision agent's: it keeps both lines.
+    const note = scriptPrompt("Keep both lines.", [
+      { tool: "write_file", args: { path: "clash.txt", content: "from the first\nfrom the second\n" } },
+      { tool: "complete_task", args: { summary: "Kept both" } },
+    ]);
+    const { taskId } = await sam<{ taskId: string }>("pr", "resolve", second.pr.id, "--note", note);
+    expect((await sam<{ pullRequest: { id: string } }>("task", "show", taskId)).pullRequest.id).toBe(second.pr.id);
+    const revision = await waitForTask(api, taskId, isTerminal, 90_000);
+    expect(revision.failureReason).toBeNull();
+    expect(revision.status).toBe("completed");
+
+    expect(await sam<PullDetail>("pr", "show", second.pr.id)).toMatchObject({ mergeable: true, conflicts: [] });
+    const merged = await sam<{ mergeCommit: string }>("pr", "merge", second.pr.id, "--strategy", "squash");
+    expect(git(repo, "rev-parse", "main")).toBe(merged.mergeCommit);
+    expect(git(repo, "show", "main:clash.txt")).toBe("from the first\nfrom the second");
+    const noConflicts = await api.post<ErrorBody>(`/api/pulls/${second.pr.id}/resolve`, {});
+    expect(noConflicts.status).toBe(409);
   });
 
   it("sam pr close closes an open PR without merging it and deletes its branch", async () => {
