@@ -1,7 +1,10 @@
+import fs from "node:fs";
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentEvents, chatSessions, pullRequests, tasks } from "@/db/schema";
+import { agentEvents, chatSessions, ideas, pullRequests, tasks, workspaces } from "@/db/schema";
+import { executeIdea } from "@/lib/ideas/execute";
+import { createIdea } from "@/lib/ideas/ideas";
 import { askAgentToResolve, requestChanges } from "@/lib/pulls/revise";
 import { ensureInstanceOwner } from "@/lib/users";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
@@ -230,5 +233,112 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     const mergedB = await api.post<{ state: string }>(`/api/pulls/${b.pr.id}/merge`, { strategy: "merge" });
     expect(mergedB).toMatchObject({ status: 200, body: { state: "merged" } });
     expect(git(repo, "show", "main:status.txt")).toBe("status: ready, then shipped");
+  });
+
+  it("Request changes while a revision task still works on the PR reaches that task's live session as a message; its next push carries it", async () => {
+    const { pr } = await taskWithPullRequest("Draft it", "draft.txt", "v1\n");
+    await api.post(`/api/pulls/${pr.id}/comments`, {
+      body: scriptPrompt("Make it v2, once told to go on.", [
+        // The agent works until the test lets it go on, so the next review finds it alive.
+        { tool: "shell", args: { command: "until [ -e .git/sam-go ]; do sleep 0.05; done" } },
+        { tool: "write_file", args: { path: "draft.txt", content: "v2\n" } },
+      ]),
+    });
+    const first = await withDb((db, userId) => requestChanges(db, pr, { userId }));
+    expect(first.via).toBe("revision");
+    await waitForTask(api, first.taskId, (t) => t.status === "running" || isTerminal(t), 60_000);
+
+    const line = await api.post(`/api/pulls/${pr.id}/comments`, {
+      path: "draft.txt",
+      line: 1,
+      body: scriptPrompt("Then v3.", [
+        { tool: "write_file", args: { path: "draft.txt", content: "v3\n" } },
+        { tool: "complete_task", args: { summary: "v3" } },
+      ]),
+    });
+    expect(line.status).toBe(201);
+    const second = await withDb((db, userId) => requestChanges(db, pr, { userId, body: "And keep it short." }));
+    expect(second).toEqual({ via: "session", taskId: first.taskId, comments: 2 });
+    expect((await showPull(pr.id)).comments.every((c) => c.sentAt !== null)).toBe(true);
+
+    const workspace = await withDb((db) =>
+      db.query.workspaces.findFirst({ where: eq(workspaces.taskId, first.taskId) }),
+    );
+    fs.writeFileSync(path.join(workspace?.path as string, ".git", "sam-go"), "");
+    const revision = await waitForTask(api, first.taskId, isTerminal, 90_000);
+    expect(revision).toMatchObject({ status: "completed", failureReason: null, branch: pr.headBranch });
+    // The review reached the same session as a user message, with the line and the body.
+    const received = await withDb(async (db) => {
+      const session = await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, first.taskId) });
+      const rows = await db.query.agentEvents.findMany({
+        where: eq(agentEvents.sessionId, session?.id as string),
+        orderBy: asc(agentEvents.seq),
+      });
+      return rows.filter((r) => r.type === "user_message").map((r) => JSON.parse(r.payload) as { text: string });
+    });
+    expect(received).toHaveLength(2);
+    expect(received[1]?.text).toContain("### draft.txt:1");
+    expect(received[1]?.text).toContain("> v1");
+    expect(received[1]?.text).toContain("And keep it short.");
+    expect(git(repo, "show", `${pr.headBranch}:draft.txt`)).toBe("v3");
+    const shown = await showPull(pr.id);
+    expect(shown.commits).toHaveLength(2);
+    expect(shown.headCommit).toBe(git(repo, "rev-parse", pr.headBranch));
+  });
+
+  it("the idea follows its PR, not the revision: a revision that fails leaves the idea executing and the PR open; merging the revised PR makes it done", async () => {
+    const { idea, taskId } = await withDb(async (db, userId) => {
+      const idea = await createIdea(
+        db,
+        projectId,
+        { kind: "user", userId },
+        {
+          title: "Write the changelog",
+          content: scriptPrompt("A changelog", [
+            { tool: "write_file", args: { path: "CHANGELOG.md", content: "# Changes\n" } },
+            { tool: "complete_task", args: { summary: "Wrote the changelog" } },
+          ]),
+        },
+      );
+      return { idea, taskId: (await executeIdea(db, userId, projectId, idea.id)).id };
+    });
+    expect((await waitForTask(api, taskId, isTerminal, 90_000)).status).toBe("completed");
+    const pr = await withDb(async (db) => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const row = await db.query.pullRequests.findFirst({ where: eq(pullRequests.taskId, taskId) });
+        if (row) return row;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("The idea's task opened no PR");
+    });
+    const ideaStatus = () =>
+      withDb(async (db) => (await db.query.ideas.findFirst({ where: eq(ideas.id, idea.id) }))?.status);
+    expect(await ideaStatus()).toBe("executing");
+
+    const failing = await withDb((db, userId) =>
+      requestChanges(db, pr, { userId, body: '```sam-script\n[{"nonsense": true}]\n```' }),
+    );
+    const failed = await waitForTask(api, failing.taskId, isTerminal, 90_000);
+    expect(failed.status).toBe("failed");
+    expect(await ideaStatus()).toBe("executing");
+    expect((await pullRow(pr.id)).state).toBe("open");
+
+    const fixing = await withDb((db, userId) =>
+      requestChanges(db, pr, {
+        userId,
+        body: scriptPrompt("Add a line", [
+          { tool: "write_file", args: { path: "CHANGELOG.md", content: "# Changes\n\n- reviewed\n" } },
+          { tool: "complete_task", args: { summary: "Added a line" } },
+        ]),
+      }),
+    );
+    expect(fixing.via).toBe("revision");
+    expect(await waitForTask(api, fixing.taskId, isTerminal, 90_000)).toMatchObject({ status: "completed" });
+    expect(await ideaStatus()).toBe("executing");
+    const merged = await api.post<{ state: string }>(`/api/pulls/${pr.id}/merge`, { strategy: "squash" });
+    expect(merged).toMatchObject({ status: 200, body: { state: "merged" } });
+    expect(git(repo, "show", "main:CHANGELOG.md")).toBe("# Changes\n\n- reviewed");
+    expect(await ideaStatus()).toBe("done");
   });
 });
