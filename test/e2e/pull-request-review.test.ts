@@ -233,6 +233,14 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     const mergedB = await api.post<{ state: string }>(`/api/pulls/${b.pr.id}/merge`, { strategy: "merge" });
     expect(mergedB).toMatchObject({ status: 200, body: { state: "merged" } });
     expect(git(repo, "show", "main:status.txt")).toBe("status: ready, then shipped");
+    // A merged PR takes no more review.
+    const mergedRow = await pullRow(b.pr.id);
+    await expect(
+      withDb((db, userId) => requestChanges(db, mergedRow, { userId, body: "One more thing" })),
+    ).rejects.toMatchObject({ code: "conflict", message: expect.stringContaining("is merged") });
+    await expect(withDb((db, userId) => askAgentToResolve(db, mergedRow, { userId }))).rejects.toMatchObject({
+      code: "conflict",
+    });
   });
 
   it("Request changes while a revision task still works on the PR reaches that task's live session as a message; its next push carries it", async () => {
