@@ -7,7 +7,7 @@
 // content security policy refuses. Highlighting is lowlight (highlight.js), the engine the app's
 // markdown already uses.
 import { common, createLowlight } from "lowlight";
-import { type ReactNode, useMemo, useState } from "react";
+import { memo, type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 import {
   type ChangeData,
   Decoration,
@@ -65,12 +65,32 @@ function tokensOf(file: FileData, path: string): HunkTokens | null {
 }
 
 /**
+ * The file's highlighting, worked out when the browser is idle: the diff is drawn plain at once and
+ * coloured a moment later, so a PR of hundreds of files shows all its diffs quickly.
+ */
+function useIdleTokens(file: FileData | undefined, path: string): HunkTokens | null {
+  const [tokens, setTokens] = useState<HunkTokens | null>(null);
+  useEffect(() => {
+    setTokens(null);
+    if (!file) return;
+    const work = () => setTokens(tokensOf(file, path));
+    if ("requestIdleCallback" in window) {
+      const id = window.requestIdleCallback(work, { timeout: 2000 });
+      return () => window.cancelIdleCallback(id);
+    }
+    const timer = setTimeout(work, 0);
+    return () => clearTimeout(timer);
+  }, [file, path]);
+  return tokens;
+}
+
+/**
  * One changed file: its path, status and line counts, and its diff (unified or split), highlighted.
  * Large files start collapsed behind a button; binary files are named, not drawn. Each line of the
  * new version has its number as a button that opens a comment form under it; comments show under
- * their lines.
+ * their lines. Memoised: drawing more files, or a comment on one, leaves the others as they are.
  */
-export function DiffFile({
+export const DiffFile = memo(function DiffFile({
   file,
   index,
   mode,
@@ -87,7 +107,7 @@ export function DiffFile({
   const [open, setOpen] = useState(changed <= LARGE_FILE_LINES);
   const [commenting, setCommenting] = useState<number | undefined>(undefined);
   const parsed = useMemo(() => (file.binary ? undefined : parseDiff(file.patch)[0]), [file]);
-  const tokens = useMemo(() => (parsed && open ? tokensOf(parsed, file.path) : null), [parsed, open, file.path]);
+  const tokens = useIdleTokens(open ? parsed : undefined, file.path);
 
   const widgets = useMemo(() => {
     if (!parsed) return {};
@@ -115,7 +135,7 @@ export function DiffFile({
     return out;
   }, [parsed, comments, commenting, comment, file.path]);
 
-  const renderGutter = ({ change, side, renderDefault }: GutterOptions) => {
+  const renderGutter = useCallback(({ change, side, renderDefault }: GutterOptions) => {
     const line = side === "new" ? newLineOf(change) : undefined;
     if (line === undefined) return renderDefault();
     return (
@@ -129,7 +149,7 @@ export function DiffFile({
         {line}
       </button>
     );
-  };
+  }, []);
 
   const headingId = `diff-file-${index}`;
   let body: ReactNode;
@@ -152,7 +172,11 @@ export function DiffFile({
   } else {
     body = (
       // The diff scrolls sideways inside itself; the page keeps its width.
-      <div data-testid="diff-body" className="pull-diff overflow-x-auto">
+      <div
+        data-testid="diff-body"
+        data-highlight={tokens ? "done" : languageOf(file.path) ? "pending" : "none"}
+        className="pull-diff overflow-x-auto"
+      >
         <Diff
           viewType={mode}
           diffType={parsed.type}
@@ -176,7 +200,7 @@ export function DiffFile({
       aria-labelledby={headingId}
       data-testid="diff-file"
       data-path={file.path}
-      className="min-w-0 overflow-hidden rounded-lg border border-zinc-200 dark:border-zinc-800"
+      className="pull-diff-file min-w-0 overflow-hidden rounded-lg border border-zinc-200 dark:border-zinc-800"
     >
       <header className="flex flex-wrap items-center gap-x-3 gap-y-1 border-b border-zinc-200 bg-zinc-50 px-3 py-2 dark:border-zinc-800 dark:bg-zinc-900">
         <h3 id={headingId} className="min-w-0 break-all font-mono text-sm">
@@ -190,4 +214,4 @@ export function DiffFile({
       {body}
     </section>
   );
-}
+});

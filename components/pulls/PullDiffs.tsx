@@ -9,6 +9,8 @@ import type { FileDiff, PullComment } from "./pull-types";
 // does not hold the page up while the rest are drawn.
 const FIRST_FILES = 10;
 const STEP_FILES = 20;
+// One empty list for every file without comments, so a drawn file's props stay the same.
+const NO_COMMENTS: PullComment[] = [];
 
 /** The PR's diffs, file after file, with the unified / split toggle. */
 export function PullDiffs({
@@ -65,7 +67,7 @@ export function PullDiffs({
           file={file}
           index={index}
           mode={mode}
-          comments={byPath.get(file.path) ?? []}
+          comments={byPath.get(file.path) ?? NO_COMMENTS}
           comment={comment}
         />
       ))}

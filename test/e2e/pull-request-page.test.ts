@@ -4,6 +4,10 @@ import { eq } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatSessions, pullRequests } from "@/db/schema";
+import { executeIdea } from "@/lib/ideas/execute";
+import { createIdea } from "@/lib/ideas/ideas";
+import { closedUnmergedReason } from "@/lib/pulls/states";
+import { ensureInstanceOwner } from "@/lib/users";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { seriousAxeViolations } from "../helpers/axe";
@@ -47,19 +51,15 @@ describe("the pull request page", () => {
     }
   });
 
-  /** Runs a task whose agent writes `files`; answers its id and its PR's number once the PR is counted. */
-  async function taskWriting(title: string, files: Record<string, string>) {
-    const steps = [
-      ...Object.entries(files).map(([file, content]) => ({ tool: "write_file", args: { path: file, content } })),
-      { tool: "complete_task", args: { summary: title } },
-    ];
-    const created = await api.post<{ id: string }>("/api/tasks", {
-      projectId,
-      prompt: scriptPrompt(title, steps),
-      mode: "task",
-    });
-    expect(created.status).toBe(201);
-    const task = await waitForTask(api, created.body.id, isTerminal, 90_000);
+  /** The steps of an agent that writes `files`, then completes. */
+  const writing = (summary: string, files: Record<string, string>) => [
+    ...Object.entries(files).map(([file, content]) => ({ tool: "write_file", args: { path: file, content } })),
+    { tool: "complete_task", args: { summary } },
+  ];
+
+  /** Waits for the task to complete; answers its id, session and its PR's number once the PR is counted. */
+  async function completedWithPull(taskId: string) {
+    const task = await waitForTask(api, taskId, isTerminal, 90_000);
     expect(task.status).toBe("completed");
     const db = openAppDb(app);
     try {
@@ -76,6 +76,17 @@ describe("the pull request page", () => {
       db.$client.close();
     }
     throw new Error(`Task ${task.id} opened no pull request`);
+  }
+
+  /** Runs a task whose agent writes `files`, until its PR is counted. */
+  async function taskWriting(title: string, files: Record<string, string>) {
+    const created = await api.post<{ id: string }>("/api/tasks", {
+      projectId,
+      prompt: scriptPrompt(title, writing(title, files)),
+      mode: "task",
+    });
+    expect(created.status).toBe(201);
+    return completedWithPull(created.body.id);
   }
 
   let first: Awaited<ReturnType<typeof taskWriting>>;
@@ -103,6 +114,13 @@ describe("the pull request page", () => {
     await pr.waitForDiffs();
     expect(await pr.lineComments("notes.txt").count()).toBe(1);
     expect(await pr.lineComments("notes.txt").first().textContent()).toContain("Say which task, please.");
+
+    // Side by side, the old line and the new one share a row; the comment stays under it.
+    await pr.viewAs("Split");
+    await pr.file("notes.txt").locator("table.diff-split").waitFor();
+    expect(await pr.newLine("notes.txt", 2).textContent()).toMatch(/line two.*line two, as the first task says/);
+    expect(await pr.lineComments("notes.txt").count()).toBe(1);
+    await pr.viewAs("Unified");
 
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -150,5 +168,44 @@ describe("the pull request page", () => {
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: path.join(SCREENSHOTS, "pull-request-conflict-390x844-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  it("an executed idea shows its task's PR on its page; closed from the PR page unmerged, the idea is back in Ready saying so", async () => {
+    const db = openAppDb(app);
+    let ideaId: string;
+    let pull: Awaited<ReturnType<typeof completedWithPull>>;
+    try {
+      const owner = await ensureInstanceOwner(db);
+      const idea = await createIdea(
+        db,
+        projectId,
+        { kind: "user", userId: owner.id },
+        {
+          title: "Write a changelog",
+          content: scriptPrompt("Write a changelog.", writing("Wrote a changelog", { "CHANGELOG.md": "# Changes\n" })),
+        },
+      );
+      ideaId = idea.id;
+      const task = await executeIdea(db, owner.id, projectId, idea.id);
+      pull = await completedWithPull(task.id);
+    } finally {
+      db.$client.close();
+    }
+    const ideaPage = `${app.baseUrl}/projects/${projectId}/ideas/${ideaId}`;
+    await page.goto(ideaPage);
+    const link = page.getByTestId("idea-pull").getByTestId("pull-request-link");
+    expect(await link.textContent()).toBe(`Pull request #${pull.number}open`);
+    expect(await page.locator('[data-testid="idea-status"] [data-idea-status="executing"]').count()).toBe(1);
+
+    await link.click();
+    await page.waitForURL(`${app.baseUrl}/projects/${projectId}/pulls/${pull.number}`);
+    await page.getByRole("button", { name: "Close without merging" }).click();
+    await page.locator('[data-testid="pull-request"] header [data-testid="pull-state"][data-state="closed"]').waitFor();
+
+    await page.goto(ideaPage);
+    expect(await page.getByTestId("idea-pull-closed").textContent()).toBe(
+      `Back to Ready: ${closedUnmergedReason(pull.number)}.`,
+    );
+    expect(await page.locator('[data-testid="idea-status"] [data-idea-status="ready"]').count()).toBe(1);
   });
 });

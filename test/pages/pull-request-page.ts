@@ -14,8 +14,12 @@ export class PullRequestPage {
     await this.waitForDiffs();
   }
 
+  /** Waits until every file's diff is drawn and highlighted, and the page's stream is live. */
   async waitForDiffs(): Promise<void> {
     await this.page.locator('[data-testid="pull-diffs"][data-drawn="all"]').waitFor();
+    await this.page.waitForFunction(
+      () => !document.querySelector('[data-testid="diff-body"][data-highlight="pending"]'),
+    );
     await this.page.locator('[data-testid="pull-stream"][data-state="live"]').waitFor({ state: "attached" });
   }
 
@@ -42,6 +46,11 @@ export class PullRequestPage {
     await form.getByLabel(`Comment on line ${line}`).fill(body);
     await form.getByRole("button", { name: "Comment", exact: true }).click();
     await form.waitFor({ state: "detached" });
+  }
+
+  /** Switches every diff to the unified or the split view. */
+  async viewAs(mode: "Unified" | "Split"): Promise<void> {
+    await this.page.getByRole("group", { name: "Diff view" }).getByText(mode, { exact: true }).click();
   }
 
   /** The comments shown under the lines of `path`. */
