@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentEvents, chatSessions, ideas, pullRequests, tasks, workspaces } from "@/db/schema";
 import { executeIdea } from "@/lib/ideas/execute";
 import { createIdea } from "@/lib/ideas/ideas";
-import { askAgentToResolve, requestChanges } from "@/lib/pulls/revise";
 import { ensureInstanceOwner } from "@/lib/users";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
@@ -27,14 +26,19 @@ interface PullDetail {
   comments: { id: string; body: string; path: string | null; line: number | null; sentAt: string | null }[];
 }
 
+interface RequestChangesResult {
+  via: "session" | "revision";
+  taskId: string;
+  comments: number;
+}
+
 interface ErrorBody {
   error: { code: string; message: string; details?: { reason?: string; conflicts?: string[] } };
 }
 
 /**
  * Review by SAM, end to end (real app, daemon, git repository and scripted agents): Request changes
- * and Ask the agent to resolve hand the PR to an agent that pushes to its branch again. The hand-off
- * itself is the library's (lib/pulls/revise.ts), called on the app's database.
+ * and Ask the agent to resolve (over HTTP) hand the PR to an agent that pushes to its branch again.
  */
 describe("reviewing a pull request: its agent revises it on the same branch", () => {
   let app: AppServer;
@@ -99,6 +103,23 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     return res.body;
   };
 
+  /** Request changes over HTTP: answers what the app did, or fails with its error. */
+  async function requestChanges(id: string, body?: string) {
+    const res = await api.post<RequestChangesResult>(
+      `/api/pulls/${id}/request-changes`,
+      body === undefined ? {} : { body },
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body;
+  }
+
+  /** Ask the agent to resolve, over HTTP. */
+  async function askAgentToResolve(id: string, note?: string) {
+    const res = await api.post<{ taskId: string }>(`/api/pulls/${id}/resolve`, note === undefined ? {} : { note });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body;
+  }
+
   const pullRow = (id: string) =>
     withDb(async (db) => {
       const row = await db.query.pullRequests.findFirst({ where: eq(pullRequests.id, id) });
@@ -133,7 +154,7 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     });
     expect(comment.status).toBe(201);
 
-    const sent = await withDb((db, userId) => requestChanges(db, pr, { userId }));
+    const sent = await requestChanges(pr.id);
     expect(sent).toMatchObject({ via: "revision", comments: 1 });
     const revisionRow = await withDb((db) => db.query.tasks.findFirst({ where: eq(tasks.id, sent.taskId) }));
     expect(revisionRow).toMatchObject({
@@ -149,9 +170,9 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     expect(revisionRow?.description).toContain("> two");
     // The comment was sent with the task's creation, so it is not sent again.
     expect((await showPull(pr.id)).comments.map((c) => c.sentAt !== null)).toEqual([true]);
-    await expect(withDb((db, userId) => requestChanges(db, pr, { userId }))).rejects.toMatchObject({
-      code: "invalid_input",
-    });
+    const nothing = await api.post<ErrorBody>(`/api/pulls/${pr.id}/request-changes`, {});
+    expect(nothing.status).toBe(400);
+    expect(nothing.body.error.message).toContain("no comments that were not sent yet");
 
     const revision = await waitForTask(api, sent.taskId, isTerminal, 90_000);
     expect(revision).toMatchObject({ status: "completed", failureReason: null, branch: pr.headBranch });
@@ -186,22 +207,18 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     expect(refused.status).toBe(409);
     expect(refused.body.error.details).toMatchObject({ reason: "merge_conflict", conflicts: ["status.txt"] });
     // A PR that merges cleanly has nothing to resolve.
-    await expect(
-      withDb(async (db, userId) => {
-        const { pr } = await taskWithPullRequest("Write notes", "notes.txt", "notes\n");
-        return askAgentToResolve(db, pr, { userId });
-      }),
-    ).rejects.toMatchObject({ code: "conflict" });
+    const clean = await taskWithPullRequest("Write notes", "notes.txt", "notes\n");
+    const nothingToResolve = await api.post<ErrorBody>(`/api/pulls/${clean.pr.id}/resolve`, {});
+    expect(nothingToResolve.status).toBe(409);
+    expect(nothingToResolve.body.error.message).toContain("has no conflicts with main");
 
-    const asked = await withDb(async (db, userId) =>
-      askAgentToResolve(db, await pullRow(b.pr.id), {
-        userId,
-        note: scriptPrompt("Keep both: it was ready, then shipped.", [
-          { tool: "shell", args: { command: "cat status.txt" } },
-          { tool: "write_file", args: { path: "status.txt", content: "status: ready, then shipped\n" } },
-          { tool: "complete_task", args: { summary: "Resolved status.txt" } },
-        ]),
-      }),
+    const asked = await askAgentToResolve(
+      b.pr.id,
+      scriptPrompt("Keep both: it was ready, then shipped.", [
+        { tool: "shell", args: { command: "cat status.txt" } },
+        { tool: "write_file", args: { path: "status.txt", content: "status: ready, then shipped\n" } },
+        { tool: "complete_task", args: { summary: "Resolved status.txt" } },
+      ]),
     );
     const resolverRow = await withDb((db) => db.query.tasks.findFirst({ where: eq(tasks.id, asked.taskId) }));
     expect(resolverRow).toMatchObject({
@@ -234,13 +251,11 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     expect(mergedB).toMatchObject({ status: 200, body: { state: "merged" } });
     expect(git(repo, "show", "main:status.txt")).toBe("status: ready, then shipped");
     // A merged PR takes no more review.
-    const mergedRow = await pullRow(b.pr.id);
-    await expect(
-      withDb((db, userId) => requestChanges(db, mergedRow, { userId, body: "One more thing" })),
-    ).rejects.toMatchObject({ code: "conflict", message: expect.stringContaining("is merged") });
-    await expect(withDb((db, userId) => askAgentToResolve(db, mergedRow, { userId }))).rejects.toMatchObject({
-      code: "conflict",
-    });
+    for (const action of ["request-changes", "resolve"]) {
+      const late = await api.post<ErrorBody>(`/api/pulls/${b.pr.id}/${action}`, {});
+      expect(late.status).toBe(409);
+      expect(late.body.error.message).toContain(`#${b.pr.number} is merged`);
+    }
   });
 
   it("Request changes while a revision task still works on the PR reaches that task's live session as a message; its next push carries it", async () => {
@@ -252,7 +267,7 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
         { tool: "write_file", args: { path: "draft.txt", content: "v2\n" } },
       ]),
     });
-    const first = await withDb((db, userId) => requestChanges(db, pr, { userId }));
+    const first = await requestChanges(pr.id);
     expect(first.via).toBe("revision");
     await waitForTask(api, first.taskId, (t) => t.status === "running" || isTerminal(t), 60_000);
 
@@ -265,7 +280,7 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
       ]),
     });
     expect(line.status).toBe(201);
-    const second = await withDb((db, userId) => requestChanges(db, pr, { userId, body: "And keep it short." }));
+    const second = await requestChanges(pr.id, "And keep it short.");
     expect(second).toEqual({ via: "session", taskId: first.taskId, comments: 2 });
     expect((await showPull(pr.id)).comments.every((c) => c.sentAt !== null)).toBe(true);
 
@@ -324,22 +339,18 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
       withDb(async (db) => (await db.query.ideas.findFirst({ where: eq(ideas.id, idea.id) }))?.status);
     expect(await ideaStatus()).toBe("executing");
 
-    const failing = await withDb((db, userId) =>
-      requestChanges(db, pr, { userId, body: '```sam-script\n[{"nonsense": true}]\n```' }),
-    );
+    const failing = await requestChanges(pr.id, '```sam-script\n[{"nonsense": true}]\n```');
     const failed = await waitForTask(api, failing.taskId, isTerminal, 90_000);
     expect(failed.status).toBe("failed");
     expect(await ideaStatus()).toBe("executing");
     expect((await pullRow(pr.id)).state).toBe("open");
 
-    const fixing = await withDb((db, userId) =>
-      requestChanges(db, pr, {
-        userId,
-        body: scriptPrompt("Add a line", [
-          { tool: "write_file", args: { path: "CHANGELOG.md", content: "# Changes\n\n- reviewed\n" } },
-          { tool: "complete_task", args: { summary: "Added a line" } },
-        ]),
-      }),
+    const fixing = await requestChanges(
+      pr.id,
+      scriptPrompt("Add a line", [
+        { tool: "write_file", args: { path: "CHANGELOG.md", content: "# Changes\n\n- reviewed\n" } },
+        { tool: "complete_task", args: { summary: "Added a line" } },
+      ]),
     );
     expect(fixing.via).toBe("revision");
     expect(await waitForTask(api, fixing.taskId, isTerminal, 90_000)).toMatchObject({ status: "completed" });
