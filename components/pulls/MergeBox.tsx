@@ -6,6 +6,7 @@ import type { ActionState, FormAction } from "@/components/forms/action-state";
 import { FormError } from "@/components/forms/FieldError";
 import { primaryButtonClass } from "@/components/forms/styles";
 import type { MergeStrategy } from "@/db/schema";
+import { AskAgentToResolve } from "./AskAgentToResolve";
 
 const STRATEGIES: { value: MergeStrategy; label: string }[] = [
   { value: "merge", label: "Merge commit" },
@@ -24,6 +25,7 @@ function blockedReason(mergeable: boolean, conflicts: string[], baseBranch: stri
  * Merge (with a strategy) and Close for an open PR. Merge is disabled, with the reason beside it,
  * when git says the PR does not merge; the conflicting paths are listed. A merge refused when
  * tried (the base moved, a checked-out base with uncommitted changes) shows SAM's message.
+ * Conflicts can be handed to the agent.
  */
 export function MergeBox({
   mergeable,
@@ -31,12 +33,14 @@ export function MergeBox({
   baseBranch,
   merge,
   close,
+  resolve,
 }: {
   mergeable: boolean;
   conflicts: string[];
   baseBranch: string;
   merge: FormAction;
   close: FormAction;
+  resolve: FormAction;
 }) {
   const [state, run, pending] = useActionState<ActionState, FormData>(merge, {});
   const blocked = blockedReason(mergeable, conflicts, baseBranch);
@@ -88,6 +92,9 @@ export function MergeBox({
               <li key={path}>{path}</li>
             ))}
           </ul>
+          <div className="mt-3">
+            <AskAgentToResolve resolve={resolve} />
+          </div>
         </div>
       ) : null}
       <div data-testid="merge-result">

@@ -10,11 +10,14 @@ import { PullDiffs } from "./PullDiffs";
 import { PullLiveRefresh } from "./PullLiveRefresh";
 import { LineCounts, PullStateBadge } from "./PullStateBadge";
 import type { FileDiff } from "./pull-types";
+import { RequestChanges } from "./RequestChanges";
 
 export interface PullActions {
   merge: FormAction;
   close: FormAction;
   comment: FormAction;
+  requestChanges: FormAction;
+  resolve: FormAction;
 }
 
 function Section({ title, testId, children }: { title: string; testId?: string; children: React.ReactNode }) {
@@ -96,6 +99,7 @@ export function PullRequestView({
               baseBranch={pull.baseBranch}
               merge={actions.merge}
               close={actions.close}
+              resolve={actions.resolve}
             />
           ) : (
             <p
@@ -118,6 +122,7 @@ export function PullRequestView({
               )}
             </p>
           )}
+          {pull.state === "open" ? <RequestChanges request={actions.requestChanges} /> : null}
           <Section title={`Commits (${pull.commits.length})`} testId="pull-commits">
             <ol className="space-y-1 text-sm">
               {pull.commits.map((c) => (

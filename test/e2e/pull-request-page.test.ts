@@ -147,7 +147,7 @@ describe("the pull request page", () => {
     expect(await page.getByTestId("main-pane").getByTestId("session-title").textContent()).toBe("Greet and note");
   });
 
-  it("after the first PR is merged from its page, a second one editing the same line lists the conflicting path and its Merge is disabled with the reason", async () => {
+  it("after the first PR is merged from its page, a second one editing the same line lists the conflicting path and its Merge is disabled with the reason; the agent asked to resolve makes it mergeable", async () => {
     const second = await taskWriting("Note differently", {
       "notes.txt": "line one\nline two, as the second task says\nline three\n",
     });
@@ -168,9 +168,16 @@ describe("the pull request page", () => {
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: path.join(SCREENSHOTS, "pull-request-conflict-390x844-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize(DESKTOP);
+
+    // The revision task's agent plays the task's script again on the branch with main merged in: its
+    // notes.txt settles the conflict, and the page (live, without a reload) offers Merge.
+    expect(await pr.askAgentToResolve()).toBe("A revision task is resolving the conflicts");
+    await pr.mergeButton.and(page.locator(":enabled")).waitFor({ timeout: 120_000 });
+    expect(await pr.conflicts.count()).toBe(0);
   });
 
-  it("an executed idea shows its task's PR on its page; closed from the PR page unmerged, the idea is back in Ready saying so", async () => {
+  it("an executed idea shows its task's PR on its page; changes are requested from the PR page; closed from it unmerged, the idea is back in Ready saying so", async () => {
     const db = openAppDb(app);
     let ideaId: string;
     let pull: Awaited<ReturnType<typeof completedWithPull>>;
@@ -199,6 +206,9 @@ describe("the pull request page", () => {
 
     await link.click();
     await page.waitForURL(`${app.baseUrl}/projects/${projectId}/pulls/${pull.number}`);
+    expect(await new PullRequestPage(page, app.baseUrl, projectId).requestChanges("Date the entry, please.")).toBe(
+      "A revision task is making the changes (1 comment)",
+    );
     await page.getByRole("button", { name: "Close without merging" }).click();
     await page.locator('[data-testid="pull-request"] header [data-testid="pull-state"][data-state="closed"]').waitFor();
 

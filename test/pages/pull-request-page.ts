@@ -75,6 +75,21 @@ export class PullRequestPage {
     return this.page.getByTestId("merge-conflicts").getByRole("listitem");
   }
 
+  /** Hands the conflicts to a revision task; answers what the page says. */
+  async askAgentToResolve(): Promise<string | null> {
+    const form = this.page.getByRole("form", { name: "Ask the agent to resolve" });
+    await form.getByRole("button", { name: "Ask the agent to resolve" }).click();
+    return form.getByRole("status").textContent();
+  }
+
+  /** Requests changes with `body`; answers what the page says. */
+  async requestChanges(body: string): Promise<string | null> {
+    const form = this.page.getByRole("form", { name: "Request changes" });
+    await form.getByLabel("What should change (the comments go too)").fill(body);
+    await form.getByRole("button", { name: "Request changes" }).click();
+    return form.getByRole("status").textContent();
+  }
+
   /** Merges with `strategy` and waits (live, without a reload) until the page says merged. */
   async merge(strategy: "merge" | "squash" | "rebase" = "merge"): Promise<void> {
     await this.page.getByLabel("Merge strategy").selectOption(strategy);

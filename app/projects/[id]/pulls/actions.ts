@@ -10,6 +10,7 @@ import { getPullRequestFor } from "@/lib/pulls/access";
 import { closePullRequest } from "@/lib/pulls/close";
 import { addComment, commentSchema } from "@/lib/pulls/comments";
 import { mergePullRequest, mergePullRequestSchema } from "@/lib/pulls/merge";
+import { askAgentToResolve, requestChanges, requestChangesSchema, resolveConflictsSchema } from "@/lib/pulls/revise";
 import { parseInput } from "@/lib/validation";
 
 /** The PR for a member, and only under its own project's URL; anyone else is told it does not exist. */
@@ -81,6 +82,49 @@ export async function commentPullAction(
     await addComment(db, pr, user.id, input);
     pullPages(projectId);
     return { ok: true, message: "Comment added" };
+  } catch (err) {
+    return actionError(err, formData);
+  }
+}
+
+/** Sends the PR's unsent comments (and what was typed) to the task's agent, or to a revision task. */
+export async function requestChangesAction(
+  projectId: string,
+  pullId: string,
+  _prev: ActionState,
+  formData: FormData,
+): Promise<ActionState> {
+  try {
+    const input = parseInput(requestChangesSchema, filled(formData, ["body"]));
+    const { db, user, pr } = await pullFor(projectId, pullId);
+    const sent = await requestChanges(db, pr, { userId: user.id, body: input.body });
+    pullPages(projectId);
+    const comments = `${sent.comments} ${sent.comments === 1 ? "comment" : "comments"}`;
+    return {
+      ok: true,
+      message:
+        sent.via === "session"
+          ? `Sent ${comments} to the task's agent, which is still working on it`
+          : `A revision task is making the changes (${comments})`,
+    };
+  } catch (err) {
+    return actionError(err, formData);
+  }
+}
+
+/** Hands the PR's conflicts with its base to a revision task. */
+export async function resolveConflictsAction(
+  projectId: string,
+  pullId: string,
+  _prev: ActionState,
+  formData: FormData,
+): Promise<ActionState> {
+  try {
+    const input = parseInput(resolveConflictsSchema, filled(formData, ["note"]));
+    const { db, user, pr } = await pullFor(projectId, pullId);
+    await askAgentToResolve(db, pr, { userId: user.id, note: input.note });
+    pullPages(projectId);
+    return { ok: true, message: "A revision task is resolving the conflicts" };
   } catch (err) {
     return actionError(err, formData);
   }
