@@ -179,6 +179,13 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     // Pushed to the PR's branch as a fast-forward: the task's commit, then the revision's.
     expect(git(repo, "show", `${pr.headBranch}:plan.txt`)).toBe("one\nsecond\nthree");
     git(repo, "merge-base", "--is-ancestor", pr.headCommit as string, pr.headBranch);
+    // The revision's completion recounted the PR it revised (before anyone reads it).
+    const newHead = git(repo, "rev-parse", pr.headBranch);
+    const deadline = Date.now() + 30_000;
+    while ((await pullRow(pr.id)).headCommit !== newHead && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await pullRow(pr.id)).toMatchObject({ headCommit: newHead, changedFiles: 1, additions: 3 });
 
     const shown = await showPull(pr.id);
     expect(shown).toMatchObject({ state: "open", taskId: task.id, mergeable: true, conflicts: [] });
@@ -190,7 +197,6 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     // The revision opened no PR of its own; the PR it revised was recounted at its new head.
     const list = await api.get<{ id: string; taskId: string }[]>(`/api/projects/${projectId}/pulls`);
     expect(list.body.filter((p) => p.taskId === sent.taskId)).toEqual([]);
-    expect((await pullRow(pr.id)).headCommit).toBe(shown.headCommit);
   });
 
   it("Conflicts: after one of two tasks that edit the same line merges, the other names the path and refuses to merge; Ask the agent to resolve leads to a mergeable PR that merges", async () => {
@@ -359,5 +365,19 @@ describe("reviewing a pull request: its agent revises it on the same branch", ()
     expect(merged).toMatchObject({ status: 200, body: { state: "merged" } });
     expect(git(repo, "show", "main:CHANGELOG.md")).toBe("# Changes\n\n- reviewed");
     expect(await ideaStatus()).toBe("done");
+  });
+
+  it("two Request changes at once put one task on the PR's branch: one creates the revision, the other reaches it as a message", async () => {
+    const { pr } = await taskWithPullRequest("Name it", "name.txt", "sam\n");
+    const [one, two] = await Promise.all([
+      requestChanges(pr.id, "Capitalize it."),
+      requestChanges(pr.id, "And add a period."),
+    ]);
+    expect([one.via, two.via].sort()).toEqual(["revision", "session"]);
+    expect(one.taskId).toBe(two.taskId);
+    expect([one.comments, two.comments]).toEqual([1, 1]);
+    const revisions = await withDb((db) => db.query.tasks.findMany({ where: eq(tasks.pullRequestId, pr.id) }));
+    expect(revisions.map((t) => t.id)).toEqual([one.taskId]);
+    await waitForTask(api, one.taskId, isTerminal, 90_000);
   });
 });
