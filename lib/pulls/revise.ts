@@ -125,7 +125,8 @@ async function commentedLines(db: Db, pr: PullRequestRow, comments: Comment[]): 
         okCodes: [128],
       });
       if (blob.code !== 0) continue;
-      const text = blob.stdout.split("\n");
+      // Lines as an editor numbers them: a final newline ends the last line, it starts none.
+      const text = blob.stdout.replace(/\n$/, "").split("\n");
       for (const c of comments) {
         if (c.path === path && c.line && c.line <= text.length) lines.set(`${path}:${c.line}`, text[c.line - 1] ?? "");
       }
