@@ -1,5 +1,4 @@
 import Link from "next/link";
-import { Suspense } from "react";
 import { MarkdownText } from "@/components/chat/MarkdownText";
 import type { FormAction } from "@/components/forms/action-state";
 import { LocalTime } from "@/components/tasks/LocalTime";
@@ -29,19 +28,6 @@ function Section({ title, testId, children }: { title: string; testId?: string; 
   );
 }
 
-/** The diffs arrive after the rest of the page: git reads them while the header is already shown. */
-async function Diffs({
-  diffs,
-  comments,
-  comment,
-}: {
-  diffs: Promise<FileDiff[]>;
-  comments: PullDetail["comments"];
-  comment: FormAction;
-}) {
-  return <PullDiffs files={await diffs} comments={comments} comment={comment} />;
-}
-
 /**
  * A pull request whole, for its page and for the chat's right panel alike: what it is, whether it
  * merges, its commits, files, diffs and comments, kept current by its stream.
@@ -54,7 +40,7 @@ export function PullRequestView({
 }: {
   projectId: string;
   pull: PullDetail;
-  diffs: Promise<FileDiff[]>;
+  diffs: FileDiff[];
   actions: PullActions;
 }) {
   return (
@@ -152,9 +138,7 @@ export function PullRequestView({
             </div>
           ) : null}
           <Section title="Changes">
-            <Suspense fallback={<p className="text-sm text-zinc-600 dark:text-zinc-400">Reading the diff…</p>}>
-              <Diffs diffs={diffs} comments={pull.comments} comment={actions.comment} />
-            </Suspense>
+            <PullDiffs files={diffs} comments={pull.comments} comment={actions.comment} />
           </Section>
         </div>
       </div>
