@@ -305,16 +305,24 @@ describe("ideas: captured in conversations, moved on the board, executed into ta
     expect(run.description).toContain("the index came up here");
     await contexts[1]!.close();
 
-    // The idea went executing → done, and the page followed it live to done with the task's branch.
+    // The task completes with its work in a PR: the idea stays executing until the PR merges, then
+    // the page follows it live to done with the task's branch.
+    const completed = await waitForTask(api, run.id, (t) => t.status === "completed", 90_000);
+    const withPr = await waitForTask(api, run.id, (t) => Boolean((t as { pullRequest?: unknown }).pullRequest));
+    expect(await seen()).toEqual(["draft", "executing"]);
+    const pullRequest = (withPr as unknown as { pullRequest: { id: string; state: string } }).pullRequest;
+    expect(pullRequest.state).toBe("open");
+    const merged = await api.post<{ state: string }>(`/api/pulls/${pullRequest.id}/merge`, {});
+    expect(merged).toMatchObject({ status: 200, body: { state: "merged" } });
     await page.locator('[data-testid="idea-status"] [data-idea-status="done"]').waitFor({ timeout: 90_000 });
     await expect.poll(seen).toEqual(["draft", "executing", "done"]);
     await contexts[0]!.close();
     expect(await page.getByTestId("idea-tasks").locator(`[data-task-id="${run.id}"]`).count()).toBe(1);
     const branch = (await page.getByTestId("idea-task-branch").textContent())?.trim() ?? "";
     expect(branch).toMatch(/^sam\/write-the-notes-index-[0-9a-f]{8}$/);
-    expect(git(repo, "show", `${branch}:index.md`)).toBe("# Notes");
-    const task = await waitForTask(api, run.id, (t) => t.status === "completed");
-    expect(task.branch).toBe(branch);
+    expect(branch).toBe(completed.branch);
+    // Merged into main; the branch itself was deleted after the merge (the project's default).
+    expect(git(repo, "show", "main:index.md")).toBe("# Notes");
     await page.getByTestId("idea-tasks").locator('[data-status="completed"]').waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, "ideas-detail.png"), fullPage: true });
 
