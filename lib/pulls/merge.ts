@@ -116,9 +116,12 @@ export async function mergePullRequest(
         if (!base) throw new SamError("conflict", `The base branch ${pr.baseBranch} no longer exists`);
         if (!head)
           throw new SamError("conflict", `The branch ${pr.headBranch} of pull request #${pr.number} no longer exists`);
-        // Counted at the head being merged, so the merged PR's diff stays readable afterwards.
-        await recountWith(db, repo, pr);
-        const alreadyIn = await prGit(["merge-base", "--is-ancestor", head, base], { cwd: repo.dir, okCodes: [1] });
+        // Counted at the head being merged (unless it already was), so the merged PR's diff stays
+        // readable afterwards.
+        const [, alreadyIn] = await Promise.all([
+          pr.headCommit === head && pr.comparisonCommit ? undefined : recountWith(db, repo, pr),
+          prGit(["merge-base", "--is-ancestor", head, base], { cwd: repo.dir, okCodes: [1] }),
+        ]);
         if (alreadyIn.code === 0) return base;
         const next = await mergedCommit(repo, pr, input.strategy, base, head);
         try {

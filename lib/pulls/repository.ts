@@ -97,10 +97,14 @@ export async function branchCommit(repo: PullRepository, branch: string): Promis
 
 /** The branch currently checked out in a local, non-bare repository (undefined for a bare one). */
 async function checkedOutBranch(dir: string): Promise<string | undefined> {
-  const bare = (await prGit(["rev-parse", "--is-bare-repository"], { cwd: dir })).stdout.trim();
-  if (bare === "true") return undefined;
-  const { stdout, code } = await prGit(["symbolic-ref", "--quiet", "HEAD"], { cwd: dir, okCodes: [1] });
-  return code === 0 ? stdout.trim().replace(/^refs\/heads\//, "") : undefined;
+  // One git: "true|false" then HEAD's full name ("HEAD" when detached).
+  const [bare, head = ""] = (
+    await prGit(["rev-parse", "--is-bare-repository", "--symbolic-full-name", "HEAD"], { cwd: dir })
+  ).stdout
+    .trim()
+    .split("\n");
+  if (bare === "true" || !head.startsWith("refs/heads/")) return undefined;
+  return head.slice("refs/heads/".length);
 }
 
 /** The base branch moved while SAM was merging: the caller checks again and retries. */
@@ -135,7 +139,11 @@ export async function advanceBranch(repo: PullRepository, branch: string, from: 
     return;
   }
   if ((await checkedOutBranch(dir)) === branch) {
-    const dirty = (await prGit(["status", "--porcelain", "--untracked-files=no"], { cwd: dir })).stdout
+    const [status, headOut] = await Promise.all([
+      prGit(["status", "--porcelain", "--untracked-files=no"], { cwd: dir }),
+      prGit(["rev-parse", "HEAD"], { cwd: dir }),
+    ]);
+    const dirty = status.stdout
       .split("\n")
       .map((line) => line.slice(3).trim())
       .filter(Boolean);
@@ -147,8 +155,7 @@ export async function advanceBranch(repo: PullRepository, branch: string, from: 
         { reason: "dirty_work_tree", paths: dirty },
       );
     }
-    const head = (await prGit(["rev-parse", "HEAD"], { cwd: dir })).stdout.trim();
-    if (head !== from) throw new BranchMovedError(branch);
+    if (headOut.stdout.trim() !== from) throw new BranchMovedError(branch);
     try {
       await prGit(["merge", "--ff-only", "--quiet", to], { cwd: dir });
     } catch (err) {
