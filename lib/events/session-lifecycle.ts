@@ -4,6 +4,7 @@ import type { Db } from "@/db/client";
 import { chatSessions, tasks } from "@/db/schema";
 import { NO_CHANGES_REASON } from "../ideas/task-outcome";
 import { recountPullRequest } from "../pulls/figures";
+import { openPullRequestOnGitHub } from "../pulls/github/sync";
 import { recordPullRequest } from "../pulls/open";
 import { releaseEndedWorkspaces } from "../scheduler/release-workspaces";
 import { transitionTask } from "../tasks/transition";
@@ -59,10 +60,12 @@ export async function applySessionLifecycle(db: Db, taskId: string, event: Agent
       // A task that changed something proposes it: its PR is recorded now, counted (git) meanwhile.
       if (moved && event.outcome === "completed" && event.branch) {
         const pr = await recordPullRequest(db, taskId);
+        // Counted, then opened on GitHub when the project is there (a failure is kept on the PR and
+        // retried by the scheduler's sync).
         if (pr)
-          void recountPullRequest(db, pr).catch((err: unknown) =>
-            console.error(`sam: counting PR #${pr.number}: ${(err as Error).message}`),
-          );
+          void recountPullRequest(db, pr)
+            .then(() => openPullRequestOnGitHub(db, pr))
+            .catch((err: unknown) => console.error(`sam: counting PR #${pr.number}: ${(err as Error).message}`));
       }
       return;
     }
