@@ -152,14 +152,16 @@ async function retryRootTask(db: Db, userId: string, failed: TaskRow, attempt: n
   const id = newId();
   const sessionId = newId();
   const exists = sql`EXISTS (SELECT 1 FROM tasks WHERE id = ${id})`;
+  // A revision's retry revises the same pull request, on its branch.
+  const revisionBranch = failed.pullRequestId ? failed.branch : null;
   const [inserted] = await db.batch([
     // Invariant (with retryGuard): an archived project takes no new work.
     db.run(sql`
       INSERT INTO tasks (id, project_id, parent_id, root_id, depth, mode, status, title, description, base_branch,
-        branch, lineage_id, retry_of_id, retry_count, created_by_user_id, source_idea_id)
+        branch, lineage_id, retry_of_id, retry_count, created_by_user_id, source_idea_id, pull_request_id, merges_base)
       SELECT ${id}, p.id, NULL, ${id}, 0, ${failed.mode}, 'queued', ${failed.title}, ${description},
-        ${failed.baseBranch}, ${branchNameFor(id, failed.title)}, ${failed.lineageId}, ${failed.id}, ${attempt},
-        ${userId}, ${failed.sourceIdeaId}
+        ${failed.baseBranch}, ${revisionBranch ?? branchNameFor(id, failed.title)}, ${failed.lineageId}, ${failed.id},
+        ${attempt}, ${userId}, ${failed.sourceIdeaId}, ${failed.pullRequestId}, ${failed.mergesBase ? 1 : 0}
       FROM projects p
       WHERE p.id = ${failed.projectId} AND p.archived_at IS NULL AND ${retryGuard(failed)}`),
     db.run(sql`

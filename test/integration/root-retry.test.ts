@@ -125,6 +125,26 @@ describe("retrying a failed root task as the project's user", () => {
     expect(history).toEqual([expect.objectContaining({ toStatus: "queued", actorKind: "user", actorId: owner.id })]);
   });
 
+  test("a failed revision's retry revises the same pull request on its branch", async () => {
+    const failedId = await failedRootTask("Revise #1: Fix the parser", "agent error: gave up");
+    await db
+      .update(tasks)
+      .set({
+        pullRequestId: "pr-1",
+        branch: "sam/fix-the-parser-12345678",
+        baseBranch: "sam/fix-the-parser-12345678",
+        mergesBase: true,
+      })
+      .where(eq(tasks.id, failedId));
+    const result = await retryAsOwner(failedId, "Try again");
+    expect(await db.query.tasks.findFirst({ where: eq(tasks.id, result.taskId) })).toMatchObject({
+      pullRequestId: "pr-1",
+      branch: "sam/fix-the-parser-12345678",
+      baseBranch: "sam/fix-the-parser-12345678",
+      mergesBase: true,
+    });
+  });
+
   test("ten concurrent retries over ten connections create exactly one replacement; the others are told it exists", async () => {
     const failedId = await failedRootTask("Race me", "agent error: boom");
     const clients = Array.from({ length: 10 }, () => openDb({ url: `file:${dbFile}` }));
