@@ -224,9 +224,10 @@ describe("the project chat, against the real app and scripted agents", () => {
       await send(page, scriptPrompt("Again.", [{ say: "First words." }, { sleep: 1500 }, { say: "Last words." }]));
       await agentSays(other, "First words.").waitFor({ timeout: 30_000 });
       await agentSays(other, "Last words.").waitFor({ timeout: 30_000 });
-      // The other tab shows the user's message too, once.
+      // The other tab shows the user's message too (its stream may bring it after the reply), once.
+      await messages(other).filter({ hasText: "Again." }).first().waitFor({ timeout: 30_000 });
       expect(await messages(other).filter({ hasText: "Again." }).count()).toBe(1);
-      expect(await messages(other).count()).toBe(4);
+      await expect.poll(() => messages(other).count()).toBe(4);
     } finally {
       await other.close();
     }
