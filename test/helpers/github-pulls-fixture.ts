@@ -501,7 +501,8 @@ export async function startGitHubPullsFixture(): Promise<GitHubPullsFixture> {
     commentOnGitHub(fullName, number, comment) {
       const p = repos.get(fullName)?.pulls.find((x) => x.number === number);
       if (!p) throw new Error(`${fullName}#${number} does not exist`);
-      const createdAt = new Date().toISOString();
+      // GitHub's timestamps have whole seconds, so comments made together tie.
+      const createdAt = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
       const id = nextCommentId++;
       if (comment.path && comment.line) {
         p.reviewComments.push({
