@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull().default(now);
@@ -127,6 +127,14 @@ export const projects = sqliteTable(
     // A GitHub Enterprise Server's web URL (https://ghe.example.com) when the remote is on one;
     // github.com remotes need none.
     githubUrl: text("github_url"),
+    // An OpenAI-compatible server's base URL (Ollama, vLLM): a plain setting, not a secret.
+    modelBaseUrl: text("model_base_url"),
+    // For harness `acp`: the command that starts the custom ACP agent.
+    agentCommand: text("agent_command"),
+    // How agents' permission requests are answered (see PERMISSION_POLICIES in the daemon contract).
+    permissionPolicy: text("permission_policy", { enum: ["allow", "deny"] })
+      .notNull()
+      .default("allow"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -598,3 +606,39 @@ export const secrets = sqliteTable(
   },
   (t) => [uniqueIndex("secrets_project_name_idx").on(t.projectId, t.name)],
 );
+
+// ---------------------------------------------------------------------------
+// Token usage and what it costs.
+
+/**
+ * One turn's token usage (a delta) of a task's session, from the agent's usage event; stored once
+ * per event (session, seq), so a batch shipped twice is counted once.
+ */
+export const taskUsage = sqliteTable(
+  "task_usage",
+  {
+    sessionId: text("session_id").notNull(),
+    seq: integer("seq").notNull(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    // The model the turn ran on (`provider:model`), which prices it.
+    model: text("model").notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    cachedTokens: integer("cached_tokens").notNull().default(0),
+    // What the agent itself said the turn cost, when it did; otherwise the price table decides.
+    reportedCostUsd: real("reported_cost_usd"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("task_usage_task_idx").on(t.taskId)],
+);
+
+/** The editable price table: US dollars per million tokens of one model (`provider:model`). */
+export const modelPrices = sqliteTable("model_prices", {
+  model: text("model").primaryKey(),
+  inputPerMillion: real("input_per_million").notNull(),
+  outputPerMillion: real("output_per_million").notNull(),
+  cachedInputPerMillion: real("cached_input_per_million"),
+  updatedAt: updatedAt(),
+});

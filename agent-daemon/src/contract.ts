@@ -169,7 +169,21 @@ export const mergeIntoWorkspaceResponseSchema = z.object({
 });
 export type MergeIntoWorkspaceResponse = z.infer<typeof mergeIntoWorkspaceResponseSchema>;
 
-export const HARNESS_KINDS = ["builtin", "builtin-subprocess"] as const;
+export const HARNESS_KINDS = [
+  "builtin",
+  "builtin-subprocess",
+  "claude-code",
+  "codex",
+  "gemini",
+  "opencode",
+  "qwen-code",
+  "acp",
+] as const;
+export type HarnessKind = (typeof HARNESS_KINDS)[number];
+
+// How an agent's permission requests are answered: `allow` (the default: the sandbox is the
+// boundary) picks an allowing option, `deny` a rejecting one. Never left hanging.
+export const PERMISSION_POLICIES = ["allow", "deny"] as const;
 
 export const startSessionRequestSchema = z.object({
   sessionId: id,
@@ -182,6 +196,9 @@ export const startSessionRequestSchema = z.object({
   // Provider API key and base URL for the model, if it needs them; never written to disk or env.
   modelApiKey: z.string().max(16_384).optional(),
   modelBaseUrl: z.url().optional(),
+  // For harness `acp`: the command that starts the custom ACP agent (run by /bin/sh in the sandbox).
+  agentCommand: z.string().min(1).max(2000).optional(),
+  permissionPolicy: z.enum(PERMISSION_POLICIES).default("allow"),
   // The task's title: the subject of the commit the daemon makes of leftover changes.
   title: z.string().min(1).max(200).optional(),
   // The first user-role message: the task description.
@@ -277,6 +294,25 @@ export const agentEventPayloadSchema = z.discriminatedUnion("type", [
     output: z.unknown(),
   }),
   z.object({ type: z.literal("agent_error"), message: z.string() }),
+  // One model turn's (or one prompt's) token usage, as a delta; `costUsd` when the agent priced it.
+  z.object({
+    type: z.literal("usage"),
+    inputTokens: z.number().int().min(0),
+    outputTokens: z.number().int().min(0),
+    cachedTokens: z.number().int().min(0).default(0),
+    costUsd: z.number().min(0).optional(),
+  }),
+  // The agent's plan as it stands (each update replaces the previous one).
+  z.object({
+    type: z.literal("plan"),
+    entries: z.array(
+      z.object({
+        content: z.string(),
+        status: z.enum(["pending", "in_progress", "completed"]),
+        priority: z.enum(["high", "medium", "low"]).optional(),
+      }),
+    ),
+  }),
   z.object({
     type: z.literal("turn_ended"),
     stopReason: z.enum(["end_turn", "cancelled", "max_turn_requests", "max_tokens", "refusal", "error"]),

@@ -240,6 +240,8 @@ export class Session {
     try {
       harness = await this.deps.startHarness({
         kind: request.harness,
+        agentCommand: request.agentCommand,
+        permissionPolicy: request.permissionPolicy,
         cwd: workspace.path,
         mode: request.mode,
         model: request.model,

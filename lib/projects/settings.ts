@@ -1,8 +1,10 @@
+import { HARNESS_KINDS } from "@sam/agent-daemon/contract";
 import { z } from "zod";
 
 // `builtin` runs the agent inside the node's daemon; `builtin-subprocess` gives each session its own
 // process, so a crashing agent cannot take other sessions with it.
-export const HARNESSES = ["builtin", "builtin-subprocess", "claude-code", "codex", "gemini-cli", "opencode"] as const;
+// The others are external ACP agents the node installs at pinned versions; `acp` runs a custom command.
+export const HARNESSES = HARNESS_KINDS;
 
 /** What an agent's sandbox may reach: anything, or nothing but SAM's MCP endpoint. */
 export const NETWORK_MODES = ["open", "none"] as const;

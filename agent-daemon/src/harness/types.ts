@@ -3,18 +3,22 @@
  * its ACP client. `startHarness` (harness/start.ts) hides whether it runs in-process or as a
  * subprocess over stdio.
  */
-import type { AgentEventPayload } from "../contract.ts";
+import type { AgentEventPayload, HarnessKind } from "../contract.ts";
 
 /** The events a harness reports while it works; the session manager adds the lifecycle ones. */
 export type HarnessEvent = Extract<
   AgentEventPayload,
-  { type: "agent_text" | "agent_thought" | "tool_call" | "tool_result" | "agent_error" }
+  { type: "agent_text" | "agent_thought" | "tool_call" | "tool_result" | "agent_error" | "usage" | "plan" }
 >;
 
 export type StopReason = "end_turn" | "cancelled" | "max_turn_requests" | "max_tokens" | "refusal" | "error";
 
 export interface HarnessOptions {
-  kind: "builtin" | "builtin-subprocess";
+  kind: HarnessKind;
+  /** For kind `acp`: the custom agent's command. */
+  agentCommand?: string;
+  /** How the agent's permission requests are answered (default `allow`). */
+  permissionPolicy?: "allow" | "deny";
   /** The workspace: every file tool and the shell are confined to it. */
   cwd: string;
   mode: "task" | "conversation";

@@ -52,6 +52,10 @@ export function trace(events: HarnessEvent[]): string[] {
         return `call ${event.name}`;
       case "tool_result":
         return `${event.status} ${event.name}`;
+      case "usage":
+        return `usage ${event.inputTokens}/${event.outputTokens}`;
+      case "plan":
+        return `plan ${event.entries.length}`;
       default:
         return `error: ${event.message}`;
     }
