@@ -5,6 +5,7 @@ import type { Db } from "@/db/client";
 import { type MemberRole, projectMembers, projects, users } from "@/db/schema";
 import { SamError } from "../errors";
 import { newId } from "../ids";
+import { assertModelKeyStored } from "../models/required-key";
 import { isAdmin, type Requester, requireAdmin, type User } from "../users";
 import { parseInput } from "../validation";
 import { inspectRepo } from "./inspect-repo";
@@ -130,7 +131,11 @@ export async function requireOwner(db: Db, userId: string, projectId: string): P
   return project;
 }
 
-/** Changes limits, harness or model; out-of-range values are refused with the field named. */
+/**
+ * Changes limits, harness, model and the rest; out-of-range values are refused with the field named,
+ * and so are settings that could not run: harness `acp` without its command, or a model whose
+ * provider needs a key the project has not stored (named, so that the owner adds it first).
+ */
 export async function updateProjectSettings(
   db: Db,
   userId: string,
@@ -138,7 +143,13 @@ export async function updateProjectSettings(
   input: unknown,
 ): Promise<Project> {
   const settings = parseInput(projectSettingsSchema, input);
-  await requireOwner(db, userId, projectId);
+  const current = await requireOwner(db, userId, projectId);
+  const agentCommand = settings.agentCommand === undefined ? current.agentCommand : settings.agentCommand;
+  if ((settings.harness ?? current.harness) === "acp" && !agentCommand) {
+    const message = "The acp harness needs an agent command (the command that starts the ACP agent)";
+    throw new SamError("invalid_input", message, { fields: [{ field: "agentCommand", message }] });
+  }
+  if (settings.model !== undefined) await assertModelKeyStored(db, projectId, settings.model);
   const [updated] = await db
     .update(projects)
     .set({ ...settings, updatedAt: new Date() })

@@ -1,5 +1,6 @@
-import { HARNESS_KINDS } from "@sam/agent-daemon/contract";
+import { HARNESS_KINDS, PERMISSION_POLICIES } from "@sam/agent-daemon/contract";
 import { z } from "zod";
+import { baseUrlSchema, MODEL_PROVIDERS } from "../models/providers";
 
 // `builtin` runs the agent inside the node's daemon; `builtin-subprocess` gives each session its own
 // process, so a crashing agent cannot take other sessions with it.
@@ -10,7 +11,11 @@ export const HARNESSES = HARNESS_KINDS;
 export const NETWORK_MODES = ["open", "none"] as const;
 
 /** `scripted`, or `provider:model` for a provider the built-in harness knows. */
-export const MODEL_PATTERN = /^(scripted|(anthropic|openai|openai-compatible):[A-Za-z0-9._:/@-]{1,200})$/;
+export const MODEL_PATTERN = new RegExp(`^(scripted|(${MODEL_PROVIDERS.join("|")}):[A-Za-z0-9._:/@-]{1,200})$`);
+
+/** An empty form field clears an optional text setting. */
+const emptyToNull = (v: unknown) =>
+  typeof v === "string" && v.trim() === "" ? null : typeof v === "string" ? v.trim() : v;
 
 const int = (min: number, max: number, what: string) =>
   z.coerce
@@ -37,8 +42,20 @@ export const projectSettingsSchema = z
       (v) => (v === "true" ? true : v === "false" ? false : v),
       z.boolean({ message: "Delete branches must be true or false" }),
     ),
+    // For an OpenAI-compatible server (Ollama, vLLM); a plain setting, not a secret.
+    modelBaseUrl: z.preprocess(emptyToNull, baseUrlSchema.nullable()),
+    // The custom ACP agent's command line, for harness `acp`.
+    agentCommand: z.preprocess(
+      emptyToNull,
+      z
+        .string({ message: "Agent command must be text" })
+        .max(2000, { message: "Agent command must be at most 2000 characters" })
+        .regex(/^[^\n\r\0]+$/, { message: "Agent command must be one line" })
+        .nullable(),
+    ),
+    permissionPolicy: z.enum(PERMISSION_POLICIES, { message: "Permission policy must be allow or deny" }),
     githubUrl: z.preprocess(
-      (v) => (typeof v === "string" && v.trim() === "" ? null : typeof v === "string" ? v.trim() : v),
+      emptyToNull,
       z
         .url({ protocol: /^https?$/, message: "GitHub URL must be an http(s) URL such as https://github.example.com" })
         .refine((u) => !new URL(u).username && !new URL(u).password, {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -14,6 +15,7 @@ import {
   setProjectArchived,
   updateProjectSettings,
 } from "@/lib/projects/projects";
+import { setSecret } from "@/lib/secrets/store";
 import { createLocalUser, ensureInstanceOwner, type User } from "@/lib/users";
 import { makeTestDb } from "../helpers/db";
 import { git, makeGitRepo } from "../helpers/git";
@@ -277,6 +279,12 @@ describe("project settings", () => {
   });
 
   test("valid values, including the bounds and form strings, persist", async () => {
+    // The model's provider needs its key stored first.
+    await setSecret(db, randomBytes(32), owner.id, projectId, {
+      name: "ANTHROPIC_API_KEY",
+      kind: "model_api_key",
+      value: "sk-ant-test-key",
+    });
     await updateProjectSettings(db, owner.id, projectId, {
       maxDepth: 10,
       maxChildren: "1",

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -14,6 +15,7 @@ import {
   removeMember,
   updateProjectSettings,
 } from "@/lib/projects/projects";
+import { setSecret } from "@/lib/secrets/store";
 import { createLocalUser, ensureInstanceOwner } from "@/lib/users";
 import { runSam } from "../helpers/cli";
 import { makeGitRepo } from "../helpers/git";
@@ -80,6 +82,11 @@ describe("against a real sqld server", () => {
 
     const project = await createProject(db, owner.id, { repo, name: "Over sqld" });
     await addMember(db, owner.id, project.id, { email: "sqld-member@example.com" });
+    await setSecret(db, randomBytes(32), owner.id, project.id, {
+      name: "OPENAI_API_KEY",
+      kind: "model_api_key",
+      value: "sk-test-key",
+    });
     await updateProjectSettings(db, owner.id, project.id, { maxDepth: 7, model: "openai:gpt-5" });
 
     const other = connect();

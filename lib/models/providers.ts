@@ -1,0 +1,72 @@
+import { z } from "zod";
+
+/** The model providers a project can use besides the offline `scripted` model. */
+export const MODEL_PROVIDERS = ["anthropic", "openai", "openai-compatible"] as const;
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+
+export interface ProviderInfo {
+  label: string;
+  /** The project secret that holds the provider's API key. */
+  keySecret: string;
+  /** Whether the provider cannot be used without that key (local OpenAI-compatible servers often need none). */
+  keyRequired: boolean;
+  defaultBaseUrl: string;
+  /**
+   * Whether the project's base URL setting applies. The hosted providers are always reached at their
+   * own URL, so that their key is never sent anywhere a setting points.
+   */
+  takesBaseUrl: boolean;
+}
+
+export const PROVIDERS: Record<ModelProvider, ProviderInfo> = {
+  anthropic: {
+    label: "Anthropic",
+    keySecret: "ANTHROPIC_API_KEY",
+    keyRequired: true,
+    defaultBaseUrl: "https://api.anthropic.com/v1",
+    takesBaseUrl: false,
+  },
+  openai: {
+    label: "OpenAI",
+    keySecret: "OPENAI_API_KEY",
+    keyRequired: true,
+    defaultBaseUrl: "https://api.openai.com/v1",
+    takesBaseUrl: false,
+  },
+  "openai-compatible": {
+    label: "OpenAI-compatible server",
+    keySecret: "OPENAI_COMPATIBLE_API_KEY",
+    keyRequired: false,
+    // Ollama's, on the node itself.
+    defaultBaseUrl: "http://127.0.0.1:11434/v1",
+    takesBaseUrl: true,
+  },
+};
+
+export function isModelProvider(value: string): value is ModelProvider {
+  return (MODEL_PROVIDERS as readonly string[]).includes(value);
+}
+
+/** `scripted`, or the provider and the model id of `provider:model` (the id may itself hold colons). */
+export function splitModel(model: string): { provider: "scripted" } | { provider: ModelProvider; id: string } {
+  if (model === "scripted") return { provider: "scripted" };
+  const colon = model.indexOf(":");
+  const provider = colon > 0 ? model.slice(0, colon) : "";
+  if (!isModelProvider(provider)) throw new Error(`Not a provider:model of a known provider: ${model}`);
+  return { provider, id: model.slice(colon + 1) };
+}
+
+/** Where a provider is reached: the project's base URL for an OpenAI-compatible server, else its own. */
+export function baseUrlFor(provider: ModelProvider, modelBaseUrl: string | null | undefined): string {
+  const info = PROVIDERS[provider];
+  return (info.takesBaseUrl && modelBaseUrl) || info.defaultBaseUrl;
+}
+
+/** An OpenAI-compatible server's base URL as users type it: http(s), no credentials, no trailing slash. */
+export const baseUrlSchema = z
+  .url({ protocol: /^https?$/, message: "Base URL must be an http(s) URL such as http://127.0.0.1:11434/v1" })
+  .max(2000, { message: "Base URL is too long" })
+  .refine((u) => !new URL(u).username && !new URL(u).password, {
+    message: "Base URL must not carry credentials; store the key as an OPENAI_COMPATIBLE_API_KEY secret",
+  })
+  .transform((u) => u.replace(/\/+$/, ""));

@@ -1,0 +1,228 @@
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Db } from "@/db/client";
+import { SamError } from "@/lib/errors";
+import { listModels, testConnection } from "@/lib/models/model-list";
+import { listProjectModels, testProjectConnection } from "@/lib/models/project-connection";
+import { addMember, createProject, getProjectForUser, updateProjectSettings } from "@/lib/projects/projects";
+import { instanceSecretKey } from "@/lib/secrets/instance-key";
+import { setSecret } from "@/lib/secrets/store";
+import { createLocalUser, ensureInstanceOwner, type User } from "@/lib/users";
+import { makeTestDb } from "../helpers/db";
+import { makeGitRepo } from "../helpers/git";
+import { type OpenAIFixture, startOpenAIFixture } from "../helpers/openai-fixture";
+
+// The project functions read the instance key as the server does.
+process.env.SAM_SECRET_KEY = randomBytes(32).toString("hex");
+
+let fixture: OpenAIFixture;
+let db: Db;
+let cleanup: () => void;
+let owner: User;
+let member: User;
+let projectId: string;
+/** A base URL where nothing listens: a port bound and released again. */
+let deadUrl: string;
+
+async function freedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function samErrorOf(promise: Promise<unknown>): Promise<SamError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!SamError.is(err)) throw new Error(`expected a SamError, got ${String(err)}`);
+  return err;
+}
+
+beforeAll(async () => {
+  fixture = await startOpenAIFixture({ models: ["qwen3-coder", "llama3.1:8b"] });
+  deadUrl = `http://127.0.0.1:${await freedPort()}/v1`;
+  const testDb = await makeTestDb();
+  db = testDb.db;
+  cleanup = testDb.cleanup;
+  owner = await ensureInstanceOwner(db);
+  member = await createLocalUser(db, { email: "models-member@example.com" });
+  projectId = (await createProject(db, owner.id, { repo: makeGitRepo(path.join(testDb.dir, "repo")) })).id;
+  await addMember(db, owner.id, projectId, { email: "models-member@example.com" });
+});
+afterAll(async () => {
+  await fixture?.close();
+  cleanup?.();
+});
+
+describe("a provider's models, live", () => {
+  test("an OpenAI-compatible server lists its models with the key as a bearer token", async () => {
+    const models = await listModels({ provider: "openai-compatible", baseUrl: fixture.url, apiKey: fixture.apiKey });
+    expect(models).toEqual([{ id: "llama3.1:8b" }, { id: "qwen3-coder" }]);
+    const request = fixture.requests.at(-1);
+    expect(request).toMatchObject({ method: "GET", path: "/v1/models" });
+    expect(request?.headers.authorization).toBe(`Bearer ${fixture.apiKey}`);
+  });
+
+  test("a wrong key is the provider refusing it, naming the secret to check", async () => {
+    const err = await samErrorOf(
+      listModels({ provider: "openai-compatible", baseUrl: fixture.url, apiKey: "sk-wrong-0000" }),
+    );
+    expect(err.details?.problem).toBe("refused_key");
+    expect(err.message).toBe("the provider refused the key (HTTP 401): check the OPENAI_COMPATIBLE_API_KEY secret");
+    // The provider's own message is not repeated: providers quote part of the key in it.
+    expect(err.message).not.toContain("sk-wrong");
+  });
+
+  test("a server that wants a key when none is stored says which secret to add", async () => {
+    const err = await samErrorOf(listModels({ provider: "openai-compatible", baseUrl: fixture.url }));
+    expect(err.message).toBe("the server asks for a key (HTTP 401): add an OPENAI_COMPATIBLE_API_KEY secret");
+  });
+
+  test("an unreachable base URL is named with the reason", async () => {
+    const err = await samErrorOf(listModels({ provider: "openai-compatible", baseUrl: deadUrl }));
+    expect(err.details?.problem).toBe("unreachable");
+    expect(err.message).toBe(`cannot reach ${deadUrl}: connection refused`);
+  });
+
+  test("a base URL without the model list (no /v1) says so", async () => {
+    const base = fixture.url.replace(/\/v1$/, "");
+    const err = await samErrorOf(listModels({ provider: "openai-compatible", baseUrl: base, apiKey: fixture.apiKey }));
+    expect(err.details?.problem).toBe("not_found");
+    expect(err.message).toMatch(/has no model list \(HTTP 404\): is the base URL right\?/);
+  });
+
+  test("a hosted provider without its key is refused before anything is sent", async () => {
+    const before = fixture.requests.length;
+    for (const [provider, secret] of [
+      ["anthropic", "ANTHROPIC_API_KEY"],
+      ["openai", "OPENAI_API_KEY"],
+    ] as const) {
+      const err = await samErrorOf(listModels({ provider, baseUrl: fixture.url }));
+      expect(err.details?.problem).toBe("missing_key");
+      expect(err.message).toContain(`needs an ${secret} secret`);
+    }
+    expect(fixture.requests.length).toBe(before);
+  });
+
+  test("Test connection says how many models answered, and whether the chosen one is among them", async () => {
+    const connection = { provider: "openai-compatible" as const, baseUrl: fixture.url, apiKey: fixture.apiKey };
+    expect(await testConnection(connection, "qwen3-coder")).toMatchObject({
+      ok: true,
+      message: `Connected to ${fixture.url}: 2 models, qwen3-coder among them.`,
+    });
+    expect((await testConnection(connection, "gpt-9")).message).toBe(
+      `Connected to ${fixture.url}: 2 models, but gpt-9 is not among them.`,
+    );
+    expect(await testConnection({ ...connection, baseUrl: deadUrl })).toEqual({
+      ok: false,
+      problem: "unreachable",
+      message: `cannot reach ${deadUrl}: connection refused`,
+    });
+  });
+});
+
+describe("a project's model settings", () => {
+  test("the project's stored key and saved base URL are used; a missing key is named", async () => {
+    const missing = await testProjectConnection(db, owner.id, projectId, { provider: "anthropic" });
+    expect(missing).toEqual({
+      ok: false,
+      problem: "missing_key",
+      message: "Anthropic needs an ANTHROPIC_API_KEY secret: add it under the project's secrets",
+    });
+
+    await setSecret(db, instanceSecretKey(), owner.id, projectId, {
+      name: "OPENAI_COMPATIBLE_API_KEY",
+      kind: "model_api_key",
+      value: fixture.apiKey,
+    });
+    await updateProjectSettings(db, owner.id, projectId, { modelBaseUrl: `${fixture.url}/` });
+    expect((await getProjectForUser(db, owner.id, projectId)).modelBaseUrl).toBe(fixture.url);
+    // A member lists the models of the saved server.
+    const models = await listProjectModels(db, member.id, projectId, { provider: "openai-compatible" });
+    expect(models.map((m) => m.id)).toEqual(["llama3.1:8b", "qwen3-coder"]);
+    expect(fixture.requests.at(-1)?.headers.authorization).toBe(`Bearer ${fixture.apiKey}`);
+  });
+
+  test("only an owner may send the project's key to a base URL that is not saved", async () => {
+    const elsewhere = await startOpenAIFixture();
+    try {
+      const err = await samErrorOf(
+        listProjectModels(db, member.id, projectId, { provider: "openai-compatible", baseUrl: elsewhere.url }),
+      );
+      expect(err.code).toBe("forbidden");
+      expect(elsewhere.requests).toEqual([]);
+      // The owner may try it before saving (the key is refused there: it is another server's).
+      const tried = await testProjectConnection(db, owner.id, projectId, {
+        provider: "openai-compatible",
+        baseUrl: elsewhere.url,
+      });
+      expect(tried).toMatchObject({ ok: false, problem: "refused_key" });
+      expect(elsewhere.requests).toHaveLength(1);
+    } finally {
+      await elsewhere.close();
+    }
+    // A hosted provider's key never goes to a base URL at all.
+    const hosted = await samErrorOf(
+      testProjectConnection(db, owner.id, projectId, { provider: "openai", baseUrl: fixture.url }),
+    );
+    expect(hosted.code).toBe("invalid_input");
+    expect(hosted.message).toMatch(/OpenAI is always reached at https:\/\/api\.openai\.com\/v1/);
+  });
+
+  test("inputs are validated with the field named", async () => {
+    const err = await samErrorOf(
+      listProjectModels(db, owner.id, projectId, { provider: "mistral", baseUrl: "ftp://x", extra: 1 }),
+    );
+    expect(err.details?.fields?.map((f) => f.field).sort()).toEqual(["baseUrl", "extra", "provider"]);
+    const creds = await samErrorOf(
+      updateProjectSettings(db, owner.id, projectId, { modelBaseUrl: "http://me:pw@127.0.0.1:1/v1" }),
+    );
+    expect(creds.message).toMatch(/Base URL must not carry credentials/);
+  });
+
+  test("saving a model whose key is not stored is refused, naming the secret; nothing changes", async () => {
+    const err = await samErrorOf(
+      updateProjectSettings(db, owner.id, projectId, { model: "anthropic:claude-sonnet-4-5", maxDepth: 4 }),
+    );
+    expect(err.details?.fields).toEqual([
+      {
+        field: "model",
+        message:
+          "Anthropic needs an ANTHROPIC_API_KEY secret: add it under the project's secrets before choosing anthropic:claude-sonnet-4-5",
+      },
+    ]);
+    expect(await getProjectForUser(db, owner.id, projectId)).toMatchObject({ model: "scripted", maxDepth: 3 });
+    // An OpenAI-compatible server may need no key.
+    await updateProjectSettings(db, owner.id, projectId, { model: "openai-compatible:qwen3-coder" });
+    expect((await getProjectForUser(db, owner.id, projectId)).model).toBe("openai-compatible:qwen3-coder");
+  });
+
+  test("the acp harness needs its agent command; the permission policy is allow or deny", async () => {
+    const err = await samErrorOf(updateProjectSettings(db, owner.id, projectId, { harness: "acp" }));
+    expect(err.details?.fields?.map((f) => f.field)).toEqual(["agentCommand"]);
+    const bad = await samErrorOf(
+      updateProjectSettings(db, owner.id, projectId, { agentCommand: "a\nb", permissionPolicy: "ask" }),
+    );
+    expect(bad.details?.fields?.map((f) => f.field).sort()).toEqual(["agentCommand", "permissionPolicy"]);
+    await updateProjectSettings(db, owner.id, projectId, {
+      harness: "acp",
+      agentCommand: " my-agent --acp ",
+      permissionPolicy: "deny",
+    });
+    expect(await getProjectForUser(db, owner.id, projectId)).toMatchObject({
+      harness: "acp",
+      agentCommand: "my-agent --acp",
+      permissionPolicy: "deny",
+    });
+    // The command cannot be cleared while the harness needs it.
+    const cleared = await samErrorOf(updateProjectSettings(db, owner.id, projectId, { agentCommand: "" }));
+    expect(cleared.details?.fields?.map((f) => f.field)).toEqual(["agentCommand"]);
+    await updateProjectSettings(db, owner.id, projectId, { harness: "builtin", agentCommand: "" });
+    expect((await getProjectForUser(db, owner.id, projectId)).agentCommand).toBeNull();
+  });
+});
