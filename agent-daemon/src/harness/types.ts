@@ -17,6 +17,11 @@ export interface HarnessOptions {
   kind: HarnessKind;
   /** For kind `acp`: the custom agent's command. */
   agentCommand?: string;
+  /**
+   * The ACP auth method the client calls `authenticate` with before `session/new`, for an agent
+   * that requires it (Qwen Code: `openai`, with its key and base URL in its settings).
+   */
+  authMethod?: string;
   /** How the agent's permission requests are answered (default `allow`). */
   permissionPolicy?: "allow" | "deny";
   /** The workspace: every file tool and the shell are confined to it. */
