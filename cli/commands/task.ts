@@ -20,12 +20,13 @@ Options:
 
 const SHOW_HELP = `Usage: sam task show <id> [--json]
 
-Shows a task: status, mode, branch, failure reason, parent, children, what blocks it, its status
-history and the agent's events. <id> is the task's id or a unique prefix of at least 8 characters
-of it (the web app shows the first 8); a prefix several tasks share lists them.
+Shows a task: status, mode, branch, failure reason, parent, children, what blocks it, its token
+usage and cost (its own and its subtree's), its status history and the agent's events. <id> is
+the task's id or a unique prefix of at least 8 characters of it (the web app shows the first 8); a
+prefix several tasks share lists them.
 
 Options:
-  --json      print the task, its history and events as JSON
+  --json      print the task, its usage, history and events as JSON
   -h, --help  show this help
 `;
 
@@ -87,13 +88,15 @@ async function show(argv: string[]): Promise<void> {
   const { args, help, json } = parseCommand("task show", argv, { options: {}, positionals: ["id"] });
   if (help) return printLines(SHOW_HELP.trimEnd());
   await checkIdArgument("task show", "task", args.id);
-  const [{ taskDetails, agentEventsOf }, { eq }, { tasks }, { SamError }, { resolveIdPrefix }] = await Promise.all([
-    import("@/lib/tasks/show-task"),
-    import("drizzle-orm"),
-    import("@/db/schema"),
-    import("@/lib/errors"),
-    import("@/lib/ids/resolve-prefix"),
-  ]);
+  const [{ taskDetails, agentEventsOf }, { eq }, { tasks }, { SamError }, { resolveIdPrefix }, { formatUsage }] =
+    await Promise.all([
+      import("@/lib/tasks/show-task"),
+      import("drizzle-orm"),
+      import("@/db/schema"),
+      import("@/lib/errors"),
+      import("@/lib/ids/resolve-prefix"),
+      import("@/lib/usage/format"),
+    ]);
   const { details, events } = await withDb(async (db) => {
     // The command line acts as the instance admin: every task of the instance is found.
     const id = await resolveIdPrefix(db, "task", "operator", args.id);
@@ -114,6 +117,7 @@ async function show(argv: string[]): Promise<void> {
       ? [`  children: ${details.children.map((c) => `${c.id} (${c.status})`).join(", ")}`]
       : []),
     ...(details.blockedBy.length > 0 ? [`  blocked by: ${details.blockedBy.join(", ")}`] : []),
+    `  usage:   ${formatUsage(details.usage)}; with its subtasks: ${formatUsage(details.usage.subtree)}`,
     "  history:",
     ...details.history.map(
       (h) => `    ${h.at.toISOString()}  ${h.from ?? "-"} → ${h.to}${h.reason ? `  (${h.reason})` : ""}`,

@@ -3,11 +3,17 @@ import type { UIMessage, UIMessageChunk } from "ai";
 import type { MessageDelivery, MessageSender } from "../tasks/message-sender";
 import type { StoredAgentEvent } from "../tasks/show-task";
 
+export type PlanEntry = Extract<AgentEventPayload, { type: "plan" }>["entries"][number];
+
 /** The data parts a chat message carries besides text, reasoning and tool calls. */
 export type ChatDataParts = {
   agentError: { message: string };
   workSaved: { branch: string; commit: string; changed: boolean; pushed: boolean };
   finished: { outcome: "completed" | "failed"; reason?: string; branch?: string };
+  /** The agent's plan as it stands; one part per reply, each update replacing it. */
+  plan: { entries: PlanEntry[] };
+  /** The tokens the reply's model turns used so far; one part per reply. */
+  usage: { inputTokens: number; outputTokens: number; cachedTokens: number };
   /** The seq of the last stored event a stream has passed on (transient: never part of a message). */
   seq: { seq: number };
   /** The session a message went to; a new chat learns its session from it (transient). */
@@ -58,6 +64,7 @@ export class ReplyChunker {
   private textId: string | undefined;
   private reasoningId: string | undefined;
   private readonly calls = new Set<string>();
+  private readonly usage = { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };
 
   constructor(
     private readonly sessionId: string,
@@ -157,6 +164,18 @@ export class ReplyChunker {
           id: `finished-${seq}`,
           data: { outcome: event.outcome, reason: event.reason, branch: event.branch },
         });
+        break;
+      case "plan":
+        this.closeAll(out);
+        // One id per reply: the AI SDK replaces a data part of the same id, so the latest plan stands.
+        out.push({ type: "data-plan", id: "plan", data: { entries: event.entries } });
+        break;
+      case "usage":
+        // Not a message: the reply's running total, shown small under it.
+        this.usage.inputTokens += event.inputTokens;
+        this.usage.outputTokens += event.outputTokens;
+        this.usage.cachedTokens += event.cachedTokens;
+        out.push({ type: "data-usage", id: "usage", data: { ...this.usage } });
         break;
       case "turn_ended":
       case "session_started":

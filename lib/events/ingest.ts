@@ -2,6 +2,7 @@ import { type AgentEvent, agentEventPayloadSchema } from "@sam/agent-daemon/cont
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { agentEvents, chatSessions, tasks } from "@/db/schema";
+import { usageInserts } from "../usage/record-usage";
 import { emitTaskChanged } from "./bus";
 import { applySessionLifecycle } from "./session-lifecycle";
 
@@ -23,16 +24,18 @@ export async function ingestEvents(db: Db, nodeId: string, events: AgentEvent[])
   const accepted = events.filter((e) => taskOf.get(e.sessionId) === e.taskId);
   if (accepted.length === 0) return { stored: 0 };
 
-  const results = await db.batch(
-    accepted.map((e) =>
+  const results = await db.batch([
+    ...accepted.map((e) =>
       // Invariant: an event is stored once per (session, seq), however often it is shipped.
       db.run(sql`
         INSERT INTO agent_events (session_id, seq, type, payload, created_at)
         VALUES (${e.sessionId}, ${e.seq}, ${e.event.type}, ${JSON.stringify(e.event)}, ${e.at})
         ON CONFLICT (session_id, seq) DO NOTHING`),
-    ) as [ReturnType<typeof db.run>, ...ReturnType<typeof db.run>[]],
-  );
-  const stored = results.reduce((n, r) => n + r.rowsAffected, 0);
+    ),
+    // After the events: a usage row is priced by the model its session started with.
+    ...usageInserts(db, accepted),
+  ] as [ReturnType<typeof db.run>, ...ReturnType<typeof db.run>[]]);
+  const stored = results.slice(0, accepted.length).reduce((n, r) => n + r.rowsAffected, 0);
 
   for (const sessionId of new Set(accepted.map((e) => e.sessionId))) {
     const latest = await db

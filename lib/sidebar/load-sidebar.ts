@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { TASK_STATUSES, type TaskMode, type TaskStatus } from "@/db/schema";
 import { getProjectForUser } from "../projects/projects";
+import { treeUsage } from "../usage/task-usage";
 import { parseInput } from "../validation";
 import { filterCondition, filterCountsQuery, IS_ACTIVE, IS_BLOCKED, IS_FAILED, queryCondition } from "./filter-sql";
 import { SIDEBAR_FILTERS } from "./filters";
@@ -107,7 +108,7 @@ interface RootRow {
 async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Promise<SidebarGroupSummary[]> {
   if (rootIds.length === 0) return [];
   const roots = inList(rootIds);
-  const [rootRows, countRows, flagRows] = await Promise.all([
+  const [rootRows, countRows, flagRows, usage] = await Promise.all([
     db.all<RootRow>(sql`
       SELECT t.id, t.title, s.id AS session_id, s.title AS session_title, t.mode, t.status,
         t.failure_reason, t.branch, t.created_at, t.updated_at
@@ -129,6 +130,7 @@ async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Pro
       WHERE t.project_id = ${projectId} AND t.root_id IN ${roots}
         AND t.status IN ('queued', 'provisioning', 'running', 'awaiting_followup', 'failed')
       GROUP BY t.root_id`),
+    treeUsage(db, roots),
   ]);
   return rootRows.map((root) => {
     const counts = countRows.filter((c) => c.parent_id === root.id);
@@ -154,6 +156,7 @@ async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Pro
       childStatusCounts,
       progress: { completed: childStatusCounts.completed ?? 0, total: childCount - leftOut },
       flags: { active: !!flags?.active, blocked: !!flags?.blocked, failed: !!flags?.failed },
+      usage: usage.get(root.id) ?? null,
     };
   });
 }

@@ -1,4 +1,5 @@
 import type { TaskMode, TaskStatus } from "@/db/schema";
+import type { UsageTotals } from "../usage/task-usage";
 import type { GroupFlags, SidebarFilter } from "./filters";
 
 /** A child of a group, as its row in an expanded card shows it. Times are epoch milliseconds. */
@@ -37,6 +38,8 @@ export interface SidebarGroupSummary {
    */
   progress: { completed: number; total: number };
   flags: GroupFlags;
+  /** The whole tree's token usage and cost; null before any turn reported usage. */
+  usage: UsageTotals | null;
 }
 
 export interface SidebarGroup extends SidebarGroupSummary {

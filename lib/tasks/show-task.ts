@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { agentEvents, chatSessions, projects, pullRequests, taskDependencies, taskEvents, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { getProjectForUser } from "../projects/projects";
+import { taskUsage } from "../usage/task-usage";
 import { isTerminal } from "./statuses";
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -21,71 +22,74 @@ export async function getTaskForUser(db: Db, userId: string, taskId: string): Pr
 
 /** A task with what surrounds it: children, dependencies, session and status history. */
 export async function taskDetails(db: Db, task: TaskRow) {
-  const [childRows, deps, childEdges, session, history, replacement, related, retries, pull] = await Promise.all([
-    db
-      .select({
-        id: tasks.id,
-        title: tasks.title,
-        status: tasks.status,
-        mode: tasks.mode,
-        branch: tasks.branch,
-        prUrl: tasks.prUrl,
-        failureReason: tasks.failureReason,
-      })
-      .from(tasks)
-      .where(eq(tasks.parentId, task.id))
-      .orderBy(asc(tasks.createdAt)),
-    db
-      .select({ id: tasks.id, title: tasks.title, status: tasks.status })
-      .from(taskDependencies)
-      .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
-      .where(eq(taskDependencies.taskId, task.id)),
-    // The edges among the children, with the status and title of what each waits on.
-    db
-      .select({
-        taskId: taskDependencies.taskId,
-        dependsOnTaskId: taskDependencies.dependsOnTaskId,
-        title: tasks.title,
-        status: tasks.status,
-      })
-      .from(taskDependencies)
-      .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
-      .where(sql`${taskDependencies.taskId} IN (SELECT id FROM tasks WHERE parent_id = ${task.id})`),
-    db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
-    db.query.taskEvents.findMany({ where: eq(taskEvents.taskId, task.id), orderBy: asc(taskEvents.id) }),
-    // Through the lineage index: a replacement is always in its failed task's lineage.
-    db.query.tasks.findFirst({
-      where: and(eq(tasks.lineageId, task.lineageId), eq(tasks.retryOfId, task.id)),
-      columns: { id: true, title: true },
-    }),
-    // The parent and the attempt this one retries, by title: the page links them by name.
-    task.parentId || task.retryOfId
-      ? db
-          .select({ id: tasks.id, title: tasks.title, status: tasks.status })
-          .from(tasks)
-          .where(
-            inArray(
-              tasks.id,
-              [task.parentId, task.retryOfId].filter((id): id is string => id !== null),
-            ),
-          )
-      : [],
-    // Whether the lineage may be retried again (the guard retry_subtask's insert checks).
-    task.status === "failed"
-      ? db
-          .select({
-            max: projects.maxRetries,
-            used: sql<number>`(SELECT count(*) FROM tasks WHERE lineage_id = ${task.lineageId} AND retry_of_id IS NOT NULL)`,
-          })
-          .from(projects)
-          .where(eq(projects.id, task.projectId))
-      : [],
-    // The PR the task's work opened; a revision task's is the PR it revises.
-    db.query.pullRequests.findFirst({
-      where: task.pullRequestId ? eq(pullRequests.id, task.pullRequestId) : eq(pullRequests.taskId, task.id),
-      columns: { id: true, number: true, state: true, url: true },
-    }),
-  ]);
+  const [childRows, deps, childEdges, session, history, replacement, related, retries, pull, usage] = await Promise.all(
+    [
+      db
+        .select({
+          id: tasks.id,
+          title: tasks.title,
+          status: tasks.status,
+          mode: tasks.mode,
+          branch: tasks.branch,
+          prUrl: tasks.prUrl,
+          failureReason: tasks.failureReason,
+        })
+        .from(tasks)
+        .where(eq(tasks.parentId, task.id))
+        .orderBy(asc(tasks.createdAt)),
+      db
+        .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+        .from(taskDependencies)
+        .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
+        .where(eq(taskDependencies.taskId, task.id)),
+      // The edges among the children, with the status and title of what each waits on.
+      db
+        .select({
+          taskId: taskDependencies.taskId,
+          dependsOnTaskId: taskDependencies.dependsOnTaskId,
+          title: tasks.title,
+          status: tasks.status,
+        })
+        .from(taskDependencies)
+        .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnTaskId))
+        .where(sql`${taskDependencies.taskId} IN (SELECT id FROM tasks WHERE parent_id = ${task.id})`),
+      db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
+      db.query.taskEvents.findMany({ where: eq(taskEvents.taskId, task.id), orderBy: asc(taskEvents.id) }),
+      // Through the lineage index: a replacement is always in its failed task's lineage.
+      db.query.tasks.findFirst({
+        where: and(eq(tasks.lineageId, task.lineageId), eq(tasks.retryOfId, task.id)),
+        columns: { id: true, title: true },
+      }),
+      // The parent and the attempt this one retries, by title: the page links them by name.
+      task.parentId || task.retryOfId
+        ? db
+            .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+            .from(tasks)
+            .where(
+              inArray(
+                tasks.id,
+                [task.parentId, task.retryOfId].filter((id): id is string => id !== null),
+              ),
+            )
+        : [],
+      // Whether the lineage may be retried again (the guard retry_subtask's insert checks).
+      task.status === "failed"
+        ? db
+            .select({
+              max: projects.maxRetries,
+              used: sql<number>`(SELECT count(*) FROM tasks WHERE lineage_id = ${task.lineageId} AND retry_of_id IS NOT NULL)`,
+            })
+            .from(projects)
+            .where(eq(projects.id, task.projectId))
+        : [],
+      // The PR the task's work opened; a revision task's is the PR it revises.
+      db.query.pullRequests.findFirst({
+        where: task.pullRequestId ? eq(pullRequests.id, task.pullRequestId) : eq(pullRequests.taskId, task.id),
+        columns: { id: true, number: true, state: true, url: true },
+      }),
+      taskUsage(db, task.id),
+    ],
+  );
   const parent = related.find((t) => t.id === task.parentId);
   const retryOf = related.find((t) => t.id === task.retryOfId);
   const children = childRows.map((child) => ({
@@ -133,6 +137,8 @@ export async function taskDetails(db: Db, task: TaskRow) {
     // Dependencies gate execution: a queued task waits on every one not yet completed.
     blockedBy: task.status === "queued" ? deps.filter((d) => d.status !== "completed").map((d) => d.id) : [],
     blockedByTitles: task.status === "queued" ? deps.filter((d) => d.status !== "completed").map((d) => d.title) : [],
+    // Tokens and cost of the task's own turns and of its whole subtree's.
+    usage,
     history: history.map((h) => ({
       id: h.id,
       from: h.fromStatus,

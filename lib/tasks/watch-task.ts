@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { taskDependencies, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { onTaskChanged } from "../events/bus";
+import { subtreeUsageCount } from "../usage/task-usage";
 import {
   type AgentEventWithSender,
   type SentMessage,
@@ -143,7 +144,8 @@ async function reloadIfVisible(db: Db, userId: string, taskId: string): Promise<
 
 /**
  * A cheap summary of everything `taskDetails` derives from task rows: the task, its parent, its
- * children, the tasks it depends on and its replacement if it was retried. Equal keys mean the
+ * children, the tasks it depends on and its replacement if it was retried; and how many usage rows
+ * its subtree has. Equal keys mean the
  * details have not changed, so the full details are loaded only when this differs.
  */
 async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; childrenActive: boolean }> {
@@ -153,7 +155,7 @@ async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; 
     .where(eq(taskDependencies.taskId, taskId));
   const parent = db.select({ id: tasks.parentId }).from(tasks).where(eq(tasks.id, taskId));
   const lineage = sql`(SELECT lineage_id FROM tasks WHERE id = ${taskId})`;
-  const rows = await db
+  const rowsRead = db
     .select({
       id: tasks.id,
       parentId: tasks.parentId,
@@ -178,8 +180,10 @@ async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; 
       ),
     )
     .orderBy(tasks.id);
+  // A turn's usage changes the figures without touching any task row.
+  const [rows, usageRows] = await Promise.all([rowsRead, subtreeUsageCount(db, taskId)]);
   return {
-    key: JSON.stringify(rows),
+    key: JSON.stringify([rows, usageRows]),
     childrenActive: rows.some((row) => row.parentId === taskId && !isTerminal(row.status)),
   };
 }

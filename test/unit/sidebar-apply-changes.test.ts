@@ -17,6 +17,7 @@ function group(id: string, createdAt: number, over: Partial<SidebarGroup> = {}):
     childStatusCounts: {},
     progress: { completed: 0, total: 0 },
     flags: { active: true, blocked: false, failed: false },
+    usage: null,
     children: [],
     ...over,
   };
