@@ -10,6 +10,10 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   "login-link": { summary: "print a sign-in link to the running server", load: () => import("./commands/login-link") },
   project: { summary: "add and list projects (sam project --help)", load: () => import("./commands/project") },
+  secret: {
+    summary: "store and list project secrets (sam secret --help)",
+    load: () => import("./commands/secret"),
+  },
   user: { summary: "add and list local users (sam user --help)", load: () => import("./commands/user") },
   task: { summary: "create, show and message tasks (sam task --help)", load: () => import("./commands/task") },
   pr: {

@@ -1,6 +1,7 @@
 import type { Project, ProjectWithRole } from "@/lib/projects/projects";
 import { parseCommand, runGroup, UsageError } from "../args";
 import { withDb } from "../db";
+import { checkIdArgument } from "../ids";
 import { printJson, printLines, printTable } from "../output";
 
 const ADD_HELP = `Usage: sam project add <path-or-url> [--name <name>] [--owner <email>] [--json]
@@ -29,6 +30,39 @@ Options:
   -h, --help      show this help
 `;
 
+const CONFIGURE_HELP = `Usage: sam project configure <id> [--harness H] [--agent-command CMD] [--model M]
+                             [--base-url URL] [--network open|none] [--permission-policy allow|deny]
+                             [--user <email>] [--json]
+
+Changes how a project's agents run, then prints its settings; with no option it only prints them.
+Every value is checked before anything changes: one bad option changes nothing. <id> is the
+project's id or a unique prefix of at least 8 characters of it.
+
+Options:
+  --harness <h>             builtin, builtin-subprocess, claude-code, codex, gemini, opencode,
+                            qwen-code or acp (a custom ACP agent: give --agent-command)
+  --agent-command <cmd>     the command that starts the custom ACP agent
+  --model <m>               scripted, or provider:model with the provider anthropic, openai or
+                            openai-compatible (its key secret must be stored first: sam secret set)
+  --base-url <url>          the OpenAI-compatible server (Ollama, vLLM), e.g. http://127.0.0.1:11434/v1;
+                            "" for the default
+  --network <mode>          open (agents reach the internet) or none (only SAM's MCP endpoint)
+  --permission-policy <p>   how agents' permission requests are answered: allow (default) or deny
+  --user <email>            act as this owner (default: the instance owner)
+  --json                    print the project's settings as JSON
+  -h, --help                show this help
+`;
+
+/** The option that sets each setting, to name it when a value is refused. */
+const CONFIGURE_FLAGS: Record<string, string> = {
+  harness: "--harness",
+  agentCommand: "--agent-command",
+  model: "--model",
+  modelBaseUrl: "--base-url",
+  network: "--network",
+  permissionPolicy: "--permission-policy",
+};
+
 /** The stable JSON shape of a project; `role` is the listed user's role, absent for --all. */
 function projectJson(project: Project | ProjectWithRole) {
   return {
@@ -44,7 +78,13 @@ function projectJson(project: Project | ProjectWithRole) {
     maxRetries: project.maxRetries,
     stopGraceSeconds: project.stopGraceSeconds,
     harness: project.harness,
+    agentCommand: project.agentCommand,
+    permissionPolicy: project.permissionPolicy,
     model: project.model,
+    modelBaseUrl: project.modelBaseUrl,
+    network: project.network,
+    deleteBranches: project.deleteBranches,
+    githubUrl: project.githubUrl,
     createdAt: project.createdAt,
     archivedAt: project.archivedAt,
   };
@@ -97,9 +137,71 @@ async function list(argv: string[]): Promise<void> {
   ]);
 }
 
+async function configure(argv: string[]): Promise<void> {
+  const { values, args, help, json } = parseCommand("project configure", argv, {
+    options: {
+      harness: { type: "string" },
+      "agent-command": { type: "string" },
+      model: { type: "string" },
+      "base-url": { type: "string" },
+      network: { type: "string" },
+      "permission-policy": { type: "string" },
+      user: { type: "string" },
+    },
+    positionals: ["id"],
+  });
+  if (help) return printLines(CONFIGURE_HELP.trimEnd());
+  await checkIdArgument("project configure", "project", args.id);
+  const [{ getProjectForUser, updateProjectSettings }, { projectSettingsSchema }, { parseInput }, { SamError }] =
+    await Promise.all([
+      import("@/lib/projects/projects"),
+      import("@/lib/projects/settings"),
+      import("@/lib/validation"),
+      import("@/lib/errors"),
+    ]);
+  const input = Object.fromEntries(
+    Object.entries({
+      harness: values.harness,
+      agentCommand: values["agent-command"],
+      model: values.model,
+      modelBaseUrl: values["base-url"],
+      network: values.network,
+      permissionPolicy: values["permission-policy"],
+    }).filter(([, v]) => v !== undefined),
+  );
+  // Checked before the database is opened: a bad value is a usage error naming its option.
+  try {
+    parseInput(projectSettingsSchema, input);
+  } catch (err) {
+    const fields = SamError.is(err) && err.code === "invalid_input" ? err.details?.fields : undefined;
+    if (!fields) throw err;
+    const named = fields.map(({ field, message }) => `${CONFIGURE_FLAGS[field] ?? field}: ${message}`);
+    throw new UsageError(named.join("; "), "project configure");
+  }
+  const [{ ensureInstanceOwner, findUserByEmail }, { resolveIdPrefix }] = await Promise.all([
+    import("@/lib/users"),
+    import("@/lib/ids/resolve-prefix"),
+  ]);
+  const project = await withDb(async (db) => {
+    const user = values.user === undefined ? await ensureInstanceOwner(db) : await findUserByEmail(db, values.user);
+    const id = await resolveIdPrefix(db, "project", { userId: user.id }, args.id);
+    if (Object.keys(input).length > 0) await updateProjectSettings(db, user.id, id, input);
+    return getProjectForUser(db, user.id, id);
+  });
+  if (json) return printJson(projectJson(project));
+  printLines(
+    `Project ${project.name} (${project.id})`,
+    `  harness:            ${project.harness}${project.agentCommand ? ` (${project.agentCommand})` : ""}`,
+    `  model:              ${project.model}${project.modelBaseUrl ? ` at ${project.modelBaseUrl}` : ""}`,
+    `  network:            ${project.network}`,
+    `  permission policy:  ${project.permissionPolicy}`,
+  );
+}
+
 export function run(argv: string[]): Promise<void> {
   return runGroup("project", argv, {
     add: { summary: "add a project from a git repository path or URL", run: add },
     list: { summary: "list projects", run: list },
+    configure: { summary: "set a project's harness, model, base URL and network", run: configure },
   });
 }

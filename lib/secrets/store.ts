@@ -27,6 +27,8 @@ export interface SecretSummary {
   name: string;
   kind: (typeof SECRET_KINDS)[number];
   masked: string;
+  /** The value's last four characters; null for a value too short (under 12) to show any of. */
+  last4: string | null;
   updatedAt: Date;
 }
 
@@ -69,6 +71,7 @@ function summarize(row: typeof secrets.$inferSelect): SecretSummary {
     name: row.name,
     kind: row.kind,
     masked: row.hint ? `••••${row.hint}` : "••••",
+    last4: row.hint || null,
     updatedAt: row.updatedAt,
   };
 }
