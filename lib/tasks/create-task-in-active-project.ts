@@ -1,5 +1,6 @@
 import type { Db } from "@/db/client";
 import { SamError } from "../errors";
+import { refineSessionTitleLater } from "../models/session-title";
 import { getProjectForUser } from "../projects/projects";
 import { parseInput } from "../validation";
 import { type CreateTaskOptions, createTask, createTaskSchema, type Task } from "./create-task";
@@ -7,6 +8,7 @@ import { type CreateTaskOptions, createTask, createTaskSchema, type Task } from 
 /**
  * A user's new task, refused while the project is archived: an archived project is read-only until
  * an owner restores it. Input errors come first, then membership (a non-member sees "not found").
+ * Without a title given, the project's model (unless scripted) refines the prompt's first line.
  */
 export async function createTaskInActiveProject(
   db: Db,
@@ -19,5 +21,9 @@ export async function createTaskInActiveProject(
   if (project.archivedAt) {
     throw new SamError("conflict", "This project is archived; an owner can restore it in its settings to add tasks");
   }
-  return createTask(db, userId, parsed, opts);
+  const task = await createTask(db, userId, parsed, opts);
+  // A title taken from the prompt's first line is a stand-in: the project's model, if it has a
+  // real one, names the session better.
+  if (parsed.title === undefined && project.model !== "scripted") refineSessionTitleLater(db, task.id);
+  return task;
 }

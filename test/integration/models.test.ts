@@ -1,14 +1,19 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import path from "node:path";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Db } from "@/db/client";
+import { chatSessions, tasks } from "@/db/schema";
 import { SamError } from "@/lib/errors";
 import { listModels, testConnection } from "@/lib/models/model-list";
 import { listProjectModels, testProjectConnection } from "@/lib/models/project-connection";
+import { cleanTitle, refineSessionTitle } from "@/lib/models/session-title";
 import { addMember, createProject, getProjectForUser, updateProjectSettings } from "@/lib/projects/projects";
 import { instanceSecretKey } from "@/lib/secrets/instance-key";
 import { setSecret } from "@/lib/secrets/store";
+import { createTask } from "@/lib/tasks/create-task";
+import { createTaskInActiveProject } from "@/lib/tasks/create-task-in-active-project";
 import { createLocalUser, ensureInstanceOwner, type User } from "@/lib/users";
 import { makeTestDb } from "../helpers/db";
 import { makeGitRepo } from "../helpers/git";
@@ -224,5 +229,64 @@ describe("a project's model settings", () => {
     expect(cleared.details?.fields?.map((f) => f.field)).toEqual(["agentCommand"]);
     await updateProjectSettings(db, owner.id, projectId, { harness: "builtin", agentCommand: "" });
     expect((await getProjectForUser(db, owner.id, projectId)).agentCommand).toBeNull();
+  });
+});
+
+describe("session titles refined by the project's model", () => {
+  async function titles(taskId: string) {
+    const task = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId) });
+    const session = await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, taskId) });
+    return { task: task?.title, session: session?.title };
+  }
+
+  test("the model's reply, cleaned, becomes the session's and the task's title", async () => {
+    await updateProjectSettings(db, owner.id, projectId, { model: "openai-compatible:qwen3-coder" });
+    fixture.respond(() => ({ text: '"Greeting file for the README."\nSecond line' }));
+    const prompt = "please could you add a file with a greeting, and mention it in the readme";
+    const task = await createTask(db, owner.id, { projectId, prompt });
+    expect(await refineSessionTitle(db, task.id)).toBe("Greeting file for the README");
+    expect(await titles(task.id)).toEqual({
+      task: "Greeting file for the README",
+      session: "Greeting file for the README",
+    });
+    const request = fixture.completions().at(-1);
+    expect(request?.body.model).toBe("qwen3-coder");
+    expect(request?.headers.authorization).toBe(`Bearer ${fixture.apiKey}`);
+    expect(JSON.stringify(request?.body.messages)).toContain(prompt);
+  });
+
+  test("a new task without a title is refined in the background; a failing model keeps the plain title", async () => {
+    fixture.respond(() => ({ text: "Background title" }));
+    const made = fixture.completions().length;
+    const task = await createTaskInActiveProject(db, owner.id, { projectId, prompt: "do the thing\nin detail" });
+    expect(task.title).toBe("do the thing");
+    await fixture.nextCompletion(made + 1);
+    await expect.poll(async () => (await titles(task.id)).session, { timeout: 10_000 }).toBe("Background title");
+
+    fixture.respond(() => ({ error: { status: 500, message: "the model is down" } }));
+    const failing = await createTask(db, owner.id, { projectId, prompt: "another thing" });
+    await expect(refineSessionTitle(db, failing.id)).rejects.toThrow();
+    expect(await titles(failing.id)).toEqual({ task: "another thing", session: "another thing" });
+  });
+
+  test("a user's rename is kept, and the scripted model asks nothing", async () => {
+    fixture.respond(() => ({ text: "Model title" }));
+    const task = await createTask(db, owner.id, { projectId, prompt: "rename me" });
+    await db.update(chatSessions).set({ title: "My own name" }).where(eq(chatSessions.taskId, task.id));
+    await refineSessionTitle(db, task.id);
+    expect((await titles(task.id)).session).toBe("My own name");
+
+    await updateProjectSettings(db, owner.id, projectId, { model: "scripted" });
+    const before = fixture.requests.length;
+    const scripted = await createTask(db, owner.id, { projectId, prompt: "scripted task" });
+    expect(await refineSessionTitle(db, scripted.id)).toBeUndefined();
+    expect(fixture.requests.length).toBe(before);
+  });
+
+  test("a title is cleaned of quotes, markup, a label and a final period, and shortened", () => {
+    expect(cleanTitle("\n  **Title: Fix the login bug.**  \n")).toBe("Fix the login bug");
+    expect(cleanTitle("“Curly quotes”")).toBe("Curly quotes");
+    expect(cleanTitle("   ")).toBe("");
+    expect(cleanTitle("x".repeat(100))).toHaveLength(80);
   });
 });
