@@ -2,8 +2,16 @@
  * One turn of the built-in agent: the AI SDK tool loop over the conversation so far, with every
  * text chunk, tool call and tool result reported to the ACP client as it happens.
  */
-import type { SessionUpdate, StopReason, ToolKind } from "@agentclientprotocol/sdk";
-import { type FinishReason, type ModelMessage, stepCountIs, streamText, type ToolSet } from "ai";
+import type { SessionUpdate, StopReason, ToolCallContent, ToolKind } from "@agentclientprotocol/sdk";
+import type { Usage } from "@agentclientprotocol/sdk/unstable";
+import {
+  type FinishReason,
+  type LanguageModelUsage,
+  type ModelMessage,
+  stepCountIs,
+  streamText,
+  type ToolSet,
+} from "ai";
 import { errorMessage } from "./errors.ts";
 import type { LanguageModelV3 } from "./model-spec.ts";
 
@@ -31,8 +39,72 @@ export interface TurnInput {
 }
 
 export type TurnOutcome =
-  | { ok: true; stopReason: StopReason; messages: ModelMessage[] }
-  | { ok: false; error: unknown; messages: ModelMessage[] };
+  | { ok: true; stopReason: StopReason; messages: ModelMessage[]; usage: Usage }
+  | { ok: false; error: unknown; messages: ModelMessage[]; usage: Usage };
+
+/**
+ * A turn's token usage in ACP's form: disjoint buckets (`totalTokens` is their sum), so the AI
+ * SDK's input, which includes the cached part, and its output, which includes reasoning, are split.
+ */
+export function acpUsage(steps: LanguageModelUsage[]): Usage {
+  let input = 0;
+  let cacheRead = 0;
+  let cacheWrite = 0;
+  let output = 0;
+  let reasoning = 0;
+  for (const usage of steps) {
+    input += usage.inputTokens ?? 0;
+    cacheRead += usage.inputTokenDetails?.cacheReadTokens ?? 0;
+    cacheWrite += usage.inputTokenDetails?.cacheWriteTokens ?? 0;
+    output += usage.outputTokens ?? 0;
+    reasoning += usage.outputTokenDetails?.reasoningTokens ?? 0;
+  }
+  const inputTokens = Math.max(0, input - cacheRead - cacheWrite);
+  const outputTokens = Math.max(0, output - reasoning);
+  return {
+    inputTokens,
+    outputTokens,
+    thoughtTokens: reasoning,
+    cachedReadTokens: cacheRead,
+    cachedWriteTokens: cacheWrite,
+    totalTokens: inputTokens + outputTokens + reasoning + cacheRead + cacheWrite,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A tool's output as text, for clients that show `content` (an editor) rather than `rawOutput`. */
+export function outputText(output: unknown): string {
+  if (typeof output === "string") return output;
+  if (isRecord(output)) {
+    // An MCP result: its text blocks.
+    if (Array.isArray(output.content)) {
+      return output.content
+        .map((block: unknown) =>
+          isRecord(block) && typeof block.text === "string"
+            ? block.text
+            : `[${String(isRecord(block) ? block.type : block)}]`,
+        )
+        .join("\n");
+    }
+    // The shell: what it printed, and how it ended when that was not a success.
+    if (typeof output.stdout === "string" && typeof output.stderr === "string") {
+      const parts = [output.stdout, output.stderr ? `stderr:\n${output.stderr}` : ""];
+      if (output.exitCode !== 0)
+        parts.push(`exit code ${String(output.exitCode)}${output.timedOut ? " (timed out)" : ""}`);
+      return parts.filter((part) => part.length > 0).join("\n");
+    }
+    // read_file: the file.
+    if (typeof output.content === "string") return output.content;
+  }
+  return JSON.stringify(output, null, 2) ?? String(output);
+}
+
+function textContent(text: string): ToolCallContent[] {
+  return [{ type: "content", content: { type: "text", text } }];
+}
 
 /** A tool result that reports its own failure: MCP's `isError`, which the shell tool uses too. */
 function isFailedOutput(output: unknown): boolean {
@@ -63,6 +135,9 @@ export async function runTurn({ model, system, tools, messages, signal, send }: 
   let failure: { error: unknown } | undefined;
   let finishReason: FinishReason | undefined;
   const openCalls = new Set<string>();
+  // The turn's usage is the sum of its completed steps' (what `totalUsage` adds up, also when a
+  // cancel or an error cuts the turn short).
+  const stepUsage: LanguageModelUsage[] = [];
 
   const result = streamText({
     model,
@@ -73,6 +148,7 @@ export async function runTurn({ model, system, tools, messages, signal, send }: 
     stopWhen: stepCountIs(MAX_STEPS),
     onStepFinish: (step) => {
       responseMessages = step.response.messages;
+      stepUsage.push(step.usage);
     },
     // Errors are read from the stream below; this only stops the SDK from logging them to the console.
     onError: () => {},
@@ -106,6 +182,7 @@ export async function runTurn({ model, system, tools, messages, signal, send }: 
             sessionUpdate: "tool_call_update",
             toolCallId: part.toolCallId,
             status: isFailedOutput(part.output) ? "failed" : "completed",
+            content: textContent(outputText(part.output)),
             rawOutput: part.output,
           });
           break;
@@ -115,6 +192,7 @@ export async function runTurn({ model, system, tools, messages, signal, send }: 
             sessionUpdate: "tool_call_update",
             toolCallId: part.toolCallId,
             status: "failed",
+            content: textContent(errorMessage(part.error)),
             rawOutput: { error: errorMessage(part.error) },
           });
           break;
@@ -137,11 +215,13 @@ export async function runTurn({ model, system, tools, messages, signal, send }: 
         sessionUpdate: "tool_call_update",
         toolCallId,
         status: "failed",
+        content: textContent("cancelled"),
         rawOutput: { error: "cancelled" },
       });
     }
-    return { ok: true, stopReason: "cancelled", messages: responseMessages };
+    return { ok: true, stopReason: "cancelled", messages: responseMessages, usage: acpUsage(stepUsage) };
   }
-  if (failure) return { ok: false, error: failure.error, messages: responseMessages };
-  return { ok: true, stopReason: stopReasonFor(finishReason), messages: responseMessages };
+  const usage = acpUsage(stepUsage);
+  if (failure) return { ok: false, error: failure.error, messages: responseMessages, usage };
+  return { ok: true, stopReason: stopReasonFor(finishReason), messages: responseMessages, usage };
 }

@@ -1,10 +1,13 @@
 /**
- * The web app's MCP tools, reached with the task token through the MCP SDK client and offered to
- * the model as AI SDK tools. The server's input schemas pass through unchanged; the server
- * validates the arguments and answers a bad input with an error the model gets to read.
+ * MCP servers' tools offered to the model as AI SDK tools: the web app's, reached over HTTP with
+ * the task token, and, for an ACP client such as an editor, any server it names, over HTTP or as
+ * a stdio command. The servers' input schemas pass through unchanged; a server validates the
+ * arguments and answers a bad input with an error the model gets to read.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { dynamicTool, type JSONSchema7, jsonSchema, type ToolSet } from "ai";
 import { errorMessage } from "./errors.ts";
 
@@ -12,9 +15,21 @@ const CONNECT_TIMEOUT_MS = 10_000;
 // Some orchestration tools wait on other agents (stop_subtask's grace period, for one).
 const CALL_TIMEOUT_MS = 300_000;
 
-export interface McpServerSettings {
-  url: string;
-  headers: Record<string, string>;
+export type McpServerSettings =
+  | { type: "http"; url: string; headers: Record<string, string> }
+  /** Started in `cwd` with MCP's default environment (PATH, HOME...) plus `env`: no key of the agent's. */
+  | { type: "stdio"; command: string; args: string[]; env: Record<string, string>; cwd: string };
+
+/** Where a server is, for messages. */
+export function serverLocation(server: McpServerSettings): string {
+  return server.type === "http" ? `at ${server.url}` : `command ${[server.command, ...server.args].join(" ")}`;
+}
+
+function transportFor(server: McpServerSettings): Transport {
+  if (server.type === "http") {
+    return new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: server.headers } });
+  }
+  return new StdioClientTransport({ command: server.command, args: server.args, env: server.env, cwd: server.cwd });
 }
 
 export interface McpTools {
@@ -32,9 +47,7 @@ function asArguments(input: unknown): Record<string, unknown> {
 /** Connects to the MCP server and lists its tools; throws if the server cannot be reached. */
 export async function connectMcpTools(server: McpServerSettings): Promise<McpTools> {
   const client = new Client({ name: "sam-builtin-agent", version: "0.1.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(server.url), {
-    requestInit: { headers: server.headers },
-  });
+  const transport = transportFor(server);
   try {
     await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
     const tools: ToolSet = {};

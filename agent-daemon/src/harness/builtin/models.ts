@@ -36,7 +36,8 @@ export function resolveModel({ model: spec, apiKey, baseUrl }: ModelSettings): L
       return createOpenAI({ apiKey: requireKey(spec, apiKey), baseURL: baseUrl })(id);
     case "openai-compatible":
       if (!baseUrl) throw new Error(`model ${spec} needs a base URL (for example http://127.0.0.1:11434/v1)`);
-      return createOpenAICompatible({ name: "openai-compatible", baseURL: baseUrl, apiKey })(id);
+      // Servers report a streamed turn's usage only when asked (`stream_options.include_usage`).
+      return createOpenAICompatible({ name: "openai-compatible", baseURL: baseUrl, apiKey, includeUsage: true })(id);
     default:
       throw new Error(`unknown model provider "${provider}" in "${spec}"; ${USAGE}`);
   }

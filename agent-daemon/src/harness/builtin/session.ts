@@ -4,11 +4,12 @@
  */
 import fs from "node:fs/promises";
 import type { SessionUpdate, StopReason } from "@agentclientprotocol/sdk";
+import type { Usage } from "@agentclientprotocol/sdk/unstable";
 import type { ModelMessage, ToolSet } from "ai";
-import type { SamSessionMeta } from "../session-meta.ts";
-import { errorMessage } from "./errors.ts";
+import { SAM_MCP_SERVER_NAME, type SamSessionMeta } from "../session-meta.ts";
+import { describeModelError, errorMessage } from "./errors.ts";
 import { runTurn } from "./loop.ts";
-import { connectMcpTools, type McpServerSettings, type McpTools } from "./mcp-tools.ts";
+import { connectMcpTools, type McpServerSettings, type McpTools, serverLocation } from "./mcp-tools.ts";
 import type { LanguageModelV3 } from "./model-spec.ts";
 import { resolveModel } from "./models.ts";
 import { systemPrompt } from "./system-prompt.ts";
@@ -21,6 +22,16 @@ export interface SessionSetup {
   mcpServers: Array<McpServerSettings & { name: string }>;
 }
 
+/** A turn that failed, worded for the user, with the usage of the model calls it made. */
+export class TurnError extends Error {
+  constructor(
+    message: string,
+    readonly usage: Usage,
+  ) {
+    super(message);
+  }
+}
+
 export class BuiltinSession {
   private readonly history: ModelMessage[] = [];
   private turn: AbortController | undefined;
@@ -30,6 +41,7 @@ export class BuiltinSession {
     private readonly system: string,
     private readonly tools: ToolSet,
     private readonly mcp: McpTools[],
+    private readonly baseUrl: string | undefined,
   ) {}
 
   /**
@@ -52,20 +64,27 @@ export class BuiltinSession {
         mcp.push(await connectMcpTools(server));
       } catch (error) {
         errors.push(
-          `MCP server "${server.name}" at ${server.url} cannot be used, so its tools are unavailable: ${errorMessage(error)}`,
+          `MCP server "${server.name}" ${serverLocation(server)} cannot be used, so its tools are unavailable: ${errorMessage(error)}`,
         );
       }
     }
     // Built-in tools come last so an MCP tool of the same name cannot replace one.
     const tools: ToolSet = Object.assign({}, ...mcp.map((m) => m.tools), shellTool(root), fileTools(root));
-    return { session: new BuiltinSession(model, systemPrompt(setup.meta.mode, root), tools, mcp), errors };
+    const withSam = setup.mcpServers.some((server) => server.name === SAM_MCP_SERVER_NAME);
+    const system = systemPrompt(setup.meta.mode, root, withSam);
+    return { session: new BuiltinSession(model, system, tools, mcp, setup.meta.modelBaseUrl), errors };
   }
 
   /**
-   * Runs one turn. Resolves with the stop reason, `cancelled` after `cancel()` or when `signal`
-   * aborts; throws if the turn failed (the model or the script raised an error).
+   * Runs one turn. Resolves with the stop reason (`cancelled` after `cancel()` or when `signal`
+   * aborts) and the turn's usage; throws a `TurnError` if the turn failed (the model or the
+   * script raised an error).
    */
-  async prompt(text: string, send: (update: SessionUpdate) => Promise<void>, signal: AbortSignal): Promise<StopReason> {
+  async prompt(
+    text: string,
+    send: (update: SessionUpdate) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<{ stopReason: StopReason; usage: Usage }> {
     if (this.turn) throw new Error("a turn is already running in this session");
     const controller = new AbortController();
     this.turn = controller;
@@ -82,8 +101,8 @@ export class BuiltinSession {
         send,
       });
       this.history.push(userMessage, ...outcome.messages);
-      if (!outcome.ok) throw outcome.error;
-      return outcome.stopReason;
+      if (!outcome.ok) throw new TurnError(describeModelError(outcome.error, this.baseUrl), outcome.usage);
+      return { stopReason: outcome.stopReason, usage: outcome.usage };
     } finally {
       signal.removeEventListener("abort", onAbort);
       this.turn = undefined;

@@ -12,12 +12,17 @@ const MODE_RULES = {
     "the developer may come back later with more.",
 } as const;
 
-export function systemPrompt(mode: keyof typeof MODE_RULES, workspace: string): string {
+/** `withSam`: the SAM web app's MCP server is connected (in an editor, the agent runs without it). */
+export function systemPrompt(mode: keyof typeof MODE_RULES, workspace: string, withSam = true): string {
+  const tools =
+    "Your tools act only inside it: shell (bash -c in the workspace root), read_file, write_file, edit_file, " +
+    "list_files and search_files";
   return [
     "You are SAM's built-in coding agent.",
-    `You work in a git workspace at ${workspace}, checked out on its own branch. Your tools act only inside it: ` +
-      "shell (bash -c in the workspace root), read_file, write_file, edit_file, list_files and search_files, " +
-      "plus the SAM web app's tools. Call get_instructions first: it tells you about this task, its project and its rules.",
+    withSam
+      ? `You work in a git workspace at ${workspace}, checked out on its own branch. ${tools}, plus the SAM web app's ` +
+        "tools. Call get_instructions first: it tells you about this task, its project and its rules."
+      : `You work in the directory ${workspace}. ${tools}, plus the tools of the MCP servers you were given.`,
     MODE_RULES[mode],
   ].join("\n\n");
 }
