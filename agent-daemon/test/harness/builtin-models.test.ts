@@ -105,6 +105,30 @@ describe("the built-in agent with a real provider (the AI SDK's openai-compatibl
     ]);
   });
 
+  it("words a model server's error behind SAM's key endpoint clearly, and records the usage of the calls that succeeded", async () => {
+    const h = await open({});
+    fixture.respond(
+      replyByRound([
+        {
+          toolCalls: [{ name: "shell", arguments: { command: "true" } }],
+          usage: { promptTokens: 50, completionTokens: 5 },
+        },
+        // What the daemon's key endpoint answers when the provider behind it cannot be reached.
+        { error: { status: 502, message: "the model server at http://10.9.8.7:8000/v1 cannot be reached (ECONNREFUSED)" } },
+      ]),
+    );
+    expect(await h.prompt("Run true.")).toBe("error");
+
+    expect(events.filter((e) => e.type !== "tool_call" && e.type !== "tool_result")).toEqual([
+      {
+        type: "agent_error",
+        message:
+          "the model provider answered HTTP 502: the model server at http://10.9.8.7:8000/v1 cannot be reached (ECONNREFUSED)",
+      },
+      { type: "usage", inputTokens: 50, outputTokens: 5, cachedTokens: 0 },
+    ]);
+  }, 20_000);
+
   it("words an unreachable model for the user, naming its base URL and the cause", async () => {
     const port = await closedPort();
     const h = await open({ modelBaseUrl: `http://127.0.0.1:${port}/v1` });
