@@ -220,7 +220,7 @@ export async function connectHarness(transport: HarnessTransport, options: Harne
   /** The end of a turn the agent answered: calls it left open and the turn's usage are recorded. */
   const ended = (current: Turn, stopReason: StopReason, turnUsage: unknown) => {
     if (current.abandoned) {
-      if (turn === undefined) dropUpdates = false;
+      dropUpdates = false;
       return;
     }
     emit([...tools.flush(), usage.turnEnded(turnUsage)]);
