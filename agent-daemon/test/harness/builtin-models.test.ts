@@ -114,7 +114,12 @@ describe("the built-in agent with a real provider (the AI SDK's openai-compatibl
           usage: { promptTokens: 50, completionTokens: 5 },
         },
         // What the daemon's key endpoint answers when the provider behind it cannot be reached.
-        { error: { status: 502, message: "the model server at http://10.9.8.7:8000/v1 cannot be reached (ECONNREFUSED)" } },
+        {
+          error: {
+            status: 502,
+            message: "the model server at http://10.9.8.7:8000/v1 cannot be reached (ECONNREFUSED)",
+          },
+        },
       ]),
     );
     expect(await h.prompt("Run true.")).toBe("error");
