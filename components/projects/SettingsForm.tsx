@@ -1,9 +1,11 @@
 "use client";
 
+import { useState } from "react";
 import type { FormAction } from "@/components/forms/action-state";
 import { FieldError, FormError } from "@/components/forms/FieldError";
 import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 import { useActionForm } from "@/components/forms/use-action-form";
+import { ModelFields, type ProviderChoice } from "./ModelFields";
 
 export interface SettingsValues {
   maxDepth: number;
@@ -16,6 +18,16 @@ export interface SettingsValues {
   network: string;
   deleteBranches: boolean;
   githubUrl: string | null;
+  modelBaseUrl: string | null;
+  agentCommand: string | null;
+  permissionPolicy: string;
+}
+
+/** `scripted`, or the provider and model id of `provider:model`, as the model fields show them. */
+function modelParts(model: string): { provider: string; modelId: string } {
+  if (model === "scripted") return { provider: "scripted", modelId: "" };
+  const colon = model.indexOf(":");
+  return { provider: model.slice(0, colon), modelId: model.slice(colon + 1) };
 }
 
 const LIMITS: { name: keyof SettingsValues; label: string; min: number; max: number }[] = [
@@ -27,19 +39,31 @@ const LIMITS: { name: keyof SettingsValues; label: string; min: number; max: num
 ];
 
 export function SettingsForm({
+  projectId,
   values,
   harnesses,
+  providers,
   canEdit,
   save,
 }: {
+  projectId: string;
   values: SettingsValues;
   harnesses: readonly string[];
+  providers: ProviderChoice[];
   canEdit: boolean;
   save: FormAction;
 }) {
   const { state, pending, form, field, error } = useActionForm(save, {
-    initial: { ...values, deleteBranches: String(values.deleteBranches), githubUrl: values.githubUrl ?? "" },
+    initial: {
+      ...values,
+      deleteBranches: String(values.deleteBranches),
+      githubUrl: values.githubUrl ?? "",
+      agentCommand: values.agentCommand ?? "",
+      modelBaseUrl: values.modelBaseUrl ?? "",
+    },
   });
+  const [harness, setHarness] = useState(values.harness);
+  const model = modelParts(values.model);
   return (
     // noValidate: the server names the offending field, the same for browsers and scripts.
     <form {...form} noValidate className="space-y-4" aria-label="Project settings">
@@ -61,7 +85,7 @@ export function SettingsForm({
           <label htmlFor="harness" className="mb-1 block text-sm font-medium">
             Agent harness
           </label>
-          <select {...field("harness")} className={inputClass}>
+          <select {...field("harness")} onChange={(e) => setHarness(e.target.value)} className={inputClass}>
             {harnesses.map((h) => (
               <option key={h} value={h}>
                 {h}
@@ -70,13 +94,39 @@ export function SettingsForm({
           </select>
           <FieldError {...error("harness")} />
         </div>
+        {harness === "acp" ? (
+          <div>
+            <label htmlFor="agentCommand" className="mb-1 block text-sm font-medium">
+              Agent command <span className="font-normal text-zinc-600 dark:text-zinc-400">(starts the ACP agent)</span>
+            </label>
+            <input {...field("agentCommand")} placeholder="my-agent --acp" className={inputClass} />
+            <FieldError {...error("agentCommand")} />
+          </div>
+        ) : null}
         <div>
-          <label htmlFor="model" className="mb-1 block text-sm font-medium">
-            Model <span className="font-normal text-zinc-600 dark:text-zinc-400">(scripted or provider:model)</span>
+          <label htmlFor="permissionPolicy" className="mb-1 block text-sm font-medium">
+            Agent permission requests
           </label>
-          <input {...field("model")} className={inputClass} />
-          <FieldError {...error("model")} />
+          <select {...field("permissionPolicy")} className={inputClass}>
+            <option value="allow">allowed (the agent works inside its sandbox)</option>
+            <option value="deny">denied</option>
+          </select>
+          <FieldError {...error("permissionPolicy")} />
         </div>
+        <ModelFields
+          projectId={projectId}
+          providers={providers}
+          initial={{
+            provider: state.values?.provider ?? model.provider,
+            modelId: state.values?.modelId ?? model.modelId,
+            modelBaseUrl: state.values?.modelBaseUrl ?? values.modelBaseUrl ?? "",
+          }}
+          errors={{
+            provider: state.fields?.provider,
+            modelId: state.fields?.modelId,
+            modelBaseUrl: state.fields?.modelBaseUrl,
+          }}
+        />
         <div>
           <label htmlFor="network" className="mb-1 block text-sm font-medium">
             Agent network

@@ -153,14 +153,15 @@ describe("projects in the web app", () => {
       "Children per parent": "6",
       "Stop grace": "31",
       "Agent harness": "codex",
-      Model: "nope",
+      Provider: "openai-compatible",
+      Model: "no pe",
       "Agent network": "none",
     };
     await settings.fill(typed);
     await settings.save();
     expect(await settings.error("maxDepth")).toBe("Max depth must be between 1 and 10");
     expect(await settings.error("stopGraceSeconds")).toBe("Stop grace seconds must be between 0 and 30");
-    expect(await settings.error("model")).toBe(
+    expect(await settings.error("modelId")).toBe(
       "Model must be scripted, or provider:model where the provider is anthropic, openai or openai-compatible",
     );
     expect(await settings.values(Object.keys(typed))).toEqual(typed);

@@ -48,4 +48,37 @@ export class SettingsForm {
   alerts(): Promise<string[]> {
     return this.form().getByRole("alert").allTextContents();
   }
+
+  /** Picks the model provider by its value (scripted, anthropic, openai, openai-compatible). */
+  async chooseProvider(provider: string): Promise<void> {
+    await this.field("Provider").selectOption(provider);
+  }
+
+  /** Types an OpenAI-compatible server's base URL and leaves the field, which reloads the model list. */
+  async setBaseUrl(url: string): Promise<void> {
+    await this.field("Base URL").fill(url);
+    await this.field("Base URL").press("Tab");
+  }
+
+  /** The model ids the live list offers, once it has loaded (the first option is the prompt to choose). */
+  async modelOptions(): Promise<string[]> {
+    const select = this.form().locator("select#modelId");
+    await select.waitFor();
+    return (await select.locator("option").allTextContents()).slice(1);
+  }
+
+  /** Why the model list could not be loaded, once said. */
+  async modelListProblem(containing: string): Promise<string> {
+    const problem = this.page.getByTestId("model-list-problem").filter({ hasText: containing });
+    await problem.waitFor();
+    return (await problem.textContent()) ?? "";
+  }
+
+  /** Clicks Test connection and returns the result it shows, once it contains `expecting`. */
+  async testConnection(expecting: string): Promise<string> {
+    await this.form().getByRole("button", { name: "Test connection" }).click();
+    const result = this.page.getByTestId("connection-result").filter({ hasText: expecting });
+    await result.waitFor();
+    return (await result.textContent()) ?? "";
+  }
 }

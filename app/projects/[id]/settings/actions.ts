@@ -5,6 +5,7 @@ import { actionError } from "@/app/action-error";
 import { requireApiUser } from "@/app/current-user";
 import type { ActionState } from "@/components/forms/action-state";
 import { getDb } from "@/db/client";
+import { SamError } from "@/lib/errors";
 import { inviteMember, revokeInvitation } from "@/lib/projects/invitations";
 import { removeMember, setProjectArchived, updateProjectSettings } from "@/lib/projects/projects";
 import { instanceSecretKey } from "@/lib/secrets/instance-key";
@@ -17,11 +18,35 @@ const SETTINGS_FIELDS = [
   "maxRetries",
   "stopGraceSeconds",
   "harness",
-  "model",
+  "agentCommand",
+  "permissionPolicy",
   "network",
   "deleteBranches",
   "githubUrl",
+  "modelBaseUrl",
 ];
+
+/**
+ * The `model` setting from the form's provider and model fields; what is said about `model` is
+ * said next to the model field.
+ */
+function modelOf(formData: FormData): string | undefined {
+  const provider = formData.get("provider");
+  if (typeof provider !== "string") return undefined;
+  if (provider === "scripted") return "scripted";
+  const id = String(formData.get("modelId") ?? "").trim();
+  if (!id) {
+    const message = "Choose a model, or type its name";
+    throw new SamError("invalid_input", message, { fields: [{ field: "modelId", message }] });
+  }
+  return `${provider}:${id}`;
+}
+
+function onModelField(err: unknown): unknown {
+  if (!SamError.is(err) || !err.details?.fields) return err;
+  const fields = err.details.fields.map((f) => (f.field === "model" ? { ...f, field: "modelId" } : f));
+  return new SamError(err.code, err.message, { ...err.details, fields });
+}
 
 async function run(
   projectId: string,
@@ -47,7 +72,13 @@ export async function updateSettingsAction(projectId: string, _prev: ActionState
         const value = formData.get(field);
         if (value !== null) input[field] = value;
       }
-      await updateProjectSettings(getDb(), userId, projectId, input);
+      try {
+        const model = modelOf(formData);
+        if (model !== undefined) input.model = model;
+        await updateProjectSettings(getDb(), userId, projectId, input);
+      } catch (err) {
+        throw onModelField(err);
+      }
       return "Settings saved.";
     },
     formData,

@@ -5,6 +5,7 @@ import { SecretsPanel } from "@/components/projects/SecretsPanel";
 import { SettingsForm } from "@/components/projects/SettingsForm";
 import { PageBody } from "@/components/shell/PageBody";
 import { getDb } from "@/db/client";
+import { MODEL_PROVIDERS, PROVIDERS } from "@/lib/models/providers";
 import { listInvitations } from "@/lib/projects/invitations";
 import { listMembers } from "@/lib/projects/projects";
 import { HARNESSES } from "@/lib/projects/settings";
@@ -19,6 +20,18 @@ import {
   updateSettingsAction,
   withdrawInvitationAction,
 } from "./actions";
+
+/** The provider picker's choices: the offline model first, then each provider with its key secret. */
+const PROVIDER_CHOICES = [
+  { value: "scripted", label: "Scripted (offline, plays a prompt's sam-script)" },
+  ...MODEL_PROVIDERS.map((p) => ({
+    value: p,
+    label: PROVIDERS[p].label + (PROVIDERS[p].takesBaseUrl ? " (Ollama, vLLM…)" : ""),
+    keySecret: PROVIDERS[p].keySecret,
+    defaultBaseUrl: PROVIDERS[p].defaultBaseUrl,
+    takesBaseUrl: PROVIDERS[p].takesBaseUrl,
+  })),
+];
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (
@@ -44,8 +57,10 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
       <div className="space-y-6">
         <Section title="Limits and agent">
           <SettingsForm
+            projectId={project.id}
             values={project}
             harnesses={HARNESSES}
+            providers={PROVIDER_CHOICES}
             canEdit={canEdit}
             save={updateSettingsAction.bind(null, project.id)}
           />
