@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { requireUser } from "@/app/current-user";
 import { NewTokenForm } from "@/components/account/NewTokenForm";
 import { TokenList } from "@/components/account/TokenList";
@@ -46,6 +47,17 @@ export default async function AccountPage() {
         />
         <NewTokenForm mint={mintTokenAction} />
       </section>
+      {user.isInstanceOwner ? (
+        <section className="space-y-1 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+          <h2 className="font-medium">Instance</h2>
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">
+            <Link href="/admin/prices" className="underline">
+              Model prices
+            </Link>
+            : what a million tokens of each model costs, which turns the tasks' token usage into cost.
+          </p>
+        </section>
+      ) : null}
     </div>
   );
 }

@@ -2,9 +2,11 @@ import type { ReactNode } from "react";
 import { IdeaInlineCard } from "@/components/ideas/IdeaInlineCard";
 import type { ChatMessage } from "@/lib/chat/chunks";
 import type { MessageDelivery } from "@/lib/tasks/message-sender";
+import { formatTokens } from "@/lib/usage/format";
 import { MarkdownText } from "./MarkdownText";
 import { MessageToAgent } from "./MessageToAgent";
 import { isOrchestrationCall, OrchestrationLine } from "./OrchestrationLine";
+import { PlanChecklist } from "./PlanChecklist";
 import { ToolCallPart } from "./ToolCallPart";
 import { ideaOfToolPart } from "./tool-names";
 
@@ -74,6 +76,8 @@ function AssistantPart({ part, projectId }: { part: Part; projectId: string }) {
           )}
         </Note>
       );
+    case "data-plan":
+      return <PlanChecklist entries={part.data.entries} />;
     case "data-finished":
       return (
         <Note tone={part.data.outcome === "completed" ? "ok" : "error"} testId="session-finished">
@@ -106,6 +110,7 @@ export function ChatMessageView({
       <MessageToAgent text={text} sender={message.metadata?.sender} delivery={message.metadata?.delivery ?? delivery} />
     );
   }
+  const usage = message.parts.find((p) => p.type === "data-usage")?.data;
   return (
     <li data-testid="chat-message" data-role="assistant" className="flex gap-3">
       <span
@@ -124,6 +129,11 @@ export function ChatMessageView({
             projectId={projectId}
           />
         ))}
+        {usage ? (
+          <p data-testid="reply-usage" className="text-[11px] text-zinc-500 dark:text-zinc-500">
+            {formatTokens(usage.inputTokens)} in · {formatTokens(usage.outputTokens)} out tokens
+          </p>
+        ) : null}
       </div>
     </li>
   );

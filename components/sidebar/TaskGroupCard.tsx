@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
 import type { SidebarGroup } from "@/lib/sidebar/types";
+import { formatCost, formatTokens } from "@/lib/usage/format";
 import { ChildTaskRow } from "./ChildTaskRow";
 import { GroupProgress } from "./GroupProgress";
 import { RelativeTime } from "./RelativeTime";
@@ -82,6 +83,16 @@ export function TaskGroupCard({
             <span className="shrink-0 font-semibold text-red-700 dark:text-red-400">{failedChildren} failed</span>
           ) : null}
         </div>
+        {group.usage ? (
+          <p
+            data-testid="task-group-usage"
+            title={`Tokens and cost of this task and all its subtasks: ${formatCost(group.usage)}`}
+            className="truncate text-[11px] text-zinc-600 dark:text-zinc-400"
+          >
+            {formatTokens(group.usage.inputTokens + group.usage.outputTokens)} tokens ·{" "}
+            {group.usage.costUsd === null ? "no price" : formatCost(group.usage)}
+          </p>
+        ) : null}
         {group.status === "failed" && group.failureReason ? (
           <p className="truncate text-xs text-red-700 dark:text-red-400">{group.failureReason}</p>
         ) : null}

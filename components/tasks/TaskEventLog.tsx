@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { PlanChecklist } from "@/components/chat/PlanChecklist";
 import { ScrollablePre } from "@/components/chat/ScrollablePre";
 import { deliveryLabel, type MessageDelivery, senderLabel } from "@/lib/tasks/message-sender";
 import { LocalTime } from "./LocalTime";
@@ -89,10 +90,13 @@ export function TaskEventLog({ events, pending = [] }: { events: AgentEventJson[
   // A tool's result is shown inside its call's card; results of calls not in view stand alone.
   const results = new Map<string, ToolResult>();
   const calls = new Set<string>();
+  // Each plan replaces the one before: only the latest is shown.
+  let latestPlanSeq: number | undefined;
   for (const event of events) {
     const payload = payloadOf(event);
     if (payload.type === "tool_result") results.set(payload.toolCallId, payload);
     if (payload.type === "tool_call") calls.add(payload.toolCallId);
+    if (payload.type === "plan") latestPlanSeq = event.seq;
   }
   if (events.length === 0 && pending.length === 0) {
     return <p className="text-sm text-zinc-600 dark:text-zinc-400">No agent activity yet.</p>;
@@ -156,6 +160,16 @@ export function TaskEventLog({ events, pending = [] }: { events: AgentEventJson[
                 </p>
               </Line>
             );
+          case "plan":
+            if (event.seq !== latestPlanSeq) return null;
+            return (
+              <Line key={event.seq} event={event} label="Plan">
+                <PlanChecklist entries={payload.entries} />
+              </Line>
+            );
+          case "usage":
+            // Counted in the task's usage, not a line of the conversation.
+            return null;
           case "turn_ended":
             return (
               <Marker key={event.seq} event={event}>

@@ -10,6 +10,7 @@ import { TaskEventLog } from "./TaskEventLog";
 import { TaskMessageBox } from "./TaskMessageBox";
 import { TaskStatusBadge } from "./TaskStatusBadge";
 import { TaskTimeline } from "./TaskTimeline";
+import { TaskUsage } from "./TaskUsage";
 import { controlStates } from "./task-controls-state";
 import type { AgentEventJson, TaskJson } from "./task-json";
 import { type StreamState, useTaskStream } from "./use-task-stream";
@@ -221,6 +222,9 @@ export function TaskLiveView({
               <TaskChildren projectId={projectId} items={task.children} />
             </Panel>
           ) : null}
+          <Panel title="Usage" testId="task-usage">
+            <TaskUsage usage={task.usage} hasChildren={task.children.length > 0} />
+          </Panel>
           <Panel title="Status history">
             <TaskTimeline history={task.history} />
           </Panel>

@@ -17,6 +17,16 @@ export class AppShell {
     return this.page.getByTestId("chat-scroll");
   }
 
+  /** The sidebar card of a root task. */
+  taskGroup(taskId: string): Locator {
+    return this.rail().locator(`[data-testid="task-group"][data-task-id="${taskId}"]`);
+  }
+
+  /** The compact usage of a root task's whole tree on its sidebar card. */
+  taskGroupUsage(taskId: string): Locator {
+    return this.taskGroup(taskId).getByTestId("task-group-usage");
+  }
+
   taskPanel(): Locator {
     return this.page.getByTestId("task-panel");
   }

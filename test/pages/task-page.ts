@@ -87,8 +87,23 @@ export class TaskPage {
     return this.page.getByTestId("task-timeline");
   }
 
+  /** The task's own usage: "12.3k tokens · $0.04", or "… · no price for <model>". */
+  get ownUsage(): Locator {
+    return this.page.getByTestId("task-usage-own");
+  }
+
+  /** The usage of the task and all its subtasks. */
+  get subtreeUsage(): Locator {
+    return this.page.getByTestId("task-usage-subtree");
+  }
+
   get activity(): Locator {
     return this.page.getByTestId("task-event-log");
+  }
+
+  /** The agent's plans in the activity: only the latest is shown. */
+  get plans(): Locator {
+    return this.activity.getByTestId("agent-plan");
   }
 
   /** The agent's events as the activity lists them, oldest first: type and, for a message, its source. */

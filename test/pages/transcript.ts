@@ -52,6 +52,16 @@ export class Transcript {
   }
 
   /** The folded sam-script blocks' toggles ("Script: 4 steps"). */
+  /** The agent's plans shown as checklists (one per reply: each update replaces the last). */
+  get plans(): Locator {
+    return this.list.getByTestId("agent-plan");
+  }
+
+  /** The small token figures under the replies. */
+  get replyUsage(): Locator {
+    return this.list.getByTestId("reply-usage");
+  }
+
   get scriptToggles(): Locator {
     return this.list.getByTestId("script-block").getByRole("button");
   }
