@@ -2,7 +2,10 @@ import net from "node:net";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiClient, ownerApi } from "../helpers/api";
+import { mintPersonalToken } from "@/lib/auth/personal-tokens";
+import { addMember } from "@/lib/projects/projects";
+import { createLocalUser, ensureInstanceOwner } from "@/lib/users";
+import { type ApiClient, openAppDb, ownerApi } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { launchBrowser, signInWithLink } from "../helpers/browser";
 import { makeGitRepo } from "../helpers/git";
@@ -113,6 +116,45 @@ describe("model settings in the web app", () => {
       "the provider refused the key (HTTP 401): check the OPENAI_COMPATIBLE_API_KEY secret",
     );
     expect(await settings.modelListProblem("refused")).toContain("the provider refused the key (HTTP 401)");
+  });
+
+  it("over HTTP a member lists the saved server's models, but cannot send the project's key to another URL", async () => {
+    const db = openAppDb(app);
+    let token: string;
+    try {
+      const member = await createLocalUser(db, { email: "model-member@example.com" });
+      await addMember(db, (await ensureInstanceOwner(db)).id, projectId, { email: "model-member@example.com" });
+      token = (await mintPersonalToken(db, member.id, { name: "test" })).token;
+    } finally {
+      db.$client.close();
+    }
+    const asMember = (route: string, init: RequestInit = {}) =>
+      fetch(`${app.baseUrl}/api/projects/${projectId}${route}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      });
+    // The saved key is the wrong one by now: the saved server refuses it, and the answer says so.
+    const saved = await asMember("/models?provider=openai-compatible");
+    expect(saved.status).toBe(503);
+    expect((await saved.json()).error.message).toMatch(/the provider refused the key/);
+
+    const attacker = await startOpenAIFixture();
+    try {
+      const listed = await asMember(`/models?provider=openai-compatible&baseUrl=${encodeURIComponent(attacker.url)}`);
+      expect(listed.status).toBe(403);
+      const tested = await asMember("/test-connection", {
+        method: "POST",
+        body: JSON.stringify({ provider: "openai-compatible", baseUrl: attacker.url }),
+      });
+      expect(tested.status).toBe(403);
+      expect((await tested.json()).error.message).toMatch(/Only a project owner can try a base URL that is not saved/);
+      expect(attacker.requests).toEqual([]);
+    } finally {
+      await attacker.close();
+    }
+    const bad = await asMember("/models?provider=mistral");
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.details.fields.map((f: { field: string }) => f.field)).toEqual(["provider"]);
   });
 
   it("the acp harness asks for its agent command", async () => {
