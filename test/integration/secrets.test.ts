@@ -77,13 +77,16 @@ describe("stored secrets", () => {
 
     for (const shown of [summary, ...listed]) {
       expect(JSON.stringify(shown)).not.toContain(PLAINTEXT);
-      expect(Object.keys(shown).sort()).toEqual(["id", "kind", "masked", "name", "updatedAt"]);
+      expect(Object.keys(shown).sort()).toEqual(["id", "kind", "last4", "masked", "name", "updatedAt"]);
     }
-    expect(listed).toEqual([expect.objectContaining({ name: "ANTHROPIC_API_KEY", masked: "••••1234" })]);
+    expect(listed).toEqual([expect.objectContaining({ name: "ANTHROPIC_API_KEY", masked: "••••1234", last4: "1234" })]);
 
     // A short value shows no characters at all.
     await setSecret(db, key, owner.id, projectId, { name: "PIN", kind: "other", value: "4321" });
-    expect((await listSecrets(db, owner.id, projectId)).find((s) => s.name === "PIN")?.masked).toBe("••••");
+    expect((await listSecrets(db, owner.id, projectId)).find((s) => s.name === "PIN")).toMatchObject({
+      masked: "••••",
+      last4: null,
+    });
   });
 
   test("a different key cannot decrypt, and says so clearly", async () => {
