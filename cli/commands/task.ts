@@ -117,7 +117,9 @@ async function show(argv: string[]): Promise<void> {
       ? [`  children: ${details.children.map((c) => `${c.id} (${c.status})`).join(", ")}`]
       : []),
     ...(details.blockedBy.length > 0 ? [`  blocked by: ${details.blockedBy.join(", ")}`] : []),
-    `  usage:   ${formatUsage(details.usage)}; with its subtasks: ${formatUsage(details.usage.subtree)}`,
+    details.usage.subtree.inputTokens + details.usage.subtree.outputTokens === 0
+      ? "  usage:   none reported"
+      : `  usage:   ${formatUsage(details.usage)}; with its subtasks: ${formatUsage(details.usage.subtree)}`,
     "  history:",
     ...details.history.map(
       (h) => `    ${h.at.toISOString()}  ${h.from ?? "-"} → ${h.to}${h.reason ? `  (${h.reason})` : ""}`,

@@ -11,7 +11,7 @@ export function formatTokens(n: number): string {
 export function formatUsd(usd: number): string {
   if (usd === 0) return "$0";
   if (usd >= 0.01) return `$${usd.toFixed(2)}`;
-  return `$${usd.toPrecision(2)}`;
+  return `$${trim(usd.toFixed(1 - Math.floor(Math.log10(usd))))}`;
 }
 
 function trim(fixed: string): string {

@@ -128,6 +128,7 @@ describe("token usage and its cost: the task page, the sidebar group and the adm
     await expect.poll(() => shell.taskGroupUsage(root).textContent(), { timeout: 15_000 }).toBe("122k tokens · $0.34");
     // Shown whole, not cut off by the narrow card.
     expect(await shell.taskGroupUsage(root).evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    expect(await seriousAxeViolations(owner.page)).toEqual([]);
     await owner.page.screenshot({ path: path.join(SCREENSHOTS, "usage-task-page.png") });
   });
 
@@ -240,5 +241,7 @@ describe("token usage and its cost: the task page, the sidebar group and the adm
     expect(await transcript.plans.count()).toBe(1);
     expect(await planStates(transcript.plans)).toEqual(latest);
     expect(await transcript.replyUsage.allTextContents()).toEqual(["1.2k in · 120 out tokens"]);
+    expect(await seriousAxeViolations(owner.page)).toEqual([]);
+    await owner.page.screenshot({ path: path.join(SCREENSHOTS, "usage-plan-in-chat.png") });
   });
 });
