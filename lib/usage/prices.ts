@@ -80,7 +80,7 @@ export async function replaceModelPrices(db: Db, requester: Requester, input: un
 export const FREE_MODELS: ReadonlySet<string> = new Set(["scripted"]);
 
 /** Tokens of one model that its table price (not an agent's own figure) decides the cost of. */
-export interface TokensToPrice {
+interface TokensToPrice {
   inputTokens: number;
   outputTokens: number;
   /** The part of `inputTokens` read from a cache. */

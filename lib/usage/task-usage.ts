@@ -19,7 +19,7 @@ export interface TaskUsage extends UsageTotals {
   subtree: UsageTotals;
 }
 
-export const NO_USAGE: UsageTotals = {
+const NO_USAGE: UsageTotals = {
   inputTokens: 0,
   outputTokens: 0,
   cachedTokens: 0,
