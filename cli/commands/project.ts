@@ -42,7 +42,7 @@ Options:
   --harness <h>             builtin, builtin-subprocess, claude-code, codex, gemini, opencode,
                             qwen-code or acp (a custom ACP agent: give --agent-command)
   --agent-command <cmd>     the command that starts the custom ACP agent
-  --model <m>               scripted, or provider:model with the provider anthropic, openai or
+  --model <m>               scripted, or provider:model with the provider anthropic, openai, google or
                             openai-compatible (its key secret must be stored first: sam secret set)
   --base-url <url>          the OpenAI-compatible server (Ollama, vLLM), e.g. http://127.0.0.1:11434/v1;
                             "" for the default

@@ -12,8 +12,8 @@ trailing newline is dropped. At a terminal it is typed without being shown.
 
   printf %s "$OPENAI_API_KEY" | sam secret set 3f2a9c1e OPENAI_API_KEY
 
-Model providers read ANTHROPIC_API_KEY, OPENAI_API_KEY and OPENAI_COMPATIBLE_API_KEY; pull
-requests on GitHub read GITHUB_TOKEN.
+Model providers read ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY and
+OPENAI_COMPATIBLE_API_KEY; pull requests on GitHub read GITHUB_TOKEN.
 
 Options:
   --kind <kind>   model_api_key, git_token or other (default: from the name)

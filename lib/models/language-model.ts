@@ -30,6 +30,9 @@ export async function projectLanguageModel(
       return createAnthropic({ apiKey, baseURL })(spec.id);
     case "openai":
       return createOpenAI({ apiKey, baseURL })(spec.id);
+    case "google":
+      // Gemini's OpenAI-compatible endpoint: the providers the web app already has speak it.
+      return createOpenAICompatible({ name: "google", baseURL: `${baseURL}/openai`, apiKey })(spec.id);
     case "openai-compatible":
       return createOpenAICompatible({ name: "openai-compatible", baseURL, apiKey })(spec.id);
   }

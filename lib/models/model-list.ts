@@ -29,6 +29,42 @@ const ANTHROPIC_VERSION = "2023-06-01";
 const modelListSchema = z.object({
   data: z.array(z.object({ id: z.string().min(1), display_name: z.string().optional() }).passthrough()),
 });
+// Gemini's: names such as models/gemini-2.5-pro.
+const geminiListSchema = z.object({
+  models: z.array(z.object({ name: z.string().min(1), displayName: z.string().optional() }).passthrough()),
+});
+
+/** The model list request in each provider's dialect. */
+function listRequest({ provider, baseUrl, apiKey }: ModelConnection): { url: string; headers: Record<string, string> } {
+  switch (provider) {
+    case "anthropic":
+      return {
+        url: `${baseUrl}/models?limit=1000`,
+        headers: { "x-api-key": apiKey ?? "", "anthropic-version": ANTHROPIC_VERSION },
+      };
+    case "google":
+      return { url: `${baseUrl}/models?pageSize=1000`, headers: { "x-goog-api-key": apiKey ?? "" } };
+    default:
+      return { url: `${baseUrl}/models`, headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} };
+  }
+}
+
+function parseList(provider: ModelProvider, body: unknown): ProviderModel[] | undefined {
+  if (provider === "google") {
+    const parsed = geminiListSchema.safeParse(body);
+    return parsed.data?.models.map((m) => ({
+      id: m.name.replace(/^models\//, ""),
+      ...(m.displayName ? { name: m.displayName } : {}),
+    }));
+  }
+  const parsed = modelListSchema.safeParse(body);
+  return parsed.data?.data.map((m) => ({ id: m.id, ...(m.display_name ? { name: m.display_name } : {}) }));
+}
+
+/** Gemini answers a wrong key with 400 rather than 401. */
+function isRefusedKey(status: number, body: string): boolean {
+  return status === 401 || status === 403 || (status === 400 && /API_KEY_INVALID|API key not valid/.test(body));
+}
 
 function problem(kind: ConnectionProblem, message: string): SamError {
   return new SamError(kind === "missing_key" ? "invalid_input" : "unavailable", message, { problem: kind });
@@ -65,11 +101,10 @@ function unreachableReason(err: unknown): string {
   }
 }
 
-/** The provider's own error message, if its body has one (OpenAI and Anthropic both use error.message). */
-async function providerMessage(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
+/** The provider's own error message, if its body has one (OpenAI, Anthropic and Gemini all use error.message). */
+function providerMessage(body: string): string {
   try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    const message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
     if (typeof message === "string") return message.slice(0, 300);
   } catch {
     // Not JSON: the status says enough.
@@ -85,44 +120,36 @@ export async function listModels(connection: ModelConnection): Promise<ProviderM
   const { provider, baseUrl, apiKey } = connection;
   const info = PROVIDERS[provider];
   if (info.keyRequired && !apiKey) throw problem("missing_key", missingKeyMessage(provider));
-  const url = `${baseUrl}/models${provider === "anthropic" ? "?limit=1000" : ""}`;
-  const headers: Record<string, string> =
-    provider === "anthropic"
-      ? { "x-api-key": apiKey ?? "", "anthropic-version": ANTHROPIC_VERSION }
-      : apiKey
-        ? { authorization: `Bearer ${apiKey}` }
-        : {};
+  const { url, headers } = listRequest(connection);
   let res: Response;
   try {
     res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "error" });
   } catch (err) {
     throw problem("unreachable", `cannot reach ${baseUrl}: ${unreachableReason(err)}`);
   }
-  if (res.status === 401 || res.status === 403) {
-    await res.body?.cancel();
-    throw problem(
-      "refused_key",
-      apiKey
-        ? `the provider refused the key (HTTP ${res.status}): check the ${info.keySecret} secret`
-        : `the server asks for a key (HTTP ${res.status}): add an ${info.keySecret} secret`,
-    );
-  }
-  if (res.status === 404) {
-    await res.body?.cancel();
-    throw problem(
-      "not_found",
-      `${baseUrl} has no model list (HTTP 404): is the base URL right? OpenAI-compatible servers usually end in /v1`,
-    );
-  }
   if (!res.ok) {
-    const detail = await providerMessage(res);
+    const body = await res.text().catch(() => "");
+    // The provider's words are left out here: providers quote part of a wrong key in them.
+    if (isRefusedKey(res.status, body)) {
+      throw problem(
+        "refused_key",
+        apiKey
+          ? `the provider refused the key (HTTP ${res.status}): check the ${info.keySecret} secret`
+          : `the server asks for a key (HTTP ${res.status}): add an ${info.keySecret} secret`,
+      );
+    }
+    if (res.status === 404) {
+      throw problem(
+        "not_found",
+        `${baseUrl} has no model list (HTTP 404): is the base URL right? OpenAI-compatible servers usually end in /v1`,
+      );
+    }
+    const detail = providerMessage(body);
     throw problem("bad_answer", `${baseUrl} answered HTTP ${res.status}${detail ? `: ${detail}` : ""}`);
   }
-  const parsed = modelListSchema.safeParse(await res.json().catch(() => undefined));
-  if (!parsed.success) throw problem("bad_answer", `${baseUrl} did not answer with a model list`);
-  return parsed.data.data
-    .map((m) => ({ id: m.id, ...(m.display_name ? { name: m.display_name } : {}) }))
-    .sort((a, b) => a.id.localeCompare(b.id));
+  const models = parseList(provider, await res.json().catch(() => undefined));
+  if (!models) throw problem("bad_answer", `${baseUrl} did not answer with a model list`);
+  return models.sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** Tries the connection by listing the models; says whether `model` (an id) is among them. */

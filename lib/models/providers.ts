@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The model providers a project can use besides the offline `scripted` model. */
-export const MODEL_PROVIDERS = ["anthropic", "openai", "openai-compatible"] as const;
+export const MODEL_PROVIDERS = ["anthropic", "openai", "google", "openai-compatible"] as const;
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
 
 export interface ProviderInfo {
@@ -31,6 +31,14 @@ export const PROVIDERS: Record<ModelProvider, ProviderInfo> = {
     keySecret: "OPENAI_API_KEY",
     keyRequired: true,
     defaultBaseUrl: "https://api.openai.com/v1",
+    takesBaseUrl: false,
+  },
+  // Gemini's API (the Gemini CLI harness uses it).
+  google: {
+    label: "Google Gemini",
+    keySecret: "GEMINI_API_KEY",
+    keyRequired: true,
+    defaultBaseUrl: "https://generativelanguage.googleapis.com/v1beta",
     takesBaseUrl: false,
   },
   "openai-compatible": {

@@ -34,9 +34,12 @@ export const projectSettingsSchema = z
     stopGraceSeconds: int(0, 30, "Stop grace seconds"),
     harness: z.enum(HARNESSES, { message: `Harness must be one of ${HARNESSES.join(", ")}` }),
     network: z.enum(NETWORK_MODES, { message: "Network must be open or none" }),
-    model: z.string().trim().regex(MODEL_PATTERN, {
-      message: "Model must be scripted, or provider:model where the provider is anthropic, openai or openai-compatible",
-    }),
+    model: z
+      .string()
+      .trim()
+      .regex(MODEL_PATTERN, {
+        message: `Model must be scripted, or provider:model where the provider is ${MODEL_PROVIDERS.slice(0, -1).join(", ")} or ${MODEL_PROVIDERS.at(-1)}`,
+      }),
     // Forms send "true"/"false"; scripts may send a boolean.
     deleteBranches: z.preprocess(
       (v) => (v === "true" ? true : v === "false" ? false : v),

@@ -162,7 +162,7 @@ describe("projects in the web app", () => {
     expect(await settings.error("maxDepth")).toBe("Max depth must be between 1 and 10");
     expect(await settings.error("stopGraceSeconds")).toBe("Stop grace seconds must be between 0 and 30");
     expect(await settings.error("modelId")).toBe(
-      "Model must be scripted, or provider:model where the provider is anthropic, openai or openai-compatible",
+      "Model must be scripted, or provider:model where the provider is anthropic, openai, google or openai-compatible",
     );
     expect(await settings.values(Object.keys(typed))).toEqual(typed);
     // One message per field, and no banner repeating them.

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { eq } from "drizzle-orm";
@@ -106,12 +107,46 @@ describe("a provider's models, live", () => {
     for (const [provider, secret] of [
       ["anthropic", "ANTHROPIC_API_KEY"],
       ["openai", "OPENAI_API_KEY"],
+      ["google", "GEMINI_API_KEY"],
     ] as const) {
       const err = await samErrorOf(listModels({ provider, baseUrl: fixture.url }));
       expect(err.details?.problem).toBe("missing_key");
       expect(err.message).toContain(`needs an ${secret} secret`);
     }
     expect(fixture.requests.length).toBe(before);
+  });
+
+  test("Gemini's list is read in its own shape, and its 400 for a wrong key is a refused key", async () => {
+    // Gemini's model list as Google serves it: key in x-goog-api-key, a wrong one answered with 400.
+    const gemini = http.createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      if (req.headers["x-goog-api-key"] !== "gemini-key-0123456789") {
+        res.writeHead(400);
+        res.end(
+          JSON.stringify({
+            error: {
+              code: 400,
+              message: "API key not valid. Please pass a valid API key.",
+              status: "INVALID_ARGUMENT",
+              details: [{ reason: "API_KEY_INVALID" }],
+            },
+          }),
+        );
+        return;
+      }
+      res.end(JSON.stringify({ models: [{ name: "models/gemini-2.5-pro", displayName: "Gemini 2.5 Pro" }] }));
+    });
+    await new Promise<void>((resolve) => gemini.listen(0, "127.0.0.1", resolve));
+    const baseUrl = `http://127.0.0.1:${(gemini.address() as net.AddressInfo).port}/v1beta`;
+    try {
+      expect(await listModels({ provider: "google", baseUrl, apiKey: "gemini-key-0123456789" })).toEqual([
+        { id: "gemini-2.5-pro", name: "Gemini 2.5 Pro" },
+      ]);
+      const err = await samErrorOf(listModels({ provider: "google", baseUrl, apiKey: "wrong" }));
+      expect(err.message).toBe("the provider refused the key (HTTP 400): check the GEMINI_API_KEY secret");
+    } finally {
+      await new Promise<void>((resolve) => gemini.close(() => resolve()));
+    }
   });
 
   test("Test connection says how many models answered, and whether the chosen one is among them", async () => {
