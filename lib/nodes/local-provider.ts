@@ -46,6 +46,29 @@ function holdLocalDaemon(db: Db, nodeId: string, target: DaemonTarget, webUrl: s
   });
 }
 
+// How this machine reaches the package registry and model providers (proxies, their certificates,
+// npm's cache): the daemon installs agents with npm and forwards model requests.
+const REACHABILITY_ENV = [
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "npm_config_cache",
+  "npm_config_registry",
+  "npm_config_cafile",
+];
+
+function reachabilityEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of REACHABILITY_ENV) if (process.env[name]) env[name] = process.env[name] as string;
+  return env;
+}
+
 /**
  * Starts a daemon process on this machine as a new node, if the local node limit allows one more.
  * The daemon runs detached, so a busy one outlives a restart of the web app, which takes it over
@@ -80,6 +103,7 @@ export async function provisionLocalNode(db: Db, config: SamConfig, webUrl: stri
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       LANG: process.env.LANG,
+      ...reachabilityEnv(),
       SAM_NODE_ID: nodeId,
       SAM_NODE_TOKEN_FILE: tokenFile,
       SAM_DAEMON_HOST: "127.0.0.1",

@@ -1,9 +1,11 @@
+import { HARNESS_KINDS, type HarnessKind } from "@sam/agent-daemon/contract";
 import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { chatSessions, nodes, projects, pullRequests, taskDependencies, tasks, workspaces } from "@/db/schema";
 import { startTaskWithToken } from "../auth/task-tokens";
 import { SamError } from "../errors";
 import { newId } from "../ids";
+import { TOOLS } from "../mcp/tools";
 import { daemonClient } from "../nodes/daemon-client";
 import { nodeTokenOf } from "../nodes/node-tokens";
 import { branchNameFor } from "../tasks/branch-name";
@@ -11,8 +13,22 @@ import { modelCredentials } from "../tasks/model-credentials";
 import { transitionTask } from "../tasks/transition";
 import { releaseEndedWorkspaces } from "./release-workspaces";
 
-/** Harnesses this version can run on a node; the others arrive with ACP agent support. */
-const RUNNABLE_HARNESSES = new Set(["builtin", "builtin-subprocess"]);
+function isHarnessKind(value: string): value is HarnessKind {
+  return (HARNESS_KINDS as readonly string[]).includes(value);
+}
+
+/** SAM's own agent; every other harness is an external ACP agent. */
+const BUILTIN_HARNESSES = new Set(["builtin", "builtin-subprocess"]);
+
+/**
+ * The first prompt of an external agent names SAM's tools: some agents (Claude Code's tool search)
+ * only reach MCP tools through a search step, which needs names to search for.
+ */
+function promptFor(harness: string, description: string): string {
+  if (BUILTIN_HARNESSES.has(harness)) return description;
+  const names = TOOLS.map((tool) => tool.name).join(", ");
+  return `${description}\n\n(SAM's tools are on its MCP server "sam": ${names}. Start with get_instructions.)`;
+}
 
 /**
  * The branches of the tasks this one depends on, in the order the dependencies were added, for its
@@ -83,11 +99,9 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
     if (!project || !node?.url || !session)
       throw new SamError("internal", "The task's project, node or session is gone");
     const harness = task.harness ?? project.harness;
-    if (!RUNNABLE_HARNESSES.has(harness)) {
-      throw new SamError(
-        "invalid_input",
-        `The ${harness} harness cannot run yet; choose builtin in the project's settings`,
-      );
+    if (!isHarnessKind(harness)) throw new SamError("invalid_input", `Unknown harness ${JSON.stringify(harness)}`);
+    if (harness === "acp" && !project.agentCommand) {
+      throw new SamError("invalid_input", "The custom ACP agent needs its command in the project's settings");
     }
     const model = task.model ?? project.model;
     const credentials = await modelCredentials(db, project.id, model);
@@ -129,11 +143,13 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       taskId: task.id,
       workspaceId,
       mode: task.mode,
-      harness: harness as "builtin" | "builtin-subprocess",
+      harness,
+      ...(harness === "acp" && project.agentCommand ? { agentCommand: project.agentCommand } : {}),
+      permissionPolicy: project.permissionPolicy,
       model,
       ...credentials,
       title: task.title,
-      prompt: task.description,
+      prompt: promptFor(harness, task.description),
       mcpUrl: `${webUrl}/api/mcp`,
       network: project.network,
       taskToken,
