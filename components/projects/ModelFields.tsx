@@ -9,7 +9,7 @@ export interface ProviderChoice {
   value: string;
   label: string;
   keySecret?: string;
-  defaultBaseUrl?: string;
+  exampleBaseUrl?: string;
   takesBaseUrl?: boolean;
 }
 
@@ -136,7 +136,7 @@ export function ModelFields({
             name="modelBaseUrl"
             type="url"
             value={baseUrl}
-            placeholder={choice?.defaultBaseUrl}
+            placeholder={choice?.exampleBaseUrl}
             onChange={(e) => setBaseUrl(e.target.value)}
             onBlur={() => setListedBaseUrl(baseUrl)}
             aria-invalid={errors.modelBaseUrl ? true : undefined}

@@ -8,7 +8,7 @@ import { SamError } from "../errors";
 import { instanceSecretKey } from "../secrets/instance-key";
 import { revealSecret } from "../secrets/store";
 import { missingKeyMessage } from "./model-list";
-import { baseUrlFor, PROVIDERS, splitModel } from "./providers";
+import { baseUrlFor, MISSING_BASE_URL, PROVIDERS, splitModel } from "./providers";
 
 /**
  * A project's model for the web app's own short calls (a session's title), with the project's key:
@@ -25,6 +25,7 @@ export async function projectLanguageModel(
   const apiKey = await revealSecret(db, instanceSecretKey(), project.id, info.keySecret);
   if (info.keyRequired && !apiKey) throw new SamError("invalid_input", missingKeyMessage(spec.provider));
   const baseURL = baseUrlFor(spec.provider, project.modelBaseUrl);
+  if (!baseURL) throw new SamError("invalid_input", MISSING_BASE_URL);
   switch (spec.provider) {
     case "anthropic":
       return createAnthropic({ apiKey, baseURL })(spec.id);

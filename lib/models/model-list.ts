@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { SamError } from "../errors";
-import { type ModelProvider, PROVIDERS } from "./providers";
+import { MISSING_BASE_URL, type ModelProvider, PROVIDERS } from "./providers";
 
 /** How a provider is reached: where, and with which key (none for a keyless local server). */
 export interface ModelConnection {
   provider: ModelProvider;
-  baseUrl: string;
+  /** Undefined for an OpenAI-compatible server whose base URL is not set yet. */
+  baseUrl?: string;
   apiKey?: string;
 }
 
@@ -15,7 +16,13 @@ export interface ProviderModel {
 }
 
 /** Why a provider could not be used; `message` says it to the user. */
-export type ConnectionProblem = "missing_key" | "refused_key" | "unreachable" | "not_found" | "bad_answer";
+export type ConnectionProblem =
+  | "missing_key"
+  | "missing_base_url"
+  | "refused_key"
+  | "unreachable"
+  | "not_found"
+  | "bad_answer";
 
 export type ConnectionResult =
   | { ok: true; message: string; models: ProviderModel[] }
@@ -35,7 +42,11 @@ const geminiListSchema = z.object({
 });
 
 /** The model list request in each provider's dialect. */
-function listRequest({ provider, baseUrl, apiKey }: ModelConnection): { url: string; headers: Record<string, string> } {
+function listRequest(
+  provider: ModelProvider,
+  baseUrl: string,
+  apiKey: string | undefined,
+): { url: string; headers: Record<string, string> } {
   switch (provider) {
     case "anthropic":
       return {
@@ -67,7 +78,8 @@ function isRefusedKey(status: number, body: string): boolean {
 }
 
 function problem(kind: ConnectionProblem, message: string): SamError {
-  return new SamError(kind === "missing_key" ? "invalid_input" : "unavailable", message, { problem: kind });
+  const code = kind === "missing_key" || kind === "missing_base_url" ? "invalid_input" : "unavailable";
+  return new SamError(code, message, { problem: kind });
 }
 
 /** The message for a missing key, naming the secret to add. */
@@ -119,8 +131,9 @@ function providerMessage(body: string): string {
 export async function listModels(connection: ModelConnection): Promise<ProviderModel[]> {
   const { provider, baseUrl, apiKey } = connection;
   const info = PROVIDERS[provider];
+  if (!baseUrl) throw problem("missing_base_url", MISSING_BASE_URL);
   if (info.keyRequired && !apiKey) throw problem("missing_key", missingKeyMessage(provider));
-  const { url, headers } = listRequest(connection);
+  const { url, headers } = listRequest(provider, baseUrl, apiKey);
   let res: Response;
   try {
     res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "error" });

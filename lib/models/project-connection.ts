@@ -46,7 +46,7 @@ async function projectConnection(
   }
   const saved = baseUrlFor(provider, project.modelBaseUrl);
   const url = baseUrl ?? saved;
-  if (url !== saved && project.role !== "owner") {
+  if (url !== undefined && url !== saved && project.role !== "owner") {
     throw new SamError(
       "forbidden",
       "Only a project owner can try a base URL that is not saved: the project's key would be sent there",

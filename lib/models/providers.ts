@@ -10,7 +10,10 @@ export interface ProviderInfo {
   keySecret: string;
   /** Whether the provider cannot be used without that key (local OpenAI-compatible servers often need none). */
   keyRequired: boolean;
-  defaultBaseUrl: string;
+  /** Where a hosted provider is always reached; absent for a server the project names. */
+  defaultBaseUrl?: string;
+  /** An example of the base URL the project names, for a server without a default. */
+  exampleBaseUrl?: string;
   /**
    * Whether the project's base URL setting applies. The hosted providers are always reached at their
    * own URL, so that their key is never sent anywhere a setting points.
@@ -45,8 +48,8 @@ export const PROVIDERS: Record<ModelProvider, ProviderInfo> = {
     label: "OpenAI-compatible server",
     keySecret: "OPENAI_COMPATIBLE_API_KEY",
     keyRequired: false,
-    // Ollama's, on the node itself.
-    defaultBaseUrl: "http://127.0.0.1:11434/v1",
+    // No default: the web app and the nodes may be different machines, and each must reach it.
+    exampleBaseUrl: "http://127.0.0.1:11434/v1",
     takesBaseUrl: true,
   },
 };
@@ -64,11 +67,18 @@ export function splitModel(model: string): { provider: "scripted" } | { provider
   return { provider, id: model.slice(colon + 1) };
 }
 
-/** Where a provider is reached: the project's base URL for an OpenAI-compatible server, else its own. */
-export function baseUrlFor(provider: ModelProvider, modelBaseUrl: string | null | undefined): string {
+/**
+ * Where a provider is reached: the project's base URL for an OpenAI-compatible server (undefined
+ * until one is set), else the provider's own.
+ */
+export function baseUrlFor(provider: ModelProvider, modelBaseUrl: string | null | undefined): string | undefined {
   const info = PROVIDERS[provider];
-  return (info.takesBaseUrl && modelBaseUrl) || info.defaultBaseUrl;
+  return info.takesBaseUrl ? modelBaseUrl || undefined : info.defaultBaseUrl;
 }
+
+/** What is said when an OpenAI-compatible server's base URL is not set. */
+export const MISSING_BASE_URL =
+  "An OpenAI-compatible server needs its base URL, for example http://127.0.0.1:11434/v1 (Ollama)";
 
 /** An OpenAI-compatible server's base URL as users type it: http(s), no credentials, no trailing slash. */
 export const baseUrlSchema = z

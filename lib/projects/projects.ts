@@ -5,7 +5,7 @@ import type { Db } from "@/db/client";
 import { type MemberRole, projectMembers, projects, users } from "@/db/schema";
 import { SamError } from "../errors";
 import { newId } from "../ids";
-import { assertModelKeyStored } from "../models/required-key";
+import { assertModelUsable } from "../models/usable-model";
 import { isAdmin, type Requester, requireAdmin, type User } from "../users";
 import { parseInput } from "../validation";
 import { inspectRepo } from "./inspect-repo";
@@ -133,8 +133,9 @@ export async function requireOwner(db: Db, userId: string, projectId: string): P
 
 /**
  * Changes limits, harness, model and the rest; out-of-range values are refused with the field named,
- * and so are settings that could not run: harness `acp` without its command, or a model whose
- * provider needs a key the project has not stored (named, so that the owner adds it first).
+ * and so are settings that could not run: harness `acp` without its command, an OpenAI-compatible
+ * model without its base URL, or a model whose provider needs a key the project has not stored
+ * (named, so that the owner adds it first).
  */
 export async function updateProjectSettings(
   db: Db,
@@ -149,7 +150,10 @@ export async function updateProjectSettings(
     const message = "The acp harness needs an agent command (the command that starts the ACP agent)";
     throw new SamError("invalid_input", message, { fields: [{ field: "agentCommand", message }] });
   }
-  if (settings.model !== undefined) await assertModelKeyStored(db, projectId, settings.model);
+  if (settings.model !== undefined) {
+    const modelBaseUrl = settings.modelBaseUrl === undefined ? current.modelBaseUrl : settings.modelBaseUrl;
+    await assertModelUsable(db, projectId, settings.model, modelBaseUrl);
+  }
   const [updated] = await db
     .update(projects)
     .set({ ...settings, updatedAt: new Date() })

@@ -167,6 +167,18 @@ describe("a provider's models, live", () => {
 });
 
 describe("a project's model settings", () => {
+  test("an OpenAI-compatible server without its base URL is named in Test connection and refused when saved", async () => {
+    const message = "An OpenAI-compatible server needs its base URL, for example http://127.0.0.1:11434/v1 (Ollama)";
+    expect(await testProjectConnection(db, owner.id, projectId, { provider: "openai-compatible" })).toEqual({
+      ok: false,
+      problem: "missing_base_url",
+      message,
+    });
+    const err = await samErrorOf(updateProjectSettings(db, owner.id, projectId, { model: "openai-compatible:x" }));
+    expect(err.details?.fields).toEqual([{ field: "modelBaseUrl", message }]);
+    expect((await getProjectForUser(db, owner.id, projectId)).model).toBe("scripted");
+  });
+
   test("the project's stored key and saved base URL are used; a missing key is named", async () => {
     const missing = await testProjectConnection(db, owner.id, projectId, { provider: "anthropic" });
     expect(missing).toEqual({

@@ -28,7 +28,7 @@ const PROVIDER_CHOICES = [
     value: p,
     label: PROVIDERS[p].label + (PROVIDERS[p].takesBaseUrl ? " (Ollama, vLLM…)" : ""),
     keySecret: PROVIDERS[p].keySecret,
-    defaultBaseUrl: PROVIDERS[p].defaultBaseUrl,
+    exampleBaseUrl: PROVIDERS[p].exampleBaseUrl,
     takesBaseUrl: PROVIDERS[p].takesBaseUrl,
   })),
 ];
