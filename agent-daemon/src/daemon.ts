@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { AgentInstaller } from "./agents/install.ts";
 import type { DaemonConfig } from "./contract.ts";
 import type { HarnessDeps } from "./harness/start.ts";
 import { Heartbeat } from "./heartbeat.ts";
@@ -80,11 +81,16 @@ export async function startDaemon(
   // The built-in agent's bundle: the one folder of the daemon's that sandboxes see (read-only).
   const bundleDir = path.join(config.dataDir, "harness");
   fs.mkdirSync(bundleDir, { recursive: true, mode: 0o755 });
+  // External agents installed on first use: the other folder of the daemon's that sandboxes see.
+  const installer = new AgentInstaller(path.join(fs.realpathSync(config.dataDir), "agents"));
   const sandbox = new Sandbox({
     mode: config.sandbox,
     limits: { processes: config.sandboxMaxProcesses, memoryBytes: config.sandboxMaxMemoryMb * 1024 * 1024 },
     agentId: config.sandboxUid,
-    readOnly: [{ source: bundleDir, dest: "/opt/sam-harness" }],
+    readOnly: [
+      { source: bundleDir, dest: "/opt/sam-harness" },
+      { source: installer.root, dest: "/opt/sam-agents" },
+    ],
   });
   sandbox.assertHidden(config.dataDir);
   await sandbox.probe(config.dataDir);
@@ -92,7 +98,7 @@ export async function startDaemon(
     log(`sandbox unavailable, sessions are refused: ${sandbox.report().error}`);
   const outbox = new Outbox(path.join(config.dataDir, "outbox.db"));
   outbox.prune(DAY_MS);
-  const harness = loadHarness({ sandbox, dirsFor: (id) => workspaces.sandboxDirs(id) }, bundleDir);
+  const harness = loadHarness({ sandbox, installer, dirsFor: (id) => workspaces.sandboxDirs(id) }, bundleDir);
   const workspaces = new Workspaces(
     path.join(config.dataDir, "workspaces"),
     new Mirrors(path.join(config.dataDir, "mirrors")),

@@ -51,10 +51,12 @@ function locate(dir: string, spec: AgentSpec): InstalledAgent {
 }
 
 function runNpm(args: string[], cwd: string): Promise<void> {
-  const env = safeEnv();
+  const env: Record<string, string> = {};
   for (const name of NPM_ENV) if (process.env[name]) env[name] = process.env[name] as string;
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npm", args, { cwd, env: { ...safeEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    // npm asks nothing of an install: its input is closed.
+    child.stdin.end();
     let output = "";
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-NPM_OUTPUT_CHARS * 4);
