@@ -207,18 +207,22 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
     title: "the custom ACP agent",
     args: [],
     providers: MODEL_PROVIDERS,
-    // A custom agent reads whichever convention it knows: SAM's own names and the providers' usual ones.
+    // A custom agent reads whichever convention it knows: SAM's own (those of SAM's agent run
+    // standalone: SAM_MODEL as provider:model) and the providers' usual variables.
     setup: (m) => ({
       env: {
-        SAM_MODEL_PROVIDER: m.provider,
-        SAM_MODEL: m.modelId,
+        SAM_MODEL: `${m.provider}:${m.modelId}`,
         SAM_MODEL_BASE_URL: m.baseUrl,
         SAM_MODEL_API_KEY: m.apiKey,
         ...(m.provider === "anthropic"
           ? { ANTHROPIC_API_KEY: m.apiKey, ANTHROPIC_BASE_URL: withoutV1(m.baseUrl) }
           : m.provider === "google"
             ? { GEMINI_API_KEY: m.apiKey, GOOGLE_GEMINI_BASE_URL: withoutVersion(m.baseUrl) }
-            : { OPENAI_API_KEY: m.apiKey, OPENAI_BASE_URL: m.baseUrl }),
+            : {
+                OPENAI_API_KEY: m.apiKey,
+                OPENAI_BASE_URL: m.baseUrl,
+                ...(m.provider === "openai-compatible" ? { OPENAI_COMPATIBLE_API_KEY: m.apiKey } : {}),
+              }),
       },
       files: {},
     }),
