@@ -1,3 +1,4 @@
+import net from "node:net";
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +16,15 @@ const CHILD_MARK = "[child-of-fixture-test]";
 const PARENT_USAGE = { promptTokens: 1000, completionTokens: 50, cachedTokens: 200 };
 const CHILD_USAGE = { promptTokens: 7, completionTokens: 3 };
 const TITLE = "Greeting file and a helper";
+
+/** A base URL where nothing listens: a port bound and released again. */
+async function deadBaseUrl(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/v1`;
+}
 
 /** The first user message of a chat completion request, as text. */
 // biome-ignore lint/suspicious/noExplicitAny: the body is the client's JSON.
@@ -161,5 +171,30 @@ describe("the built-in harness with an OpenAI-compatible model, through the real
       inputTokens: PARENT_USAGE.promptTokens * parentTurns + CHILD_USAGE.promptTokens * childTurns,
       outputTokens: PARENT_USAGE.completionTokens * parentTurns + CHILD_USAGE.completionTokens * childTurns,
     });
+  });
+
+  it("a refused key and an unreachable base URL each fail the task saying so", async () => {
+    const wrong = await runSam(
+      ["secret", "set", projectId, "OPENAI_COMPATIBLE_API_KEY"],
+      env,
+      undefined,
+      "sk-wrong-key-0000",
+    );
+    expect(wrong.code, wrong.stderr).toBe(0);
+    const refused = await api.post<{ id: string }>("/api/tasks", { projectId, prompt: "anything", title: "Refused" });
+    const refusedTask = await waitForTask(api, refused.body.id, isTerminal, 90_000);
+    expect(refusedTask.status).toBe("failed");
+    expect(refusedTask.failureReason).toMatch(/refused the API key \(HTTP 401\)/);
+
+    const dead = await deadBaseUrl();
+    const moved = await runSam(["project", "configure", projectId, "--base-url", dead], env);
+    expect(moved.code, moved.stderr).toBe(0);
+    const unreachable = await api.post<{ id: string }>("/api/tasks", { projectId, prompt: "anything", title: "Away" });
+    const unreachableTask = await waitForTask(api, unreachable.body.id, isTerminal, 90_000);
+    expect(unreachableTask.status).toBe("failed");
+    // Through the node's key endpoint, which names the server it could not reach.
+    expect(unreachableTask.failureReason).toContain(dead);
+    expect(unreachableTask.failureReason).toMatch(/cannot (be )?reach/);
+    expect(JSON.stringify([refusedTask, unreachableTask])).not.toContain("sk-wrong-key-0000");
   });
 });
