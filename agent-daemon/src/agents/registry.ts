@@ -196,6 +196,8 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
             privacy: { usageStatisticsEnabled: false },
             telemetry: { enabled: false },
             general: { enableAutoUpdate: false, disableAutoUpdate: true, disableUpdateNag: true },
+            // SAM's MCP tools declared to the model as tools of their own, not behind a tool_search step.
+            tools: { toolSearch: { enabled: false } },
           }),
         },
         authMethod: anthropic ? "anthropic" : "openai",

@@ -145,7 +145,11 @@ export async function connectHarness(transport: HarnessTransport, options: Harne
     .onNotification(methods.client.session.update, ({ params }) => {
       if (params.sessionId === sessionId) onUpdate(params.update);
     })
-    .onRequest(methods.client.session.requestPermission, ({ params }) => answerPermission(params.options, policy))
+    .onRequest(methods.client.session.requestPermission, ({ params }) => {
+      // The call a permission is asked for may carry its input only here (Qwen Code's streamed calls).
+      if (params.sessionId === sessionId && !dropUpdates) emit(tools.update(params.toolCall, "tool_call_update"));
+      return answerPermission(params.options, policy);
+    })
     .connect(transport.stream);
 
   void transport.ended.then((reason) => {
