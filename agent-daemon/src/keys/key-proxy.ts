@@ -105,6 +105,9 @@ function keyHeader(provider: ModelProvider, apiKey: string): Record<string, stri
   }
 }
 
+/** Marks an error the key endpoint answered itself (the provider was never reached, or refused the caller). */
+export const KEY_ENDPOINT_HEADER = "x-sam-key-endpoint";
+
 export async function startKeyProxy(options: KeyProxyOptions): Promise<KeyProxy> {
   const upstream = new URL(options.upstream);
   const prefix = upstream.pathname.replace(/\/$/, "");
@@ -115,7 +118,12 @@ export async function startKeyProxy(options: KeyProxyOptions): Promise<KeyProxy>
 
   const answer = (res: http.ServerResponse, status: number, message: string) => {
     const body = providerError(options.provider, status, message);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      // Says the answer is the endpoint's own, not the provider's, so agents can word it as such.
+      [KEY_ENDPOINT_HEADER]: "1",
+    });
     res.end(body);
   };
 

@@ -4,6 +4,7 @@ import { type OpenAIFixture, replyByRound, startOpenAIFixture } from "../../../t
 import { connectHarness } from "../../src/harness/acp-client.ts";
 import { startInProcessAgent } from "../../src/harness/in-process.ts";
 import type { HarnessEvent, HarnessOptions, HarnessSession } from "../../src/harness/types.ts";
+import { startKeyProxy } from "../../src/keys/key-proxy.ts";
 import { makeTempDir } from "../temp-dir.ts";
 import { NO_WEB_APP, TASK_TOKEN, trace } from "./helpers.ts";
 
@@ -105,7 +106,7 @@ describe("the built-in agent with a real provider (the AI SDK's openai-compatibl
     ]);
   });
 
-  it("words a model server's error behind SAM's key endpoint clearly, and records the usage of the calls that succeeded", async () => {
+  it("words a provider's own server error with its status, and records the usage of the calls that succeeded", async () => {
     const h = await open({});
     fixture.respond(
       replyByRound([
@@ -113,26 +114,35 @@ describe("the built-in agent with a real provider (the AI SDK's openai-compatibl
           toolCalls: [{ name: "shell", arguments: { command: "true" } }],
           usage: { promptTokens: 50, completionTokens: 5 },
         },
-        // What the daemon's key endpoint answers when the provider behind it cannot be reached.
-        {
-          error: {
-            status: 502,
-            message: "the model server at http://10.9.8.7:8000/v1 cannot be reached (ECONNREFUSED)",
-          },
-        },
+        { error: { status: 503, message: "overloaded" } },
       ]),
     );
     expect(await h.prompt("Run true.")).toBe("error");
 
     expect(events.filter((e) => e.type !== "tool_call" && e.type !== "tool_result")).toEqual([
-      {
-        type: "agent_error",
-        message:
-          "the model provider answered HTTP 502: the model server at http://10.9.8.7:8000/v1 cannot be reached (ECONNREFUSED)",
-      },
+      { type: "agent_error", message: "the model provider answered HTTP 503: overloaded" },
       { type: "usage", inputTokens: 50, outputTokens: 5, cachedTokens: 0 },
     ]);
   }, 20_000);
+
+  it("behind SAM's key endpoint, a provider that cannot be reached is worded as such, naming its URL", async () => {
+    const port = await closedPort();
+    const upstream = `http://127.0.0.1:${port}/v1`;
+    const endpoint = await startKeyProxy({ provider: "openai-compatible", upstream, apiKey: "sk-real-key" });
+    try {
+      const h = await open({ modelBaseUrl: endpoint.baseUrl, modelApiKey: endpoint.dummyKey });
+      expect(await h.prompt("Hello?")).toBe("error");
+      const [error] = events;
+      expect(error).toMatchObject({ type: "agent_error" });
+      const message = (error as { message: string }).message;
+      expect(message).toMatch(
+        new RegExp(`^cannot reach the model: the model server at ${upstream} cannot be reached \\(ECONNREFUSED`),
+      );
+      expect(message).not.toContain("sk-real-key");
+    } finally {
+      await endpoint.close();
+    }
+  }, 30_000);
 
   it("words an unreachable model for the user, naming its base URL and the cause", async () => {
     const port = await closedPort();

@@ -4,6 +4,7 @@
  * provider's own message, or without a status when the server could not be reached.
  */
 import { APICallError, RetryError } from "ai";
+import { KEY_ENDPOINT_HEADER } from "../../keys/key-proxy.ts";
 
 /** The message of anything thrown, for reports to the model and the client. */
 export function errorMessage(error: unknown): string {
@@ -32,6 +33,8 @@ export function describeModelError(error: unknown, baseUrl: string | undefined):
   const last = RetryError.isInstance(error) ? error.lastError : error;
   if (!APICallError.isInstance(last)) return errorMessage(last);
   const status = last.statusCode;
+  // The daemon's key endpoint answered for a provider it could not reach: its message says where and why.
+  if (last.responseHeaders?.[KEY_ENDPOINT_HEADER] && status === 502) return `cannot reach the model: ${last.message}`;
   if (status === undefined)
     return `cannot reach the model at ${modelLocation(last, baseUrl)}: ${connectionCause(last)}`;
   if (status === 401 || status === 403)
