@@ -181,6 +181,26 @@ export const HARNESS_KINDS = [
 ] as const;
 export type HarnessKind = (typeof HARNESS_KINDS)[number];
 
+/** The providers a model (`provider:model`) can come from; `scripted` is the offline model. */
+export const MODEL_PROVIDERS = ["anthropic", "openai", "openai-compatible", "google"] as const;
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+
+/**
+ * The models each harness can run: the built-in agent speaks to Anthropic, OpenAI and OpenAI-compatible
+ * servers (and `scripted`); each external agent only to the providers it implements. One table for the
+ * node, which refuses a session, and the web app, which refuses the setting.
+ */
+export const HARNESS_MODEL_PROVIDERS = {
+  builtin: ["scripted", "anthropic", "openai", "openai-compatible"],
+  "builtin-subprocess": ["scripted", "anthropic", "openai", "openai-compatible"],
+  "claude-code": ["anthropic"],
+  codex: ["openai", "openai-compatible"],
+  gemini: ["google"],
+  opencode: ["anthropic", "openai", "openai-compatible"],
+  "qwen-code": ["openai", "openai-compatible", "anthropic"],
+  acp: MODEL_PROVIDERS,
+} as const satisfies Record<HarnessKind, readonly ("scripted" | ModelProvider)[]>;
+
 // How an agent's permission requests are answered: `allow` (the default: the sandbox is the
 // boundary) picks an allowing option, `deny` a rejecting one. Never left hanging.
 export const PERMISSION_POLICIES = ["allow", "deny"] as const;

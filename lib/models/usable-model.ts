@@ -1,3 +1,4 @@
+import { HARNESS_MODEL_PROVIDERS, type HarnessKind } from "@sam/agent-daemon/contract";
 import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { secrets } from "@/db/schema";
@@ -32,4 +33,17 @@ export async function assertModelUsable(
   if (stored) return;
   const message = `${missingKeyMessage(spec.provider)} before choosing ${model}`;
   throw new SamError("invalid_input", message, { fields: [{ field: "model", message }], problem: "missing_key" });
+}
+
+/** Refuses a model the harness cannot run (Claude Code speaks only to Anthropic, say), naming those it can. */
+export function assertHarnessRunsModel(harness: HarnessKind, model: string): void {
+  const provider = splitModel(model).provider;
+  const accepted: readonly string[] = HARNESS_MODEL_PROVIDERS[harness];
+  if (accepted.includes(provider)) return;
+  const choices = accepted.filter((p) => p !== "scripted").join(", ");
+  const message =
+    provider === "scripted"
+      ? `The ${harness} harness needs a real model (scripted only drives SAM's built-in agent): choose one from ${choices}`
+      : `The ${harness} harness cannot run ${provider} models: choose one from ${choices}`;
+  throw new SamError("invalid_input", message, { fields: [{ field: "model", message }], problem: "harness_model" });
 }

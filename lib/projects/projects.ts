@@ -1,11 +1,11 @@
-import { isLocalRepo } from "@sam/agent-daemon/contract";
+import { type HarnessKind, isLocalRepo } from "@sam/agent-daemon/contract";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { type MemberRole, projectMembers, projects, users } from "@/db/schema";
 import { SamError } from "../errors";
 import { newId } from "../ids";
-import { assertModelUsable } from "../models/usable-model";
+import { assertHarnessRunsModel, assertModelUsable } from "../models/usable-model";
 import { isAdmin, type Requester, requireAdmin, type User } from "../users";
 import { parseInput } from "../validation";
 import { inspectRepo } from "./inspect-repo";
@@ -149,6 +149,9 @@ export async function updateProjectSettings(
   if ((settings.harness ?? current.harness) === "acp" && !agentCommand) {
     const message = "The acp harness needs an agent command (the command that starts the ACP agent)";
     throw new SamError("invalid_input", message, { fields: [{ field: "agentCommand", message }] });
+  }
+  if (settings.harness !== undefined || settings.model !== undefined) {
+    assertHarnessRunsModel(settings.harness ?? (current.harness as HarnessKind), settings.model ?? current.model);
   }
   if (settings.model !== undefined) {
     const modelBaseUrl = settings.modelBaseUrl === undefined ? current.modelBaseUrl : settings.modelBaseUrl;

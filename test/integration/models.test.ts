@@ -254,6 +254,34 @@ describe("a project's model settings", () => {
     expect((await getProjectForUser(db, owner.id, projectId)).model).toBe("openai-compatible:qwen3-coder");
   });
 
+  test("a harness refuses a model it cannot run, naming those it can; nothing changes", async () => {
+    const before = await getProjectForUser(db, owner.id, projectId);
+    const claude = await samErrorOf(
+      updateProjectSettings(db, owner.id, projectId, {
+        harness: "claude-code",
+        model: "openai-compatible:qwen3-coder",
+      }),
+    );
+    expect(claude.details?.fields).toEqual([
+      {
+        field: "model",
+        message: "The claude-code harness cannot run openai-compatible models: choose one from anthropic",
+      },
+    ]);
+    // The built-in agent has no Google provider; Gemini CLI has nothing else.
+    const builtin = await samErrorOf(
+      updateProjectSettings(db, owner.id, projectId, { model: "google:gemini-2.5-pro" }),
+    );
+    expect(builtin.details?.fields?.[0]?.message).toBe(
+      "The builtin harness cannot run google models: choose one from anthropic, openai, openai-compatible",
+    );
+    const scripted = await samErrorOf(
+      updateProjectSettings(db, owner.id, projectId, { harness: "qwen-code", model: "scripted" }),
+    );
+    expect(scripted.details?.fields?.[0]?.message).toMatch(/^The qwen-code harness needs a real model/);
+    expect(await getProjectForUser(db, owner.id, projectId)).toEqual(before);
+  });
+
   test("the acp harness needs its agent command; the permission policy is allow or deny", async () => {
     const err = await samErrorOf(updateProjectSettings(db, owner.id, projectId, { harness: "acp" }));
     expect(err.details?.fields?.map((f) => f.field)).toEqual(["agentCommand"]);

@@ -4,10 +4,9 @@
  * model. It is always pointed at the session's key endpoint (keys/key-proxy.ts) with a dummy key:
  * the real key never reaches it.
  */
-import type { HarnessKind } from "../contract.ts";
+import { HARNESS_MODEL_PROVIDERS, type HarnessKind, MODEL_PROVIDERS, type ModelProvider } from "../contract.ts";
 
-export const MODEL_PROVIDERS = ["anthropic", "openai", "openai-compatible", "google"] as const;
-export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+export { MODEL_PROVIDERS, type ModelProvider };
 
 /** The Node.js every installed agent runs with (npm's `node` package), whatever the node's own. */
 export const AGENT_NODE_PACKAGE = "node@22.23.2";
@@ -70,7 +69,7 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
     package: { name: "@agentclientprotocol/claude-agent-acp", version: "0.101.0", bin: "claude-agent-acp" },
     args: [],
     nodeMajor: 22,
-    providers: ["anthropic"],
+    providers: HARNESS_MODEL_PROVIDERS["claude-code"],
     setup: (m) => ({
       env: {
         ...QUIET_ENV,
@@ -91,7 +90,7 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
     package: { name: "@zed-industries/codex-acp", version: "0.16.0", bin: "codex-acp" },
     args: [],
     nodeMajor: 22,
-    providers: ["openai", "openai-compatible"],
+    providers: HARNESS_MODEL_PROVIDERS.codex,
     setup: (m) => ({
       env: { ...QUIET_ENV, SAM_MODEL_API_KEY: m.apiKey },
       files: {
@@ -118,7 +117,7 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
     package: { name: "@google/gemini-cli", version: "0.61.0", bin: "gemini" },
     args: ["--experimental-acp"],
     nodeMajor: 22,
-    providers: ["google"],
+    providers: HARNESS_MODEL_PROVIDERS.gemini,
     setup: (m) => ({
       env: {
         ...QUIET_ENV,
@@ -143,7 +142,7 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
     package: { name: "opencode-ai", version: "1.18.33", bin: "opencode" },
     args: ["acp"],
     nodeMajor: 22,
-    providers: ["anthropic", "openai", "openai-compatible"],
+    providers: HARNESS_MODEL_PROVIDERS.opencode,
     setup: (m) => {
       const npm =
         m.provider === "anthropic"
@@ -178,7 +177,7 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
     package: { name: "@qwen-code/qwen-code", version: "0.24.4", bin: "qwen" },
     args: ["--acp"],
     nodeMajor: 22,
-    providers: ["openai", "openai-compatible", "anthropic"],
+    providers: HARNESS_MODEL_PROVIDERS["qwen-code"],
     setup: (m) => {
       const anthropic = m.provider === "anthropic";
       return {
@@ -208,7 +207,7 @@ const SPECS: Record<ExternalAgentKind, AgentSpec> = {
     kind: "acp",
     title: "the custom ACP agent",
     args: [],
-    providers: MODEL_PROVIDERS,
+    providers: HARNESS_MODEL_PROVIDERS.acp,
     // A custom agent reads whichever convention it knows: SAM's own (those of SAM's agent run
     // standalone: SAM_MODEL as provider:model) and the providers' usual variables.
     setup: (m) => ({
