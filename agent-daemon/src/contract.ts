@@ -201,6 +201,26 @@ export const HARNESS_MODEL_PROVIDERS = {
   acp: MODEL_PROVIDERS,
 } as const satisfies Record<HarnessKind, readonly ("scripted" | ModelProvider)[]>;
 
+/**
+ * How a machine reaches the package registry and model providers (proxies, their certificates, npm's
+ * cache and registry): passed from the web app to the local daemons it starts, and from a daemon to
+ * the npm that installs agents; nothing else of either environment.
+ */
+export const NETWORK_SETTINGS_ENV = [
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "npm_config_cache",
+  "npm_config_registry",
+  "npm_config_cafile",
+] as const;
+
 // How an agent's permission requests are answered: `allow` (the default: the sandbox is the
 // boundary) picks an allowing option, `deny` a rejecting one. Never left hanging.
 export const PERMISSION_POLICIES = ["allow", "deny"] as const;

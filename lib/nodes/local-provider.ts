@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { NETWORK_SETTINGS_ENV } from "@sam/agent-daemon/contract";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { nodes } from "@/db/schema";
@@ -46,26 +47,10 @@ function holdLocalDaemon(db: Db, nodeId: string, target: DaemonTarget, webUrl: s
   });
 }
 
-// How this machine reaches the package registry and model providers (proxies, their certificates,
-// npm's cache): the daemon installs agents with npm and forwards model requests.
-const REACHABILITY_ENV = [
-  "HTTPS_PROXY",
-  "HTTP_PROXY",
-  "NO_PROXY",
-  "https_proxy",
-  "http_proxy",
-  "no_proxy",
-  "NODE_EXTRA_CA_CERTS",
-  "SSL_CERT_FILE",
-  "SSL_CERT_DIR",
-  "npm_config_cache",
-  "npm_config_registry",
-  "npm_config_cafile",
-];
-
 function reachabilityEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of REACHABILITY_ENV) if (process.env[name]) env[name] = process.env[name] as string;
+  // The daemon installs agents with npm and forwards model requests through this machine's network settings.
+  for (const name of NETWORK_SETTINGS_ENV) if (process.env[name]) env[name] = process.env[name] as string;
   return env;
 }
 

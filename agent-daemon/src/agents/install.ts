@@ -8,28 +8,13 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { NETWORK_SETTINGS_ENV } from "../contract.ts";
 import { safeEnv } from "../harness/safe-env.ts";
 import { AGENT_NODE_PACKAGE, type AgentSpec } from "./registry.ts";
 
 const MARKER = ".sam-installed";
 // npm's own words on a failure are long (a log path, a stack): the tail says what went wrong.
 const NPM_OUTPUT_CHARS = 2000;
-// npm reads its cache, registry, proxy and certificate settings from these; nothing else of the
-// daemon's environment reaches it (or the packages' install scripts).
-const NPM_ENV = [
-  "npm_config_cache",
-  "npm_config_registry",
-  "npm_config_cafile",
-  "HTTPS_PROXY",
-  "HTTP_PROXY",
-  "NO_PROXY",
-  "https_proxy",
-  "http_proxy",
-  "no_proxy",
-  "NODE_EXTRA_CA_CERTS",
-  "SSL_CERT_FILE",
-  "SSL_CERT_DIR",
-];
 
 /** An installed agent: the host paths of its Node.js and its entry script. */
 export interface InstalledAgent {
@@ -52,7 +37,8 @@ function locate(dir: string, spec: AgentSpec): InstalledAgent {
 
 function runNpm(args: string[], cwd: string): Promise<void> {
   const env: Record<string, string> = {};
-  for (const name of NPM_ENV) if (process.env[name]) env[name] = process.env[name] as string;
+  // npm gets the allowlisted environment and the machine's network settings, nothing else of the daemon's.
+  for (const name of NETWORK_SETTINGS_ENV) if (process.env[name]) env[name] = process.env[name] as string;
   return new Promise((resolve, reject) => {
     const child = spawn("npm", args, { cwd, env: { ...safeEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] });
     // npm asks nothing of an install: its input is closed.
