@@ -10,6 +10,11 @@ export const TASK_STATUSES = [
   "provisioning",
   "running",
   "awaiting_followup",
+  // The agent's turn ended while subtasks are active: each child's end (or a wait_for_subtasks
+  // condition) wakes it with a new turn in the same session.
+  "awaiting_subtasks",
+  // The agent asked a person (request_human_input); the answer resumes the same session.
+  "awaiting_input",
   "completed",
   "failed",
   "cancelled",
@@ -287,6 +292,8 @@ export const tasks = sqliteTable(
     stopEnds: integer("stop_ends", { mode: "boolean" }).notNull().default(false),
     // When the node acknowledged the stop; until then every scheduler pass sends it again.
     stopDeliveredAt: integer("stop_delivered_at", { mode: "timestamp_ms" }),
+    // The agent called complete_task: its turn's end completes the task without waiting for subtasks.
+    completeRequestedAt: integer("complete_requested_at", { mode: "timestamp_ms" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     startedAt: integer("started_at", { mode: "timestamp_ms" }),
@@ -566,6 +573,95 @@ export const inboxMessages = sqliteTable(
   (t) => [index("inbox_messages_pending_idx").on(t.taskId, t.deliveredAt)],
 );
 
+/**
+ * A wait_for_subtasks call: the task's next wake is one message with every child's outcome, sent
+ * when the condition holds or the deadline passes. Until then its children's ends do not wake it.
+ */
+export const taskWaits = sqliteTable(
+  "task_waits",
+  {
+    id: text("id").primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    // JSON array of the children waited on; null: every child of the task.
+    taskIds: text("task_ids"),
+    until: text("until", { enum: ["all", "any"] }).notNull(),
+    deadlineAt: integer("deadline_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    resolvedAt: integer("resolved_at", { mode: "timestamp_ms" }),
+    // Why it resolved: the condition held, or the deadline passed.
+    resolution: text("resolution", { enum: ["condition", "timeout"] }),
+  },
+  (t) => [
+    // Invariant: a task has at most one open wait.
+    uniqueIndex("task_waits_open_idx")
+      .on(t.taskId)
+      .where(sql`resolved_at IS NULL`),
+  ],
+);
+
+/** A question an agent put to a person (request_human_input) and its answer. */
+export const humanRequests = sqliteTable(
+  "human_requests",
+  {
+    id: text("id").primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    question: text("question").notNull(),
+    // JSON array of suggested answers, shown as buttons; null: a free answer.
+    options: text("options"),
+    createdAt: createdAt(),
+    answer: text("answer"),
+    answeredByUserId: text("answered_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    answeredAt: integer("answered_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    // Invariant: a task has at most one unanswered question.
+    uniqueIndex("human_requests_open_idx")
+      .on(t.taskId)
+      .where(sql`answered_at IS NULL`),
+  ],
+);
+
+export const NOTIFICATION_KINDS = [
+  "needs_input",
+  "task_completed",
+  "task_failed",
+  "pr_opened",
+  "pr_merged",
+  "progress",
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+export const NOTIFICATION_URGENCIES = ["low", "normal", "high"] as const;
+
+/**
+ * Something in a project people are told about, once (`dedup_key`): each recipient gets a
+ * `notifications` row pointing at it, webhooks read it in `seq` order. A progress event is updated
+ * in place within its batching window.
+ */
+export const notificationEvents = sqliteTable(
+  "notification_events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    taskId: text("task_id").references(() => tasks.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: NOTIFICATION_KINDS }).notNull(),
+    urgency: text("urgency", { enum: NOTIFICATION_URGENCIES }).notNull().default("normal"),
+    title: text("title").notNull(),
+    body: text("body").notNull().default(""),
+    // Invariant: one event per key (`task_completed:<task>`, `needs_input:<request>`, ...).
+    dedupKey: text("dedup_key").notNull().unique(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("notification_events_task_kind_idx").on(t.taskId, t.kind, t.createdAt)],
+);
+
+/** One person's copy of an event: what their bell counts and what they mark read. */
 export const notifications = sqliteTable(
   "notifications",
   {
@@ -573,18 +669,107 @@ export const notifications = sqliteTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    projectId: text("project_id").references(() => projects.id, { onDelete: "cascade" }),
-    taskId: text("task_id").references(() => tasks.id, { onDelete: "cascade" }),
-    kind: text("kind").notNull(),
-    urgency: text("urgency", { enum: ["low", "normal", "high"] })
+    eventSeq: integer("event_seq")
       .notNull()
-      .default("normal"),
-    title: text("title").notNull(),
-    body: text("body"),
+      .references(() => notificationEvents.seq, { onDelete: "cascade" }),
     createdAt: createdAt(),
     readAt: integer("read_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("notifications_user_unread_idx").on(t.userId, t.readAt)],
+  (t) => [
+    uniqueIndex("notifications_user_event_idx").on(t.userId, t.eventSeq),
+    index("notifications_user_unread_idx").on(t.userId, t.readAt),
+  ],
+);
+
+/** A person's choice to hear (or not) one kind of notification from one project; no row: they do. */
+export const notificationPrefs = sqliteTable(
+  "notification_prefs",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: NOTIFICATION_KINDS }).notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.projectId, t.kind] })],
+);
+
+export const WEBHOOK_FORMATS = ["slack", "discord", "json"] as const;
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "failed"] as const;
+
+/** A project's outgoing webhook. Its URL is a secret (Slack's and Discord's carry their token). */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    // AES-256-GCM like `secrets`; `url_hint` is what lists show (scheme, host, a hint of the path).
+    urlCiphertext: text("url_ciphertext").notNull(),
+    urlHint: text("url_hint").notNull(),
+    format: text("format", { enum: WEBHOOK_FORMATS }).notNull(),
+    // The HMAC-SHA256 signing secret of the `json` format, encrypted; null: unsigned.
+    secretCiphertext: text("secret_ciphertext"),
+    // JSON array of the notification kinds sent.
+    kinds: text("kinds").notNull(),
+    // The last notification event this webhook has taken deliveries for (events before it was added are not sent).
+    cursorSeq: integer("cursor_seq").notNull().default(0),
+    createdByUserId: text("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhooks_project_idx").on(t.projectId)],
+);
+
+/** One event to send to one webhook (again, for a replay), retried with backoff until it is taken. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventSeq: integer("event_seq")
+      .notNull()
+      .references(() => notificationEvents.seq, { onDelete: "cascade" }),
+    // The delivery this one replays; null for the first.
+    replayOfId: text("replay_of_id"),
+    status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull().default(now),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    // Invariant: an event is delivered to a webhook once, replays aside.
+    uniqueIndex("webhook_deliveries_first_idx")
+      .on(t.webhookId, t.eventSeq)
+      .where(sql`replay_of_id IS NULL`),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** The log of every attempt at a delivery. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull().default(now),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("webhook_attempts_delivery_idx").on(t.deliveryId)],
 );
 
 export const secrets = sqliteTable(

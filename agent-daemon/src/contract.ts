@@ -20,6 +20,7 @@ export const DAEMON_ROUTES = {
   sessionMessages: (id: string) => `/sessions/${encodeURIComponent(id)}/messages`,
   sessionCancel: (id: string) => `/sessions/${encodeURIComponent(id)}/cancel`,
   sessionStop: (id: string) => `/sessions/${encodeURIComponent(id)}/stop`,
+  sessionFinish: (id: string) => `/sessions/${encodeURIComponent(id)}/finish`,
   owner: "/owner",
 } as const;
 
@@ -248,6 +249,10 @@ export const startSessionRequestSchema = z.object({
   // What the agent's sandbox may reach: anything, or nothing but the MCP endpoint above.
   network: z.enum(["open", "none"]).default("open"),
   taskToken: z.string().min(32).max(200),
+  // What a task-mode session does when a turn ends normally with nothing queued: `finish` (save,
+  // push, complete) or `wait` idle until the web app finishes it (`POST .../finish`) or sends a
+  // message — the web app decides, because only it knows whether the task still has subtasks.
+  taskTurnEnd: z.enum(["finish", "wait"]).default("finish"),
   // Git identity for the commits the daemon makes.
   gitAuthorName: z.string().min(1).max(200).default("SAM agent"),
   gitAuthorEmail: z.string().min(3).max(320).default("agent@sam.local"),

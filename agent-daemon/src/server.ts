@@ -164,6 +164,16 @@ function routes({ config, workspaces, sessions, outbox, ownership, sandbox }: Ap
     },
     {
       method: "POST",
+      path: /^\/sessions\/([^/]+)\/finish$/,
+      handle: async ([id = ""]) => {
+        const session = sessions.get(id);
+        session.finish();
+        // Accepted: the save, the push and session_finished follow in the background.
+        return { status: 202, body: session.view() };
+      },
+    },
+    {
+      method: "POST",
       path: /^\/owner$/,
       handle: async (_params, req) => {
         const { webUrl } = parseInput(ownerRequestSchema, await readJson(req));

@@ -50,13 +50,13 @@ export const SESSION_MOVES = {
     ending: "the harness could not start, or the daemon shut down",
   },
   working: {
-    idle: "the turn ended and the agent waits for a message (a conversation, or a cancelled turn)",
+    idle: "the turn ended and the agent waits for a message (a conversation, a cancelled turn, or a task whose web app decides when it is over)",
     stopping: "a stop arrived",
     ending: "a task's turn ended, the harness crashed, or the daemon shut down",
   },
   idle: {
     working: "a message arrived",
-    ending: "a stop without a warning arrived, the harness crashed, or the daemon shut down",
+    ending: "a finish or a stop without a warning arrived, the harness crashed, or the daemon shut down",
   },
   stopping: {
     ending: "the grace ran out, the agent's turn ended, the harness failed or crashed, or the daemon shut down",
@@ -171,6 +171,22 @@ export class Session {
     const result = this.deliver(message);
     this.answered.set(message.messageId, result);
     return result;
+  }
+
+  /**
+   * Ends an idle task-mode session as completed (saved and pushed), as its turn's end would have
+   * without `taskTurnEnd: wait`. Refused while a turn runs: that turn's end is the next chance. A
+   * session already ending or over is left as it is.
+   */
+  finish(): void {
+    if (this.isOver() || this.state === "stopping") return;
+    if (this.deps.request.mode !== "task") {
+      throw new RequestError(409, "not_a_task", `Session ${this.id} is a conversation; the user ends it`);
+    }
+    if (this.state !== "idle") {
+      throw new RequestError(409, "session_busy", `Session ${this.id} is ${this.state}; a turn is under way`);
+    }
+    void this.end({ outcome: "completed" });
   }
 
   /** Cancels the turn in progress, if any; queued messages still follow. */
@@ -331,8 +347,10 @@ export class Session {
         text = next;
         continue;
       }
-      // A cancelled turn waits for the next message in both modes; a conversation always does.
-      if (stopReason === "cancelled" || this.deps.request.mode === "conversation") {
+      // A cancelled turn waits for the next message in both modes; a conversation always does, and
+      // so does a task whose web app decides when it is over.
+      const { mode, taskTurnEnd } = this.deps.request;
+      if (stopReason === "cancelled" || mode === "conversation" || (taskTurnEnd === "wait" && stopReason === "end_turn")) {
         if (this.stopRequest) void this.end(this.stopOutcome(this.stopRequest));
         else this.move("idle");
         return;

@@ -305,6 +305,48 @@ describe("session lifecycle (fake harness, real git)", () => {
     expect(finished()).toMatchObject({ outcome: "completed" });
   });
 
+  it("task mode with taskTurnEnd wait: the session idles after its turn and a message wakes it; finish then saves, pushes and completes", async () => {
+    const session = makeSession({ taskTurnEnd: "wait" });
+    await harness.promptNumber(1);
+    fs.writeFileSync(path.join(workspaceDir, "hello.txt"), "hi");
+    harness.endTurn("end_turn");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(session.view().state).toBe("idle");
+    expect(finished()).toBeUndefined();
+
+    session.inject({ messageId: "wake-1", text: "Subtask ended: completed", source: "system" });
+    await harness.promptNumber(2);
+    expect(() => session.finish()).toThrow(/a turn is under way/);
+    harness.endTurn("end_turn");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(session.view().state).toBe("idle");
+
+    session.finish();
+    await session.done;
+    expect(finished()).toMatchObject({ type: "session_finished", outcome: "completed", branch: BRANCH });
+    expect(gitIn(source, "show", `refs/heads/${BRANCH}:hello.txt`)).toBe("hi");
+    // A finish that comes again (a retry) changes nothing.
+    session.finish();
+    expect(types().filter((type) => type === "session_finished")).toHaveLength(1);
+  });
+
+  it("task mode with taskTurnEnd wait: a failed turn still ends the session at once", async () => {
+    const session = makeSession({ taskTurnEnd: "wait" });
+    await harness.promptNumber(1);
+    harness.endTurn("max_tokens");
+    await session.done;
+    expect(finished()).toMatchObject({ outcome: "failed", reason: "agent stopped: max_tokens" });
+  });
+
+  it("a conversation cannot be finished by the web app: its user ends it", async () => {
+    const session = makeSession({ mode: "conversation" });
+    await harness.promptNumber(1);
+    harness.endTurn("end_turn");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(() => session.finish()).toThrow(/conversation/);
+    expect(session.view().state).toBe("idle");
+  });
+
   it("ignores what the harness reports after the session has finished", async () => {
     const session = makeSession();
     await harness.promptNumber(1);

@@ -79,4 +79,6 @@ export const daemonClient = {
     call(t, "POST", DAEMON_ROUTES.sessionCancel(sessionId), {}, undefined, 10_000),
   stop: (t: DaemonTarget, sessionId: string, req: StopSessionRequest) =>
     call(t, "POST", DAEMON_ROUTES.sessionStop(sessionId), req, sessionResponseSchema, 10_000),
+  finish: (t: DaemonTarget, sessionId: string) =>
+    call(t, "POST", DAEMON_ROUTES.sessionFinish(sessionId), {}, sessionResponseSchema, 10_000),
 };

@@ -6,7 +6,24 @@ export const ON_NODE_STATUSES = [
   "provisioning",
   "running",
   "awaiting_followup",
+  "awaiting_subtasks",
+  "awaiting_input",
 ] as const satisfies readonly TaskStatus[];
+/**
+ * Statuses of a task whose session is alive on its node and takes messages (the inbox delivers to
+ * them; a message to a waiting task is its next turn).
+ */
+export const LIVE_SESSION_STATUSES = [
+  "running",
+  "awaiting_followup",
+  "awaiting_subtasks",
+  "awaiting_input",
+] as const satisfies readonly TaskStatus[];
+/**
+ * Statuses whose agent is idle, waiting on someone else: they hold a session but no share of a
+ * node's capacity, or a tree could starve its own children of a place to run.
+ */
+export const WAITING_STATUSES = ["awaiting_subtasks", "awaiting_input"] as const satisfies readonly TaskStatus[];
 /** Statuses that count against the dispatch limits. */
 export const ACTIVE_STATUSES = ["queued", ...ON_NODE_STATUSES] as const satisfies readonly TaskStatus[];
 
