@@ -595,9 +595,7 @@ export const taskWaits = sqliteTable(
   },
   (t) => [
     // Invariant: a task has at most one open wait.
-    uniqueIndex("task_waits_open_idx")
-      .on(t.taskId)
-      .where(sql`resolved_at IS NULL`),
+    uniqueIndex("task_waits_open_idx").on(t.taskId).where(sql`resolved_at IS NULL`),
   ],
 );
 
@@ -619,9 +617,7 @@ export const humanRequests = sqliteTable(
   },
   (t) => [
     // Invariant: a task has at most one unanswered question.
-    uniqueIndex("human_requests_open_idx")
-      .on(t.taskId)
-      .where(sql`answered_at IS NULL`),
+    uniqueIndex("human_requests_open_idx").on(t.taskId).where(sql`answered_at IS NULL`),
   ],
 );
 
@@ -748,9 +744,7 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [
     // Invariant: an event is delivered to a webhook once, replays aside.
-    uniqueIndex("webhook_deliveries_first_idx")
-      .on(t.webhookId, t.eventSeq)
-      .where(sql`replay_of_id IS NULL`),
+    uniqueIndex("webhook_deliveries_first_idx").on(t.webhookId, t.eventSeq).where(sql`replay_of_id IS NULL`),
     index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
   ],
 );

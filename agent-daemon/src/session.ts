@@ -350,7 +350,11 @@ export class Session {
       // A cancelled turn waits for the next message in both modes; a conversation always does, and
       // so does a task whose web app decides when it is over.
       const { mode, taskTurnEnd } = this.deps.request;
-      if (stopReason === "cancelled" || mode === "conversation" || (taskTurnEnd === "wait" && stopReason === "end_turn")) {
+      if (
+        stopReason === "cancelled" ||
+        mode === "conversation" ||
+        (taskTurnEnd === "wait" && stopReason === "end_turn")
+      ) {
         if (this.stopRequest) void this.end(this.stopOutcome(this.stopRequest));
         else this.move("idle");
         return;
