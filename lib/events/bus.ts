@@ -53,3 +53,21 @@ export function onPullChanged(listener: (change: PullChanged) => void): () => vo
   bus.on("pull", listener);
   return () => bus.off("pull", listener);
 }
+
+export interface NotificationsChanged {
+  projectId: string;
+  /** The people whose notifications changed (a new one, or one updated and unread again). */
+  userIds: string[];
+  /** The notification event created or updated. */
+  seq: number;
+}
+
+/** People got a notification, or one of theirs was updated: wakes their bells and the webhook runner. */
+export function emitNotificationsChanged(change: NotificationsChanged): void {
+  bus.emit("notifications", change);
+}
+
+export function onNotificationsChanged(listener: (change: NotificationsChanged) => void): () => void {
+  bus.on("notifications", listener);
+  return () => bus.off("notifications", listener);
+}

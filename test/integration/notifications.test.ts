@@ -1,0 +1,201 @@
+import path from "node:path";
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Db, openDb } from "@/db/client";
+import { notificationEvents, notificationPrefs, notifications, projectMembers } from "@/db/schema";
+import { type NotificationsChanged, onNotificationsChanged } from "@/lib/events/bus";
+import { notify, notifyProgress, PROGRESS_WINDOW_MS } from "@/lib/notifications/notify";
+import { createProject, setMembership } from "@/lib/projects/projects";
+import { createTask } from "@/lib/tasks/create-task";
+import { createLocalUser, ensureInstanceOwner } from "@/lib/users";
+import { makeTestDb } from "../helpers/db";
+import { makeGitRepo } from "../helpers/git";
+import { makeTempDir } from "../helpers/temp-dir";
+
+describe("notify: one event per key, one copy per member who wants it", () => {
+  let db: Db;
+  let dir: string;
+  let cleanup: () => void;
+  const tmp = makeTempDir("sam-notify-");
+  let ownerId: string;
+  let memberId: string;
+  let outsiderId: string;
+  let projectId: string;
+  let otherProjectId: string;
+
+  beforeAll(async () => {
+    ({ db, dir, cleanup } = await makeTestDb());
+    ownerId = (await ensureInstanceOwner(db)).id;
+    const member = await createLocalUser(db, { email: "member@example.com" });
+    const outsider = await createLocalUser(db, { email: "outsider@example.com" });
+    memberId = member.id;
+    outsiderId = outsider.id;
+    projectId = (await createProject(db, ownerId, { repo: makeGitRepo(path.join(tmp.dir, "repo")) })).id;
+    await setMembership(db, projectId, member, "member");
+    // The outsider's own project, of which the others are not members.
+    otherProjectId = (await createProject(db, ownerId, { repo: makeGitRepo(path.join(tmp.dir, "other")) })).id;
+    await setMembership(db, otherProjectId, outsider, "owner");
+    await db
+      .delete(projectMembers)
+      .where(and(eq(projectMembers.projectId, otherProjectId), eq(projectMembers.userId, ownerId)));
+  });
+  afterAll(() => {
+    cleanup();
+    tmp.cleanup();
+  });
+
+  const copiesOf = async (seq: number) =>
+    (await db.select().from(notifications).where(eq(notifications.eventSeq, seq))).map((n) => n.userId).sort();
+  const eventsOfTask = (taskId: string, kind = "progress") =>
+    db.all<{ seq: number; title: string; body: string; createdAt: number; updatedAt: number }>(sql`
+      SELECT seq, title, body, created_at AS createdAt, updated_at AS updatedAt
+      FROM notification_events WHERE task_id = ${taskId} AND kind = ${kind} ORDER BY seq`);
+  const newTask = async (title: string) =>
+    (await createTask(db, ownerId, { projectId, prompt: `Do ${title}`, title, mode: "task" })).id;
+
+  it("a key makes one event with one copy per project member, and a repeat of the key makes nothing", async () => {
+    const taskId = await newTask("Ship the parser");
+    const heard: NotificationsChanged[] = [];
+    const off = onNotificationsChanged((c) => heard.push(c));
+    const first = await notify(db, {
+      kind: "task_completed",
+      projectId,
+      taskId,
+      title: "Ship the parser: completed",
+      dedupKey: `task_completed:${taskId}`,
+    });
+    // Someone who joins in between does not get a copy from the repeat either: recipients are chosen once.
+    const late = await createLocalUser(db, { email: "late@example.com" });
+    await setMembership(db, projectId, late, "member");
+    const again = await notify(db, {
+      kind: "task_completed",
+      projectId,
+      taskId,
+      title: "Ship the parser: completed (again)",
+      dedupKey: `task_completed:${taskId}`,
+    });
+    off();
+    await db
+      .delete(projectMembers)
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, late.id)));
+    expect(first).toMatchObject({ created: true });
+    expect(again).toBeNull();
+    const events = await db.select().from(notificationEvents).where(eq(notificationEvents.taskId, taskId));
+    expect(events.map((e) => e.title)).toEqual(["Ship the parser: completed"]);
+    expect(await copiesOf(first!.seq)).toEqual([memberId, ownerId].sort());
+    expect(heard).toEqual([{ projectId, userIds: expect.arrayContaining([ownerId, memberId]), seq: first!.seq }]);
+  });
+
+  it("a member who turned a kind off for a project gets no copy of it; other kinds and projects still reach them", async () => {
+    await db.insert(notificationPrefs).values({ userId: memberId, projectId, kind: "task_failed", enabled: false });
+    await db.insert(notificationPrefs).values({ userId: ownerId, projectId, kind: "task_failed", enabled: true });
+    const taskId = await newTask("Fix the lexer");
+    const failed = await notify(db, {
+      kind: "task_failed",
+      projectId,
+      taskId,
+      title: "Fix the lexer: failed",
+      dedupKey: `task_failed:${taskId}`,
+    });
+    const completed = await notify(db, {
+      kind: "task_completed",
+      projectId,
+      taskId,
+      title: "Fix the lexer: completed",
+      dedupKey: `task_completed:${taskId}`,
+    });
+    expect(await copiesOf(failed!.seq)).toEqual([ownerId]);
+    expect(await copiesOf(completed!.seq)).toEqual([memberId, ownerId].sort());
+  });
+
+  it("a person who is not a member of the project gets nothing from it", async () => {
+    const taskId = await newTask("Write the docs");
+    const event = await notify(db, {
+      kind: "needs_input",
+      projectId,
+      taskId,
+      title: "Write the docs asks: which format?",
+      urgency: "high",
+      dedupKey: `needs_input:${taskId}`,
+    });
+    expect(await copiesOf(event!.seq)).not.toContain(outsiderId);
+    const outsiders = await db.select().from(notifications).where(eq(notifications.userId, outsiderId));
+    expect(outsiders).toEqual([]);
+    // The outsider's own project reaches them, and only them.
+    const own = await notify(db, {
+      kind: "pr_opened",
+      projectId: otherProjectId,
+      title: "PR #1",
+      dedupKey: "pr_opened:x",
+    });
+    expect(await copiesOf(own!.seq)).toEqual([outsiderId]);
+  });
+
+  it("20 concurrent progress reports of one task make one event holding the last message; another task has its own", async () => {
+    const taskId = await newTask("Port the engine");
+    const otherTaskId = await newTask("Tune the engine");
+    // Several connections to the same file, as several requests of the app (and other processes) would be.
+    const connections = [db, ...[1, 2, 3].map(() => openDb({ url: `file:${path.join(dir, "sam.db")}` }))];
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          notifyProgress(connections[i % connections.length]!, {
+            projectId,
+            taskId,
+            title: "Port the engine: progress",
+            body: `step ${i + 1} of 20`,
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.seq)).size).toBe(1);
+    } finally {
+      for (const c of connections.slice(1)) c.$client.close();
+    }
+    const other = await notifyProgress(db, {
+      projectId,
+      taskId: otherTaskId,
+      title: "Tune the engine: progress",
+      body: "measuring",
+    });
+    const events = await eventsOfTask(taskId);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.body).toBe("step 20 of 20");
+    expect(other.created).toBe(true);
+    expect(other.seq).not.toBe(events[0]!.seq);
+    expect((await eventsOfTask(otherTaskId)).map((e) => e.body)).toEqual(["measuring"]);
+    expect(await copiesOf(events[0]!.seq)).toEqual([memberId, ownerId].sort());
+  });
+
+  it("an update within the window makes the copies unread again; after the window a new event starts", async () => {
+    const taskId = await newTask("Refactor the cache");
+    const first = await notifyProgress(db, {
+      projectId,
+      taskId,
+      title: "Refactor the cache: progress",
+      body: "started",
+    });
+    await db.update(notifications).set({ readAt: new Date() }).where(eq(notifications.eventSeq, first.seq));
+    const heard: NotificationsChanged[] = [];
+    const off = onNotificationsChanged((c) => heard.push(c));
+    const second = await notifyProgress(db, {
+      projectId,
+      taskId,
+      title: "Refactor the cache: progress",
+      body: "halfway",
+    });
+    off();
+    expect(second).toEqual({ seq: first.seq, created: false });
+    const copies = await db.select().from(notifications).where(eq(notifications.eventSeq, first.seq));
+    expect(copies.map((c) => c.readAt)).toEqual([null, null]);
+    expect(heard).toEqual([{ projectId, userIds: expect.arrayContaining([ownerId, memberId]), seq: first.seq }]);
+
+    // The window counts from the event's creation, not its last update.
+    await db.run(
+      sql`UPDATE notification_events SET created_at = created_at - ${PROGRESS_WINDOW_MS + 1} WHERE seq = ${first.seq}`,
+    );
+    const third = await notifyProgress(db, { projectId, taskId, title: "Refactor the cache: progress", body: "done" });
+    expect(third.created).toBe(true);
+    expect((await eventsOfTask(taskId)).map((e) => e.body)).toEqual(["halfway", "done"]);
+  });
+});
