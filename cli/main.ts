@@ -21,6 +21,10 @@ const COMMANDS: Record<string, Command> = {
     load: () => import("./commands/pr"),
   },
   token: { summary: "task and personal tokens (sam token --help)", load: () => import("./commands/token") },
+  notifications: {
+    summary: "list notifications and mark them read (sam notifications --help)",
+    load: () => import("./commands/notifications"),
+  },
   daemon: { summary: "run an agent daemon on this machine", load: () => import("./commands/daemon") },
 };
 
@@ -31,7 +35,7 @@ or DATABASE_URL (and DATABASE_AUTH_TOKEN) for a libSQL server.
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(15)}${c.summary}`)
   .join("\n")}
 
 Every command takes --json for machine-readable output and --help for its options.
