@@ -5,6 +5,7 @@ import { SamError } from "../errors";
 import { emitIdeasChanged, emitTaskChanged } from "../events/bus";
 import { ideaOutcomeStatement } from "../ideas/task-outcome";
 import { newId } from "../ids";
+import { notifyTaskEnded } from "../notifications/task-notifications";
 import { isTerminal, TERMINAL_STATUSES } from "./statuses";
 
 /** The reason every descendant of a task that ended failed or cancelled is stopped with. */
@@ -143,6 +144,7 @@ export async function transitionTask(db: Db, input: TransitionInput): Promise<bo
     db.all<{ id: string; projectId: string }>(ideaOutcome ?? NOTHING),
   ]);
   const moved = update.rowsAffected === 1;
+  if (moved) await notifyTaskEnded(db, input.taskId, input.to);
   if (moved) emitTaskChanged({ taskId: input.taskId, status: input.to });
   for (const idea of ideaRows as { projectId?: string }[]) {
     if (idea.projectId) emitIdeasChanged({ projectId: idea.projectId });

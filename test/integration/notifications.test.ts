@@ -5,8 +5,11 @@ import { type Db, openDb } from "@/db/client";
 import { notificationEvents, notificationPrefs, notifications, projectMembers } from "@/db/schema";
 import { type NotificationsChanged, onNotificationsChanged } from "@/lib/events/bus";
 import { notify, notifyProgress, PROGRESS_WINDOW_MS } from "@/lib/notifications/notify";
+import { notifyTaskEnded } from "@/lib/notifications/task-notifications";
+import { dispatchTask } from "@/lib/orchestrator/dispatch";
 import { createProject, setMembership } from "@/lib/projects/projects";
 import { createTask } from "@/lib/tasks/create-task";
+import { PARENT_ENDED, transitionTask } from "@/lib/tasks/transition";
 import { createLocalUser, ensureInstanceOwner } from "@/lib/users";
 import { makeTestDb } from "../helpers/db";
 import { makeGitRepo } from "../helpers/git";
@@ -197,5 +200,60 @@ describe("notify: one event per key, one copy per member who wants it", () => {
     const third = await notifyProgress(db, { projectId, taskId, title: "Refactor the cache: progress", body: "done" });
     expect(third.created).toBe(true);
     expect((await eventsOfTask(taskId)).map((e) => e.body)).toEqual(["halfway", "done"]);
+  });
+
+  it("a root task's completion and any task's failure are told once each; a subtask's completion is not", async () => {
+    const kindsOf = async (taskId: string) =>
+      (await db.select().from(notificationEvents).where(eq(notificationEvents.taskId, taskId))).map((e) => e.kind);
+    const run = (taskId: string) =>
+      transitionTask(db, { taskId, from: ["queued"], to: "running", actor: { kind: "system" } });
+    const end = (taskId: string, to: "completed" | "failed", set = {}) =>
+      transitionTask(db, { taskId, from: ["running"], to, actor: { kind: "system" }, set });
+
+    const rootId = await newTask("Build the release");
+    const { taskId: childId } = await dispatchTask(
+      db,
+      { taskId: rootId, projectId },
+      { title: "Bump versions", description: "Bump them" },
+    );
+    await run(rootId);
+    await run(childId);
+    await end(childId, "completed", { summary: "Bumped" });
+    expect(await kindsOf(childId)).toEqual([]);
+    await end(rootId, "completed", { summary: "Released 1.2.0" });
+    // A second completion of the same task (it cannot move again, and the key is taken) changes nothing.
+    await notifyTaskEnded(db, rootId, "completed");
+    const [completed] = await db.select().from(notificationEvents).where(eq(notificationEvents.taskId, rootId));
+    expect(completed).toMatchObject({
+      kind: "task_completed",
+      title: "Task completed: Build the release",
+      body: "Released 1.2.0",
+      dedupKey: `task_completed:${rootId}`,
+    });
+    expect(await kindsOf(rootId)).toEqual(["task_completed"]);
+
+    const failingId = await newTask("Migrate the data");
+    await run(failingId);
+    await end(failingId, "failed", { failureReason: "the migration timed out" });
+    const [failed] = await db.select().from(notificationEvents).where(eq(notificationEvents.taskId, failingId));
+    expect(failed).toMatchObject({
+      kind: "task_failed",
+      title: "Task failed: Migrate the data",
+      body: "the migration timed out",
+    });
+
+    // A subtask that fails because its parent ended is not told on its own: the parent's end says it.
+    const parentId = await newTask("Plan the move");
+    const { taskId: orphanId } = await dispatchTask(
+      db,
+      { taskId: parentId, projectId },
+      { title: "Copy the files", description: "Copy them" },
+    );
+    await run(parentId);
+    await run(orphanId);
+    await end(parentId, "failed", { failureReason: "out of budget" });
+    await end(orphanId, "failed", { failureReason: PARENT_ENDED });
+    expect(await kindsOf(parentId)).toEqual(["task_failed"]);
+    expect(await kindsOf(orphanId)).toEqual([]);
   });
 });
