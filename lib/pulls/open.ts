@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { pullRequests, tasks } from "@/db/schema";
 import { emitPullChanged } from "../events/bus";
 import { newId } from "../ids";
+import { notifyPullRequest } from "../notifications/pull-notifications";
 import { type PullRequestRow, recountPullRequest } from "./figures";
 import { openPullRequestOnGitHub } from "./github/sync";
 
@@ -43,6 +44,7 @@ export async function recordPullRequest(db: Db, taskId: string): Promise<PullReq
     ON CONFLICT (task_id) DO NOTHING`);
   const pr = await db.query.pullRequests.findFirst({ where: eq(pullRequests.taskId, task.id) });
   if (pr) emitPullChanged({ projectId: pr.projectId, pullRequestId: pr.id });
+  if (pr) await notifyPullRequest(db, pr, "opened");
   return pr;
 }
 

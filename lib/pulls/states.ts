@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type MergeStrategy, type PullRequestState, pullRequests } from "@/db/schema";
 import { emitIdeasChanged, emitPullChanged } from "../events/bus";
+import { notifyPullRequest } from "../notifications/pull-notifications";
 
 /**
  * A pull request's lifecycle: it is opened once and leaves `open` once, for good. The table below is
@@ -66,11 +67,10 @@ export async function settlePullRequest(db: Db, input: Settle): Promise<boolean>
   const rows = ideaRows as { projectId?: string }[];
   for (const idea of rows) if (idea.projectId) emitIdeasChanged({ projectId: idea.projectId });
   if (moved) {
-    const pr = await db.query.pullRequests.findFirst({
-      where: eq(pullRequests.id, input.pullRequestId),
-      columns: { projectId: true },
-    });
+    const pr = await db.query.pullRequests.findFirst({ where: eq(pullRequests.id, input.pullRequestId) });
     if (pr) emitPullChanged({ projectId: pr.projectId, pullRequestId: input.pullRequestId });
+    // Merged in SAM or on GitHub (the sync), this is the one way a PR becomes merged.
+    if (pr && merged) await notifyPullRequest(db, pr, "merged");
   }
   return moved;
 }

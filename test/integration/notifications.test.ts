@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,11 +9,13 @@ import { notify, notifyProgress, PROGRESS_WINDOW_MS } from "@/lib/notifications/
 import { notifyTaskEnded } from "@/lib/notifications/task-notifications";
 import { dispatchTask } from "@/lib/orchestrator/dispatch";
 import { createProject, setMembership } from "@/lib/projects/projects";
+import { mergePullRequest } from "@/lib/pulls/merge";
+import { ensurePullRequest } from "@/lib/pulls/open";
 import { createTask } from "@/lib/tasks/create-task";
 import { PARENT_ENDED, transitionTask } from "@/lib/tasks/transition";
 import { createLocalUser, ensureInstanceOwner } from "@/lib/users";
 import { makeTestDb } from "../helpers/db";
-import { makeGitRepo } from "../helpers/git";
+import { git, makeGitRepo } from "../helpers/git";
 import { makeTempDir } from "../helpers/temp-dir";
 
 describe("notify: one event per key, one copy per member who wants it", () => {
@@ -255,5 +258,39 @@ describe("notify: one event per key, one copy per member who wants it", () => {
     await end(orphanId, "failed", { failureReason: PARENT_ENDED });
     expect(await kindsOf(parentId)).toEqual(["task_failed"]);
     expect(await kindsOf(orphanId)).toEqual([]);
+  });
+
+  it("a pull request's opening and its merge are told once each, with its number", async () => {
+    const repo = (await db.query.projects.findFirst({ where: (p, { eq }) => eq(p.id, projectId) }))!.repo;
+    const taskId = await newTask("Add the changelog");
+    const branch = `sam/task-${taskId.slice(0, 8)}`;
+    const scratch = path.join(tmp.dir, "scratch");
+    git(tmp.dir, "clone", "-q", repo, scratch);
+    git(scratch, "checkout", "-q", "-b", branch);
+    fs.writeFileSync(path.join(scratch, "CHANGELOG.md"), "# Changes\n");
+    git(scratch, "add", "-A");
+    git(scratch, "commit", "-q", "-m", "Add the changelog");
+    git(scratch, "push", "-q", "origin", `HEAD:refs/heads/${branch}`);
+    await transitionTask(db, { taskId, from: ["queued"], to: "running", actor: { kind: "system" } });
+    await transitionTask(db, {
+      taskId,
+      from: ["running"],
+      to: "completed",
+      actor: { kind: "system" },
+      set: { branch, baseBranch: "main", summary: "Added it" },
+    });
+    const pr = (await ensurePullRequest(db, taskId))!;
+    await ensurePullRequest(db, taskId);
+    await mergePullRequest(db, pr, { userId: ownerId, strategy: "merge" });
+    const events = await db
+      .select()
+      .from(notificationEvents)
+      .where(and(eq(notificationEvents.taskId, taskId), sql`kind LIKE 'pr_%'`))
+      .orderBy(notificationEvents.seq);
+    expect(events.map((e) => [e.kind, e.title, e.dedupKey])).toEqual([
+      ["pr_opened", `Pull request #${pr.number} opened: Add the changelog`, `pr_opened:${pr.id}`],
+      ["pr_merged", `Pull request #${pr.number} merged: Add the changelog`, `pr_merged:${pr.id}`],
+    ]);
+    expect(await copiesOf(events[1]!.seq)).toEqual([memberId, ownerId].sort());
   });
 });
