@@ -1,6 +1,7 @@
 import { getDb } from "@/db/client";
 import { loadConfig } from "../config";
 import { openMissingPullRequests } from "../pulls/open";
+import { startWebhooks } from "../webhooks/boot";
 import { type SchedulerRunner, startSchedulerRunner } from "./runner";
 
 const globalForScheduler = globalThis as unknown as { __samScheduler?: SchedulerRunner };
@@ -13,9 +14,14 @@ export function startSchedulerFromEnv(): void {
   void openMissingPullRequests(getDb()).catch((err: unknown) =>
     console.error(`sam: opening missing pull requests failed: ${(err as Error).message}`),
   );
-  globalForScheduler.__samScheduler = startSchedulerRunner(
-    getDb(),
-    config,
-    () => loadConfig().internalUrl ?? config.publicUrl,
-  );
+  const scheduler = startSchedulerRunner(getDb(), config, () => loadConfig().internalUrl ?? config.publicUrl);
+  // Webhook deliveries run beside the scheduler and stop with it.
+  const webhooks = startWebhooks(getDb(), config);
+  globalForScheduler.__samScheduler = {
+    kick: scheduler.kick,
+    stop: () => {
+      scheduler.stop();
+      webhooks.stop();
+    },
+  };
 }
