@@ -21,6 +21,10 @@ const COMMANDS: Record<string, Command> = {
     load: () => import("./commands/pr"),
   },
   token: { summary: "task and personal tokens (sam token --help)", load: () => import("./commands/token") },
+  webhook: {
+    summary: "add, list and remove project webhooks; deliveries and replays (sam webhook --help)",
+    load: () => import("./commands/webhook"),
+  },
   notifications: {
     summary: "list notifications and mark them read (sam notifications --help)",
     load: () => import("./commands/notifications"),

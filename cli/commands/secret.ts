@@ -42,7 +42,7 @@ function kindFromName(name: string): string {
 }
 
 /** Standard input, whole; at a terminal, one line typed without echo. */
-async function readValue(): Promise<string> {
+export async function readValue(): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     const chunks: Buffer[] = [];

@@ -1,7 +1,7 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { projectMembers, projects, pullRequests, tasks, tokens } from "@/db/schema";
+import { projectMembers, projects, pullRequests, tasks, tokens, webhookDeliveries, webhooks } from "@/db/schema";
 import { SamError } from "../errors";
 import type { Requester } from "../users";
 import { parseInput } from "../validation";
@@ -11,7 +11,7 @@ export const MIN_ID_PREFIX = 8;
 /** An ambiguous prefix lists at most this many of its matches. */
 const MATCHES_LISTED = 10;
 
-export type IdKind = "task" | "project" | "pull request" | "personal token";
+export type IdKind = "task" | "project" | "pull request" | "personal token" | "webhook" | "webhook delivery";
 
 interface Match {
   id: string;
@@ -57,7 +57,7 @@ function rangeOf(prefix: string): { from: string; to: string } {
 
 function visibleProjects(
   requester: Requester,
-  projectId: typeof projects.id | typeof tasks.projectId | typeof pullRequests.projectId,
+  projectId: typeof projects.id | typeof tasks.projectId | typeof pullRequests.projectId | typeof webhooks.projectId,
 ) {
   return requester === "operator"
     ? undefined
@@ -94,6 +94,27 @@ async function matchesOf(db: Db, kind: IdKind, requester: Requester, prefix: str
         .orderBy(pullRequests.id)
         .limit(limit);
       return rows.map((r) => ({ id: r.id, label: `#${r.number} ${r.title}` }));
+    }
+    case "webhook": {
+      const query = db.select({ id: webhooks.id, label: webhooks.urlHint }).from(webhooks);
+      const inRange = and(gte(webhooks.id, from), lt(webhooks.id, to));
+      const members = visibleProjects(requester, webhooks.projectId);
+      return (members ? query.innerJoin(projectMembers, members) : query)
+        .where(inRange)
+        .orderBy(webhooks.id)
+        .limit(limit);
+    }
+    case "webhook delivery": {
+      const query = db
+        .select({ id: webhookDeliveries.id, label: webhooks.urlHint })
+        .from(webhookDeliveries)
+        .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId));
+      const inRange = and(gte(webhookDeliveries.id, from), lt(webhookDeliveries.id, to));
+      const members = visibleProjects(requester, webhooks.projectId);
+      return (members ? query.innerJoin(projectMembers, members) : query)
+        .where(inRange)
+        .orderBy(webhookDeliveries.id)
+        .limit(limit);
     }
     case "personal token": {
       const rows = await db

@@ -200,3 +200,18 @@ export async function attemptDelivery(
   ]);
   return status;
 }
+
+/**
+ * One whole pass, awaited: new events become deliveries and the due ones are attempted. For hosts
+ * without a long-lived process (the cron route); the runner does the same continuously.
+ */
+export async function webhookPass(db: Db, key: Buffer, publicUrl: string, limit = 50): Promise<number> {
+  await enqueueDeliveries(db);
+  const claimed: ClaimedDelivery[] = [];
+  for (const due of await dueDeliveries(db, limit)) {
+    const claim = await claimDelivery(db, due);
+    if (claim) claimed.push(claim);
+  }
+  await Promise.all(claimed.map((c) => attemptDelivery(db, key, publicUrl, c)));
+  return claimed.length;
+}

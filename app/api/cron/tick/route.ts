@@ -4,6 +4,8 @@ import { getDb } from "@/db/client";
 import { loadConfig } from "@/lib/config";
 import { SamError } from "@/lib/errors";
 import { tick } from "@/lib/scheduler/tick";
+import { instanceSecretKey } from "@/lib/secrets/instance-key";
+import { webhookPass } from "@/lib/webhooks/deliveries";
 
 export const dynamic = "force-dynamic";
 
@@ -13,7 +15,10 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** One scheduling pass, for hosts without long-lived processes (a cron calls it with CRON_SECRET). */
+/**
+ * One scheduling pass and one webhook pass, for hosts without long-lived processes (a cron calls it
+ * with CRON_SECRET).
+ */
 export async function POST(req: Request) {
   return handle(async () => {
     const config = loadConfig();
@@ -23,6 +28,7 @@ export async function POST(req: Request) {
     const webUrl = config.internalUrl ?? config.publicUrl;
     const result = await tick(getDb(), config, webUrl);
     await Promise.all(result.starts);
-    return Response.json({ claimed: result.claimed, lostNodes: result.lostNodes });
+    const webhookAttempts = await webhookPass(getDb(), instanceSecretKey(), config.publicUrl);
+    return Response.json({ claimed: result.claimed, lostNodes: result.lostNodes, webhookAttempts });
   });
 }
