@@ -12,6 +12,7 @@ import type { Transcript } from "@/lib/chat/transcript";
 import { ChatComposer } from "./ChatComposer";
 import { ChatMessageView } from "./ChatMessageView";
 import { EXAMPLE_PROMPTS } from "./example-prompts";
+import { TaskQuestions } from "./HumanInputCard";
 import { ModeToggle } from "./ModeToggle";
 import { PendingMessages, sendingDelivery } from "./PendingMessages";
 import { SessionHeader } from "./SessionHeader";
@@ -274,6 +275,10 @@ export function ChatView(props: ChatViewProps) {
               </li>
             ) : null}
           </ol>
+
+          {task ? (
+            <TaskQuestions taskId={task.id} status={task.status} version={task.history.length} latestOnly />
+          ) : null}
 
           {task?.status === "awaiting_followup" && !busy ? (
             <p data-testid="waiting-for-follow-up" className="text-center text-sm text-amber-800 dark:text-amber-300">

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { TaskQuestions } from "@/components/chat/HumanInputCard";
 import { PullRequestLink } from "@/components/pulls/PullRequestLink";
 import { LocalTime } from "./LocalTime";
 import { TaskChildren } from "./TaskChildren";
@@ -202,6 +203,7 @@ export function TaskLiveView({
 
       <div className="grid gap-6 md:grid-cols-[1fr_18rem]">
         <div className="min-w-0 space-y-6">
+          <TaskQuestions taskId={task.id} status={task.status} version={task.history.length} />
           <Panel title="Prompt">
             <p data-testid="task-description" className="whitespace-pre-wrap break-words font-mono text-sm">
               {task.description}

@@ -2,6 +2,8 @@ import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { tasks } from "@/db/schema";
 import { SamError } from "../../errors";
+import { notifyProgress } from "../../notifications/notify";
+import { clip } from "../../notifications/task-notifications";
 import { ON_NODE_STATUSES } from "../../tasks/statuses";
 import { defineTool } from "../tool";
 
@@ -20,8 +22,15 @@ export const updateTaskStatus = defineTool({
       .update(tasks)
       .set({ progress, updatedAt: new Date() })
       .where(and(eq(tasks.id, ctx.caller.taskId), inArray(tasks.status, ON_NODE_STATUSES)))
-      .returning({ id: tasks.id });
-    if (updated.length === 0) throw new SamError("conflict", "The task is not running");
+      .returning({ title: tasks.title, projectId: tasks.projectId });
+    const task = updated[0];
+    if (!task) throw new SamError("conflict", "The task is not running");
+    await notifyProgress(ctx.db, {
+      projectId: task.projectId,
+      taskId: ctx.caller.taskId,
+      title: `${clip(task.title, 120)}: progress`,
+      body: progress,
+    });
     return { ok: true, progress };
   },
 });
