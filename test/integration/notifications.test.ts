@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, openDb } from "@/db/client";
@@ -17,6 +19,8 @@ import { createLocalUser, ensureInstanceOwner } from "@/lib/users";
 import { makeTestDb } from "../helpers/db";
 import { git, makeGitRepo } from "../helpers/git";
 import { makeTempDir } from "../helpers/temp-dir";
+
+const execFileAsync = promisify(execFile);
 
 describe("notify: one event per key, one copy per member who wants it", () => {
   let db: Db;
@@ -170,6 +174,33 @@ describe("notify: one event per key, one copy per member who wants it", () => {
     expect(other.created).toBe(true);
     expect(other.seq).not.toBe(events[0]!.seq);
     expect((await eventsOfTask(otherTaskId)).map((e) => e.body)).toEqual(["measuring"]);
+    expect(await copiesOf(events[0]!.seq)).toEqual([memberId, ownerId].sort());
+  });
+
+  it("progress reports racing from 4 processes at once make one event", async () => {
+    const taskId = await newTask("Race the reports");
+    // Started together once every process has had time to load.
+    const startAt = String(Date.now() + 5_000);
+    const reporters = [1, 2, 3, 4].map((n) =>
+      execFileAsync(process.execPath, [
+        path.join(process.cwd(), "node_modules/tsx/dist/cli.mjs"),
+        "test/helpers/progress-reporter.ts",
+        path.join(dir, "sam.db"),
+        projectId,
+        taskId,
+        `reporter ${n}`,
+        "5",
+        startAt,
+      ]),
+    );
+    const results = (await Promise.all(reporters)).flatMap(
+      (r) => JSON.parse(r.stdout) as { seq: number; created: boolean }[],
+    );
+    expect(results).toHaveLength(20);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const events = await eventsOfTask(taskId);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.body).toMatch(/^reporter [1-4] [1-5]$/);
     expect(await copiesOf(events[0]!.seq)).toEqual([memberId, ownerId].sort());
   });
 
