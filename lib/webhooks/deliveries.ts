@@ -1,11 +1,12 @@
 import { and, asc, eq, gt, inArray, lte, notInArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type NotificationKind, notificationEvents, projects, webhookDeliveries, webhooks } from "@/db/schema";
+import { SamError } from "../errors";
 import { newId } from "../ids";
 import { payloadOf, type WebhookEvent } from "./payloads";
 import { postWebhook } from "./post";
-import { signBody } from "./signature";
-import { webhookTarget } from "./store";
+import { SIGNATURE_HEADER, signBody } from "./signature";
+import { type WebhookTarget, webhookTarget } from "./store";
 
 export const MAX_ATTEMPTS = 8;
 export const ATTEMPT_TIMEOUT_MS = 10_000;
@@ -154,6 +155,28 @@ async function webhookEventOf(db: Db, seq: number, publicUrl: string): Promise<W
   };
 }
 
+/** A webhook's target, or why it cannot be read (an instance key that changed): that is the attempt's error. */
+async function webhookTargetOrError(db: Db, key: Buffer, webhookId: string) {
+  try {
+    return await webhookTarget(db, key, webhookId);
+  } catch (err) {
+    return { error: SamError.is(err) ? err.message : "the webhook cannot be read" };
+  }
+}
+
+/** POSTs one delivery of an event in the webhook's format, signed when it has a secret. */
+function post(target: WebhookTarget, deliveryId: string, event: WebhookEvent) {
+  const body = payloadOf(target.format, deliveryId, event);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "SAM-Webhooks/1",
+    "x-sam-event": event.kind,
+    "x-sam-delivery": deliveryId,
+  };
+  if (target.format === "json" && target.secret !== null) headers[SIGNATURE_HEADER] = signBody(target.secret, body);
+  return postWebhook(target.url, body, headers, ATTEMPT_TIMEOUT_MS);
+}
+
 /**
  * Makes one claimed attempt and records it: the attempt's log row and the delivery's new state
  * (delivered on a 2xx; else due again after the backoff or the receiver's Retry-After; failed
@@ -166,21 +189,15 @@ export async function attemptDelivery(
   claimed: ClaimedDelivery,
 ): Promise<"delivered" | "pending" | "failed" | "gone"> {
   const [target, event] = await Promise.all([
-    webhookTarget(db, key, claimed.webhookId),
+    webhookTargetOrError(db, key, claimed.webhookId),
     webhookEventOf(db, claimed.eventSeq, publicUrl),
   ]);
   // The webhook or its event was deleted since the claim: their deliveries went with them.
   if (!target || !event) return "gone";
-  const body = payloadOf(target.format, claimed.id, event);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": "SAM-Webhooks/1",
-    "x-sam-event": event.kind,
-    "x-sam-delivery": claimed.id,
-  };
-  if (target.format === "json" && target.secret !== null)
-    headers["x-sam-signature-256"] = signBody(target.secret, body);
-  const outcome = await postWebhook(target.url, body, headers, ATTEMPT_TIMEOUT_MS);
+  const outcome =
+    "error" in target
+      ? { ...target, statusCode: null, retryAfterMs: null, durationMs: 0 }
+      : await post(target, claimed.id, event);
 
   const delivered = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
   const status = delivered ? "delivered" : claimed.attempt >= MAX_ATTEMPTS ? "failed" : "pending";

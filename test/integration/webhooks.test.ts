@@ -237,6 +237,18 @@ describe("webhook deliveries", () => {
     expect(await db.select().from(webhookAttempts)).toHaveLength(MAX_ATTEMPTS);
   });
 
+  test("a webhook that cannot be decrypted (the instance key changed) logs that as the attempt's error", async () => {
+    const hook = await addWebhook(db, key, owner.id, projectId, { url: `${receiver.origin}/hook` });
+    await raise();
+    await enqueueDeliveries(db);
+    const [due] = await dueDeliveries(db, 1);
+    const claimed = (await claimDelivery(db, due!))!;
+    expect(await attemptDelivery(db, randomBytes(32), PUBLIC_URL, claimed)).toBe("pending");
+    const [delivery] = await listDeliveries(db, owner.id, hook.id);
+    expect(delivery!.attemptLog).toMatchObject([{ statusCode: null, error: expect.stringMatching(/SAM_SECRET_KEY/) }]);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
   test("a replay is a new delivery of the same event, sent at once", async () => {
     const hook = await addWebhook(db, key, owner.id, projectId, { url: `${receiver.origin}/hook` });
     const seq = await raise();
