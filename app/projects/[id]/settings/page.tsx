@@ -20,6 +20,7 @@ import {
   updateSettingsAction,
   withdrawInvitationAction,
 } from "./actions";
+import { WebhooksSection } from "./webhooks-section";
 
 /** The provider picker's choices: the offline model first, then each provider with its key secret. */
 const PROVIDER_CHOICES = [
@@ -71,6 +72,9 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
             save={setSecretAction.bind(null, project.id)}
             secrets={secrets.map((s) => ({ ...s, deleteAction: deleteSecretAction.bind(null, project.id, s.name) }))}
           />
+        </Section>
+        <Section title="Webhooks">
+          <WebhooksSection projectId={project.id} userId={user.id} canEdit={canEdit} />
         </Section>
         <Section title="Members">
           <MembersPanel
