@@ -5,6 +5,7 @@ import { inputClass, primaryButtonClass } from "@/components/forms/styles";
 import type { Jsonified } from "@/components/tasks/task-json";
 import type { TaskStatus } from "@/db/schema";
 import type { HumanRequestJson } from "@/lib/tasks/human-input";
+import { isTerminal } from "@/lib/tasks/statuses";
 
 type HumanRequest = Jsonified<HumanRequestJson>;
 
@@ -24,9 +25,12 @@ async function refusal(res: Response): Promise<string> {
  */
 export function HumanInputCard({
   request,
+  ended,
   onAnswered,
 }: {
   request: HumanRequest;
+  /** The task has ended: an open question takes no answer any more. */
+  ended: boolean;
   onAnswered: (answered: HumanRequest) => void;
 }) {
   const [text, setText] = useState("");
@@ -56,16 +60,17 @@ export function HumanInputCard({
   }
 
   const answered = request.answeredAt !== null;
+  const closed = !answered && ended;
   return (
     <section
       aria-label="The agent asks"
       data-testid="human-input-card"
       data-request-id={request.id}
-      data-state={answered ? "answered" : "open"}
+      data-state={answered ? "answered" : closed ? "closed" : "open"}
       className="space-y-3 rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-amber-950 dark:border-amber-800 dark:bg-amber-950/60 dark:text-amber-100"
     >
       <div className="text-xs font-semibold uppercase tracking-wide">
-        {answered ? "The agent asked" : "The agent asks you"}
+        {answered || closed ? "The agent asked" : "The agent asks you"}
       </div>
       <p data-testid="human-input-question" className="whitespace-pre-wrap break-words text-sm">
         {request.question}
@@ -73,6 +78,10 @@ export function HumanInputCard({
       {answered ? (
         <p data-testid="human-input-answer" className="whitespace-pre-wrap break-words text-sm">
           <span className="font-medium">Answered by {request.answeredBy}:</span> {request.answer}
+        </p>
+      ) : closed ? (
+        <p data-testid="human-input-closed" className="text-sm italic">
+          Not answered: the task ended first.
         </p>
       ) : (
         <>
@@ -131,8 +140,8 @@ export function HumanInputCard({
 
 /**
  * The task's questions, read again whenever the task's stream shows it changed (`version`): in the
- * chat (`latestOnly`) the newest one while it is open or the task still waits on it, on the task page
- * every one with its answer.
+ * chat (`latestOnly`) the newest one while it is open or the task still waits on it (the answer then
+ * shows as a message), on the task page every one with its answer.
  */
 export function TaskQuestions({
   taskId,
@@ -161,9 +170,10 @@ export function TaskQuestions({
 
   const replace = (answered: HumanRequest) =>
     setRequests((list) => list.map((r) => (r.id === answered.id ? answered : r)));
+  const ended = isTerminal(status);
   const latest = requests.at(-1);
   const shown = latestOnly
-    ? latest && (latest.answeredAt === null || status === "awaiting_input")
+    ? latest && ((latest.answeredAt === null && !ended) || status === "awaiting_input")
       ? [latest]
       : []
     : requests;
@@ -171,7 +181,7 @@ export function TaskQuestions({
   return (
     <div className="space-y-3">
       {shown.map((request) => (
-        <HumanInputCard key={request.id} request={request} onAnswered={replace} />
+        <HumanInputCard key={request.id} request={request} ended={ended} onAnswered={replace} />
       ))}
     </div>
   );

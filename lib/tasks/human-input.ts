@@ -105,6 +105,8 @@ export async function requestHumanInput(
     throw err;
   }
   if (!moved) {
+    const raced = await openRequestOf(db, task.id);
+    if (raced) throw alreadyAsking(raced);
     const now = await db.query.tasks.findFirst({
       where: eq(tasks.id, task.id),
       columns: { status: true, stopRequestedAt: true },
