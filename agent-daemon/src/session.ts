@@ -114,6 +114,8 @@ export class Session {
   private textContinues = false;
   /** The stop being carried out, once one was accepted. */
   private stopRequest: StopSessionRequest | undefined;
+  /** The stop found a turn under way: if that turn ends normally, a task keeps its own outcome. */
+  private stopDuringTurn = false;
   private graceTimer: NodeJS.Timeout | undefined;
   /** The end in progress, shared by everyone who asks for it. */
   private ending: Promise<void> | undefined;
@@ -207,6 +209,7 @@ export class Session {
     if (this.state === "stopping" || this.isOver()) return;
     this.stopRequest = request;
     const busy = this.turnRunning();
+    this.stopDuringTurn = busy;
     // An idle agent takes the warning as a new turn, which the stop then waits for.
     if (request.warning) this.deliver({ text: request.warning, source: "system" });
     if (this.state === "idle") {
@@ -355,7 +358,14 @@ export class Session {
         mode === "conversation" ||
         (taskTurnEnd === "wait" && stopReason === "end_turn")
       ) {
-        if (this.stopRequest) void this.end(this.stopOutcome(this.stopRequest));
+        // A task whose own turn ended normally during a stop's grace finished by itself, as it would
+        // without `wait`; a stop that found it idle (its warning was the turn) ends it stopped.
+        if (this.stopRequest)
+          void this.end(
+            mode === "task" && stopReason === "end_turn" && this.stopDuringTurn
+              ? this.taskOutcome(stopReason)
+              : this.stopOutcome(this.stopRequest),
+          );
         else this.move("idle");
         return;
       }

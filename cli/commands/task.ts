@@ -88,15 +88,23 @@ async function show(argv: string[]): Promise<void> {
   const { args, help, json } = parseCommand("task show", argv, { options: {}, positionals: ["id"] });
   if (help) return printLines(SHOW_HELP.trimEnd());
   await checkIdArgument("task show", "task", args.id);
-  const [{ taskDetails, agentEventsOf }, { eq }, { tasks }, { SamError }, { resolveIdPrefix }, { formatUsage }] =
-    await Promise.all([
-      import("@/lib/tasks/show-task"),
-      import("drizzle-orm"),
-      import("@/db/schema"),
-      import("@/lib/errors"),
-      import("@/lib/ids/resolve-prefix"),
-      import("@/lib/usage/format"),
-    ]);
+  const [
+    { taskDetails, agentEventsOf },
+    { eq },
+    { tasks },
+    { SamError },
+    { resolveIdPrefix },
+    { formatUsage },
+    { waitingOnLabel },
+  ] = await Promise.all([
+    import("@/lib/tasks/show-task"),
+    import("drizzle-orm"),
+    import("@/db/schema"),
+    import("@/lib/errors"),
+    import("@/lib/ids/resolve-prefix"),
+    import("@/lib/usage/format"),
+    import("@/lib/tasks/waiting-on"),
+  ]);
   const { details, events } = await withDb(async (db) => {
     // The command line acts as the instance admin: every task of the instance is found.
     const id = await resolveIdPrefix(db, "task", "operator", args.id);
@@ -109,7 +117,9 @@ async function show(argv: string[]): Promise<void> {
   if (json) return printJson({ ...details, events });
   printLines(
     `${details.title} (${details.id})`,
-    `  status:  ${details.status}${details.failureReason ? ` — ${details.failureReason}` : ""}`,
+    `  status:  ${details.status}${details.failureReason ? ` — ${details.failureReason}` : ""}${
+      details.waitingOn > 0 ? ` — ${waitingOnLabel(details.waitingOn)}` : ""
+    }`,
     `  mode:    ${details.mode}`,
     `  branch:  ${details.branch ?? (details.status === "completed" ? "none (the task changed nothing)" : "-")}`,
     ...(details.parentId ? [`  parent:  ${details.parentId}`] : []),

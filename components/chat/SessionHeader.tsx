@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { PullRequestLink } from "@/components/pulls/PullRequestLink";
 import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
 import type { TaskJson } from "@/components/tasks/task-json";
+import { WaitingOnSubtasks } from "@/components/tasks/WaitingOnSubtasks";
 
 /** Links only to web pages: a PR URL comes from an agent and must not become a script link. */
 function webUrl(url: string): string | undefined {
@@ -36,6 +37,7 @@ export function SessionHeader({
         <span data-testid="session-status">
           <TaskStatusBadge status={task.status} blocked={task.blockedBy.length > 0} />
         </span>
+        <WaitingOnSubtasks count={task.waitingOn} />
         <span className="rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-800">
           {task.mode === "task" ? "task" : "conversation"}
         </span>

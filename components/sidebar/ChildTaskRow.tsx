@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
+import { WaitingOnSubtasks } from "@/components/tasks/WaitingOnSubtasks";
 import type { SidebarChild } from "@/lib/sidebar/types";
 import { BlockedBadge } from "./BlockedBadge";
 import { SubCountBadge } from "./SubCountBadge";
@@ -30,6 +31,11 @@ export function ChildTaskRow({
         {blocked ? (
           <span className="mt-1 flex">
             <BlockedBadge titles={child.blockedByTitles} />
+          </span>
+        ) : null}
+        {child.waitingOn > 0 ? (
+          <span className="mt-0.5 flex">
+            <WaitingOnSubtasks count={child.waitingOn} />
           </span>
         ) : null}
         {child.status === "failed" && child.failureReason ? (

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { TaskStatusBadge } from "@/components/tasks/TaskStatusBadge";
+import { WaitingOnSubtasks } from "@/components/tasks/WaitingOnSubtasks";
 import type { SidebarGroup } from "@/lib/sidebar/types";
 import { formatCost, formatTokens } from "@/lib/usage/format";
 import { ChildTaskRow } from "./ChildTaskRow";
@@ -74,6 +75,7 @@ export function TaskGroupCard({
               {group.branch}
             </span>
           ) : null}
+          <WaitingOnSubtasks count={group.waitingOn} />
           {blockedChildren > 0 ? (
             <span className="shrink-0 font-semibold text-orange-700 dark:text-orange-400">
               {blockedChildren} blocked

@@ -2,10 +2,11 @@ import { MERGE_STRATEGIES, type MergeStrategy } from "@sam/agent-daemon/contract
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { nodes, tasks } from "@/db/schema";
+import { nodes, type TaskStatus, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { daemonClient } from "../nodes/daemon-client";
 import { nodeTokenOf } from "../nodes/node-tokens";
+import { LIVE_SESSION_STATUSES } from "../tasks/statuses";
 import { parseInput } from "../validation";
 import { requireControllable } from "./authorize";
 
@@ -56,7 +57,13 @@ export async function mergeSubtask(
     throw new SamError("conflict", `Subtask ${child.id} changed nothing: it has no branch to merge`);
   }
   const parent = await db.query.tasks.findFirst({ where: eq(tasks.id, caller.taskId) });
-  if (parent?.status !== "running" || !parent.workspaceId || !parent.nodeId) {
+  // A parent woken by its child's end may still show as waiting: its workspace is live all the same.
+  if (
+    !parent ||
+    !(LIVE_SESSION_STATUSES as readonly TaskStatus[]).includes(parent.status) ||
+    !parent.workspaceId ||
+    !parent.nodeId
+  ) {
     throw new SamError("conflict", "Your task has no live workspace to merge into; call merge_subtask while you run");
   }
   const node = await db.query.nodes.findFirst({ where: eq(nodes.id, parent.nodeId) });

@@ -6,7 +6,7 @@ import { SamError } from "../errors";
 import { emitTaskChanged } from "../events/bus";
 import { daemonClient } from "../nodes/daemon-client";
 import { nodeTokenOf } from "../nodes/node-tokens";
-import { isTerminal, TERMINAL_STATUSES } from "../tasks/statuses";
+import { isTerminal, LIVE_SESSION_STATUSES, TERMINAL_STATUSES } from "../tasks/statuses";
 import { type Actor, PARENT_ENDED, transitionTask } from "../tasks/transition";
 import { appendMessage } from "../tasks/user-messages";
 import { parseInput } from "../validation";
@@ -48,6 +48,10 @@ interface StoppingTask {
 const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
 const terminalList = sql.join(
   TERMINAL_STATUSES.map((s) => sql`${s}`),
+  sql`, `,
+);
+const liveList = sql.join(
+  LIVE_SESSION_STATUSES.map((s) => sql`${s}`),
   sql`, `,
 );
 
@@ -131,7 +135,8 @@ async function carryOutStop(db: Db, task: StoppingTask, actor: Actor): Promise<v
     // Moved on meanwhile (claimed, or started before the stop was recorded): stopped on a later pass.
     if (ended) return;
   }
-  if (task.status === "running" || task.status === "awaiting_followup") await sendStop(db, task);
+  // A waiting task's session is idle: the stop ends it (and its end stops its children).
+  if ((LIVE_SESSION_STATUSES as readonly TaskStatus[]).includes(task.status)) await sendStop(db, task);
 }
 
 /**
@@ -220,7 +225,7 @@ export async function resendPendingStops(db: Db): Promise<void> {
       stop_ends AS stopEnds
     FROM tasks
     WHERE stop_requested_at IS NOT NULL AND stop_delivered_at IS NULL
-      AND status IN ('queued', 'provisioning', 'running', 'awaiting_followup')
+      AND status IN ('queued', 'provisioning', ${liveList})
     LIMIT 200`);
   await Promise.all(pending.map((task) => carryOutStop(db, task, { kind: "system" })));
 }

@@ -143,6 +143,8 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       taskId: task.id,
       workspaceId,
       mode: task.mode,
+      // The web app decides at each turn's end whether the task waits for its subtasks or finishes.
+      ...(task.mode === "task" ? { taskTurnEnd: "wait" as const } : {}),
       harness,
       ...(harness === "acp" && project.agentCommand ? { agentCommand: project.agentCommand } : {}),
       permissionPolicy: project.permissionPolicy,

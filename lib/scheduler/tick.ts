@@ -6,10 +6,12 @@ import { emitTaskChanged } from "../events/bus";
 import { stopLocalDaemon } from "../nodes/local-daemon-process";
 import { adoptLocalNodes, provisionLocalNode } from "../nodes/local-provider";
 import { sweepLostNodes } from "../nodes/lost-nodes";
+import { retryAfterTurns } from "../orchestrator/after-turn";
 import { deliverInbox } from "../orchestrator/inbox";
 import { resendPendingStops } from "../orchestrator/stop";
+import { settleOpenWaits } from "../orchestrator/waits";
 import { syncGitHubInBackground } from "../pulls/github/sync";
-import { ON_NODE_STATUSES } from "../tasks/statuses";
+import { ON_NODE_STATUSES, WAITING_STATUSES } from "../tasks/statuses";
 import { transitionTask } from "../tasks/transition";
 import { releaseEndedWorkspaces } from "./release-workspaces";
 import { startClaimedTask } from "./start-task";
@@ -19,14 +21,20 @@ const onNodeList = sql.join(
   ON_NODE_STATUSES.map((s) => sql`${s}`),
   sql`, `,
 );
+const waitingList = sql.join(
+  WAITING_STATUSES.map((s) => sql`${s}`),
+  sql`, `,
+);
 
 /**
  * How many places of a node are taken: tasks on it, and tasks that ended but whose workspace the
- * node still holds (it is released just after the task ends).
+ * node still holds (it is released just after the task ends). A task waiting on its children or a
+ * person takes none: its agent is idle, and a tree must not starve its own children of a place.
  */
 function nodeLoad(nodeId: SQL): SQL {
-  return sql`(SELECT count(*) FROM tasks t2 WHERE t2.node_id = ${nodeId} AND (t2.status IN (${onNodeList})
-    OR EXISTS (SELECT 1 FROM workspaces w WHERE w.task_id = t2.id AND w.status IN ('creating', 'ready'))))`;
+  return sql`(SELECT count(*) FROM tasks t2 WHERE t2.node_id = ${nodeId} AND t2.status NOT IN (${waitingList})
+    AND (t2.status IN (${onNodeList})
+      OR EXISTS (SELECT 1 FROM workspaces w WHERE w.task_id = t2.id AND w.status IN ('creating', 'ready'))))`;
 }
 
 /** A queued task is blocked while any task it depends on has not completed. */
@@ -114,10 +122,16 @@ export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<T
   await failStaleProvisioning(db);
   // Pull requests on GitHub: opened there if not yet, merges, closes and comments made there.
   syncGitHubInBackground(db);
-  // Messages and stops waiting for a session that can now take them, and workspaces of ended tasks
+  // Messages and stops waiting for a session that can now take them, waits that are due, turns whose
+  // end was not decided (a finish that did not reach the daemon), and workspaces of ended tasks
   // still on their nodes; a failure must not stop scheduling.
   await Promise.all([
-    deliverInbox(db).catch((err: unknown) => console.error(`sam: inbox delivery failed: ${(err as Error).message}`)),
+    settleOpenWaits(db)
+      .then(() => deliverInbox(db))
+      .catch((err: unknown) => console.error(`sam: inbox delivery failed: ${(err as Error).message}`)),
+    retryAfterTurns(db).catch((err: unknown) =>
+      console.error(`sam: deciding ended turns failed: ${(err as Error).message}`),
+    ),
     resendPendingStops(db).catch((err: unknown) =>
       console.error(`sam: resending stops failed: ${(err as Error).message}`),
     ),

@@ -1,9 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
 import { containsPattern } from "../search/like";
+import { ACTIVE_STATUSES } from "../tasks/statuses";
 import type { SidebarFilter } from "./filters";
 
 // Conditions on one task row `t`, shared by the flags of a group and the filters.
-export const IS_ACTIVE = sql.raw(`t.status IN ('queued', 'provisioning', 'running', 'awaiting_followup')`);
+export const IS_ACTIVE = sql.raw(`t.status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ")})`);
 export const IS_FAILED = sql.raw(`t.status = 'failed' AND NOT EXISTS (
   SELECT 1 FROM tasks r WHERE r.lineage_id = t.lineage_id AND r.retry_count > t.retry_count)`);
 export const IS_BLOCKED = sql.raw(`t.status = 'queued' AND EXISTS (

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { TASK_STATUSES, type TaskMode, type TaskStatus } from "@/db/schema";
 import { getProjectForUser } from "../projects/projects";
+import { ACTIVE_STATUSES, isTerminal } from "../tasks/statuses";
 import { treeUsage } from "../usage/task-usage";
 import { parseInput } from "../validation";
 import { filterCondition, filterCountsQuery, IS_ACTIVE, IS_BLOCKED, IS_FAILED, queryCondition } from "./filter-sql";
@@ -128,7 +129,7 @@ async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Pro
       SELECT t.root_id, max(${IS_ACTIVE}) AS active, max(${IS_BLOCKED}) AS blocked, max(${IS_FAILED}) AS failed
       FROM tasks t
       WHERE t.project_id = ${projectId} AND t.root_id IN ${roots}
-        AND t.status IN ('queued', 'provisioning', 'running', 'awaiting_followup', 'failed')
+        AND t.status IN (${sql.raw([...ACTIVE_STATUSES, "failed"].map((s) => `'${s}'`).join(", "))})
       GROUP BY t.root_id`),
     treeUsage(db, roots),
   ]);
@@ -140,6 +141,7 @@ async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Pro
       if (n > 0) childStatusCounts[status] = n;
     }
     const childCount = counts.reduce((sum, c) => sum + c.n, 0);
+    const activeChildren = counts.filter((c) => !isTerminal(c.status)).reduce((sum, c) => sum + c.n, 0);
     const leftOut = counts.filter((c) => c.status === "cancelled" || c.replaced).reduce((sum, c) => sum + c.n, 0);
     const flags = flagRows.find((f) => f.root_id === root.id);
     return {
@@ -153,6 +155,7 @@ async function groupSummaries(db: Db, projectId: string, rootIds: string[]): Pro
       createdAt: root.created_at,
       updatedAt: root.updated_at,
       childCount,
+      waitingOn: root.status === "awaiting_subtasks" ? activeChildren : 0,
       childStatusCounts,
       progress: { completed: childStatusCounts.completed ?? 0, total: childCount - leftOut },
       flags: { active: !!flags?.active, blocked: !!flags?.blocked, failed: !!flags?.failed },
@@ -182,8 +185,9 @@ async function sidebarChildren(db: Db, where: SQL): Promise<SidebarChild[]> {
   if (rows.length === 0) return [];
   const ids = inList(rows.map((r) => r.id));
   const [subCounts, blockers] = await Promise.all([
-    db.all<{ parent_id: string; n: number }>(
-      sql`SELECT parent_id, count(*) AS n FROM tasks WHERE parent_id IN ${ids} GROUP BY parent_id`,
+    db.all<{ parent_id: string; n: number; active: number }>(
+      sql`SELECT parent_id, count(*) AS n, sum(status IN (${sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(", "))})) AS active
+        FROM tasks WHERE parent_id IN ${ids} GROUP BY parent_id`,
     ),
     // Dependencies gate execution: a queued task waits on every one not yet completed.
     db.all<{ task_id: string; title: string }>(sql`
@@ -201,6 +205,7 @@ async function sidebarChildren(db: Db, where: SQL): Promise<SidebarChild[]> {
     failureReason: r.failure_reason,
     blockedByTitles: r.status === "queued" ? blockers.filter((b) => b.task_id === r.id).map((b) => b.title) : [],
     subCount: subCounts.find((s) => s.parent_id === r.id)?.n ?? 0,
+    waitingOn: r.status === "awaiting_subtasks" ? Number(subCounts.find((s) => s.parent_id === r.id)?.active ?? 0) : 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));

@@ -15,6 +15,8 @@ export interface SidebarChild {
   blockedByTitles: string[];
   /** How many tasks this child dispatched itself. */
   subCount: number;
+  /** How many of those have not ended, while it waits for them (awaiting_subtasks); else 0. */
+  waitingOn: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -31,6 +33,8 @@ export interface SidebarGroupSummary {
   createdAt: number;
   updatedAt: number;
   childCount: number;
+  /** How many children have not ended, while the root waits for them (awaiting_subtasks); else 0. */
+  waitingOn: number;
   childStatusCounts: Partial<Record<TaskStatus, number>>;
   /**
    * Completed children out of those that count: a cancelled child and a failed one replaced by a

@@ -133,6 +133,8 @@ export async function taskDetails(db: Db, task: TaskRow) {
     sessionId: session?.id ?? null,
     sessionState: session?.state ?? null,
     children,
+    // While it waits for its subtasks (awaiting_subtasks): how many have not ended.
+    waitingOn: task.status === "awaiting_subtasks" ? children.filter((c) => !isTerminal(c.status)).length : 0,
     dependsOn: deps.map((d) => d.id),
     // Dependencies gate execution: a queued task waits on every one not yet completed.
     blockedBy: task.status === "queued" ? deps.filter((d) => d.status !== "completed").map((d) => d.id) : [],

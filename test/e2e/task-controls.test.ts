@@ -472,17 +472,18 @@ describe("controlling a task from its page", () => {
     expect(await group.getByTestId("task-group-branch").count()).toBe(0);
   });
 
-  it("a task's header follows its subtasks to 3/3 after the task itself completed, without a reload", async () => {
+  it("a task's header shows it waiting for its subtasks, follows them to 3/3, then shows it completed, without a reload", async () => {
     const { page } = owner;
     const parentId = await createTask(threeSubtasks("Hand it all out.", ["Part A", "Part B", "Part C"]));
     const { sessionId } = await waitForTask(api, parentId, (t) => t.sessionId !== null);
     await page.goto(`${app.baseUrl}/projects/${projectId}/sessions/${sessionId}`);
     const notReloaded = await markDocument(page);
     const header = new SessionHeader(page);
-    // The parent's own session is over once it has dispatched; its subtasks go on.
-    await page.locator('[data-testid="session-status"] [data-status="completed"]').waitFor({ timeout: 60_000 });
+    // The parent's turn ends once it has dispatched: it waits for its subtasks, and completes after them.
+    await page.locator('[data-testid="session-status"] [data-status="awaiting_subtasks"]').waitFor({ timeout: 60_000 });
     expect(await header.subtasks.textContent()).toMatch(/^[0-2]\/3 subtasks completed$/);
     await header.waitForSubtasks(3, 3);
+    await page.locator('[data-testid="session-status"] [data-status="completed"]').waitFor({ timeout: 60_000 });
     expect(await notReloaded()).toBe(true);
     // A task does show its branch.
     expect(await header.branch.textContent()).toMatch(/^sam\//);

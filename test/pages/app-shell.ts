@@ -22,6 +22,11 @@ export class AppShell {
     return this.rail().locator(`[data-testid="task-group"][data-task-id="${taskId}"]`);
   }
 
+  /** "Waiting on N subtasks" on a root task's sidebar card, while it waits for them. */
+  taskGroupWaitingOn(taskId: string): Locator {
+    return this.taskGroup(taskId).getByTestId("waiting-on");
+  }
+
   /** The compact usage of a root task's whole tree on its sidebar card. */
   taskGroupUsage(taskId: string): Locator {
     return this.taskGroup(taskId).getByTestId("task-group-usage");

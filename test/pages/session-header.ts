@@ -17,6 +17,11 @@ export class SessionHeader {
       .waitFor({ timeout });
   }
 
+  /** "Waiting on N subtasks", while the task waits for them. */
+  get waitingOn(): Locator {
+    return this.page.getByTestId("session-status").locator("xpath=..").getByTestId("waiting-on");
+  }
+
   get branch(): Locator {
     return this.page.getByTestId("session-branch");
   }

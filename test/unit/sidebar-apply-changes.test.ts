@@ -14,6 +14,7 @@ function group(id: string, createdAt: number, over: Partial<SidebarGroup> = {}):
     createdAt,
     updatedAt: createdAt,
     childCount: 0,
+    waitingOn: 0,
     childStatusCounts: {},
     progress: { completed: 0, total: 0 },
     flags: { active: true, blocked: false, failed: false },

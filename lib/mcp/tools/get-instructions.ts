@@ -16,6 +16,7 @@ const RULES = {
     "When you are done, call complete_task with a summary of what you did and end your turn: your work is pushed and a pull request opened with your summary as its description.",
     "Your work is committed and pushed to the project repository when your turn ends.",
     "Report progress with update_task_status on long tasks.",
+    "When you end your turn while subtasks you dispatched are still active, you wait for them: each one's end wakes you with its outcome, or call wait_for_subtasks first to be woken once for several. The task completes when a turn ends with none active.",
   ],
 } as const;
 

@@ -10,16 +10,19 @@ import { linkIdeaTool } from "./link-idea";
 import { listIdeasTool } from "./list-ideas";
 import { mergeSubtaskTool } from "./merge-subtask";
 import { removePendingSubtaskTool } from "./remove-pending-subtask";
+import { requestHumanInputTool } from "./request-human-input";
 import { retrySubtaskTool } from "./retry-subtask";
 import { sendMessageToSubtaskTool } from "./send-message-to-subtask";
 import { stopSubtaskTool } from "./stop-subtask";
 import { updateIdeaTool } from "./update-idea";
 import { updateTaskStatus } from "./update-task-status";
+import { waitForSubtasksTool } from "./wait-for-subtasks";
 
 /** Every MCP tool SAM serves, by name. */
 export const TOOLS: readonly ToolDefinition[] = [
   getInstructions,
   updateTaskStatus,
+  requestHumanInputTool,
   completeTask,
   dispatchTaskTool,
   sendMessageToSubtaskTool,
@@ -28,6 +31,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   addDependencyTool,
   removePendingSubtaskTool,
   getTaskDependenciesTool,
+  waitForSubtasksTool,
   mergeSubtaskTool,
   createIdeaTool,
   linkIdeaTool,
