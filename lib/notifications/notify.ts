@@ -15,6 +15,14 @@ export interface NotifyInput {
   dedupKey: string;
 }
 
+/**
+ * What a notification says, without credentials embedded in URLs (`https://user:token@host`): a
+ * failure reason may quote a git remote, and webhooks carry the text out of SAM.
+ */
+export function withoutCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, "$1***@");
+}
+
 /** Progress from one task is one notification per window, updated in place, not repeated. */
 export const PROGRESS_WINDOW_MS = 5 * 60 * 1000;
 
@@ -50,7 +58,7 @@ export async function notify(db: Db, input: NotifyInput): Promise<{ seq: number;
     db.all<{ seq: number }>(sql`
       INSERT INTO notification_events (project_id, task_id, kind, urgency, title, body, dedup_key, created_at, updated_at)
       VALUES (${input.projectId}, ${input.taskId ?? null}, ${input.kind}, ${input.urgency ?? "normal"},
-        ${input.title}, ${input.body ?? ""}, ${input.dedupKey}, ${now}, ${now})
+        ${withoutCredentials(input.title)}, ${withoutCredentials(input.body ?? "")}, ${input.dedupKey}, ${now}, ${now})
       ON CONFLICT (dedup_key) DO NOTHING
       RETURNING seq`),
     db.all<{ userId: string }>(recipientsOfNewEvent(input.dedupKey)),
@@ -77,12 +85,14 @@ export async function notifyProgress(
     WHERE task_id = ${input.taskId} AND kind = 'progress' AND created_at > ${now - PROGRESS_WINDOW_MS}
     ORDER BY created_at DESC, seq DESC LIMIT 1`;
   const dedupKey = `progress:${input.taskId}:${now}`;
+  const title = withoutCredentials(input.title);
+  const body = withoutCredentials(input.body);
   // Invariant: a task has one progress event per window. The batch is one write transaction: the
   // update applies only to the open window's event, the insert only when there is none (so 20
   // concurrent reports make one event, holding the last message).
   const [updated, reopened, inserted, recipients] = await db.batch([
     db.all<{ seq: number }>(sql`
-      UPDATE notification_events SET title = ${input.title}, body = ${input.body}, updated_at = ${now}
+      UPDATE notification_events SET title = ${title}, body = ${body}, updated_at = ${now}
       WHERE seq = (${windowOpen})
       RETURNING seq`),
     db.all<{ userId: string }>(sql`
@@ -90,7 +100,7 @@ export async function notifyProgress(
       RETURNING user_id AS userId`),
     db.all<{ seq: number }>(sql`
       INSERT INTO notification_events (project_id, task_id, kind, urgency, title, body, dedup_key, created_at, updated_at)
-      SELECT ${input.projectId}, ${input.taskId}, 'progress', 'low', ${input.title}, ${input.body}, ${dedupKey}, ${now}, ${now}
+      SELECT ${input.projectId}, ${input.taskId}, 'progress', 'low', ${title}, ${body}, ${dedupKey}, ${now}, ${now}
       WHERE NOT EXISTS (${windowOpen})
       ON CONFLICT (dedup_key) DO NOTHING
       RETURNING seq`),

@@ -118,6 +118,30 @@ describe("notify: one event per key, one copy per member who wants it", () => {
     expect(await copiesOf(completed!.seq)).toEqual([memberId, ownerId].sort());
   });
 
+  it("a credential in a URL never reaches a notification", async () => {
+    const taskId = await newTask("Push the branch");
+    await notify(db, {
+      kind: "task_failed",
+      projectId,
+      taskId,
+      title: "Task failed: Push the branch",
+      body: "git push https://x-access-token:ghs_secret123@github.com/o/r.git was refused",
+      dedupKey: `task_failed:${taskId}`,
+    });
+    await notifyProgress(db, {
+      projectId,
+      taskId,
+      title: "progress",
+      body: "cloning https://bob:hunter2@example.com/r",
+    });
+    const stored = JSON.stringify(
+      await db.select().from(notificationEvents).where(eq(notificationEvents.taskId, taskId)),
+    );
+    expect(stored).not.toContain("ghs_secret123");
+    expect(stored).not.toContain("hunter2");
+    expect(stored).toContain("https://***@github.com/o/r.git");
+  });
+
   it("a person who is not a member of the project gets nothing from it", async () => {
     const taskId = await newTask("Write the docs");
     const event = await notify(db, {
