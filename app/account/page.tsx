@@ -47,6 +47,15 @@ export default async function AccountPage() {
         />
         <NewTokenForm mint={mintTokenAction} />
       </section>
+      <section className="space-y-1 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+        <h2 className="font-medium">Notifications</h2>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          <Link href="/account/notifications" className="underline">
+            Notification preferences
+          </Link>
+          : which kinds of notification you get from each project, and browser notifications.
+        </p>
+      </section>
       {user.isInstanceOwner ? (
         <section className="space-y-1 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
           <h2 className="font-medium">Instance</h2>

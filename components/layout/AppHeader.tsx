@@ -2,9 +2,10 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { NotificationBell } from "@/components/notifications/NotificationBell";
 import { useShell } from "@/components/shell/ShellProvider";
 
-/** The fixed bar at the top: the menu (phones), home, search, and the signed-in user. */
+/** The fixed bar at the top: the menu (phones), home, search, the notification bell, and the signed-in user. */
 export function AppHeader({ userName, signOut }: { userName: string; signOut: () => Promise<void> }) {
   const { setDrawerOpen, drawerOpen, setPaletteOpen } = useShell();
   const pathname = usePathname();
@@ -71,6 +72,7 @@ export function AppHeader({ userName, signOut }: { userName: string; signOut: ()
         >
           {userName}
         </span>
+        <NotificationBell />
         <Link
           href="/account"
           aria-current={pathname.startsWith("/account") ? "page" : undefined}
