@@ -1,21 +1,24 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type ReactNode, useEffect } from "react";
 
 /**
- * The right panel: task (or pull request, `kind`) details beside the chat. On phones it covers the page. Closing it (the
- * button, Esc) goes back to the page it was opened from.
+ * The right panel: task (or pull request, or task graph: `kind`) details beside the chat. On phones it covers the page.
+ * Closing it (the button, Esc) goes back to the page it was opened from. `graph` links a task to its task graph.
  */
 export function TaskPanel({
   title,
   fullPage,
   kind = "Task",
+  graph,
   children,
 }: {
   title: string;
   fullPage: string;
-  kind?: "Task" | "Pull request";
+  kind?: "Task" | "Pull request" | "Task graph";
+  graph?: string;
   children: ReactNode;
 }) {
   const router = useRouter();
@@ -32,7 +35,16 @@ export function TaskPanel({
     >
       <div className="flex h-10 shrink-0 items-center gap-2 border-b border-zinc-200 px-3 text-sm dark:border-zinc-800">
         <span className="font-medium text-zinc-600 dark:text-zinc-400">{kind} details</span>
-        <a href={fullPage} className="ml-auto text-zinc-600 underline dark:text-zinc-400">
+        {graph ? (
+          <Link
+            href={graph}
+            data-testid="task-graph-link"
+            className="ml-auto text-zinc-600 underline dark:text-zinc-400"
+          >
+            Graph
+          </Link>
+        ) : null}
+        <a href={fullPage} className={`${graph ? "" : "ml-auto "}text-zinc-600 underline dark:text-zinc-400`}>
           Open full page
         </a>
         <button

@@ -24,17 +24,26 @@ const STYLE: Record<TaskStatus, string> = {
   cancelled: "bg-zinc-200 text-zinc-600 dark:bg-zinc-800 dark:text-zinc-400",
 };
 
+const BLOCKED_STYLE = "bg-orange-100 text-orange-900 dark:bg-orange-950 dark:text-orange-300";
+
+/** A status's colours (background and text classes); a queued task waiting on dependencies is orange. */
+export function statusStyle(status: TaskStatus, blocked = false): string {
+  return blocked && status === "queued" ? BLOCKED_STYLE : STYLE[status];
+}
+
+/** A status as people read it; a queued task waiting on dependencies reads "blocked". */
+export function statusLabel(status: TaskStatus, blocked = false): string {
+  return blocked && status === "queued" ? "blocked" : LABEL[status];
+}
+
 /** A task's status as a coloured pill; a queued task waiting on dependencies reads "blocked". */
 export function TaskStatusBadge({ status, blocked = false }: { status: TaskStatus; blocked?: boolean }) {
-  const isBlocked = blocked && status === "queued";
   return (
     <span
       data-status={status}
-      className={`inline-flex shrink-0 items-center rounded-full px-2 py-0.5 text-xs font-medium ${
-        isBlocked ? "bg-orange-100 text-orange-900 dark:bg-orange-950 dark:text-orange-300" : STYLE[status]
-      }`}
+      className={`inline-flex shrink-0 items-center rounded-full px-2 py-0.5 text-xs font-medium ${statusStyle(status, blocked)}`}
     >
-      {isBlocked ? "blocked" : LABEL[status]}
+      {statusLabel(status, blocked)}
     </span>
   );
 }

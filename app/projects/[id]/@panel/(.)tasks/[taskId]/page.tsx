@@ -12,7 +12,11 @@ export default async function TaskPanelPage({ params }: { params: Promise<{ id: 
   const { id, taskId } = await params;
   const { project, task, liveView } = await loadTaskView(user.id, id, taskId);
   return (
-    <TaskPanel title={task.title} fullPage={`/projects/${project.id}/tasks/${task.id}`}>
+    <TaskPanel
+      title={task.title}
+      fullPage={`/projects/${project.id}/tasks/${task.id}`}
+      graph={`/projects/${project.id}/tasks/${task.id}/graph`}
+    >
       <TaskLiveView key={task.id} {...liveView} />
     </TaskPanel>
   );

@@ -1,0 +1,172 @@
+"use client";
+
+import "@xyflow/react/dist/style.css";
+import {
+  Background,
+  Controls,
+  type Edge,
+  MarkerType,
+  type NodeHandle,
+  Position,
+  ReactFlow,
+  useNodesInitialized,
+  useReactFlow,
+} from "@xyflow/react";
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { TaskGraph as TaskGraphData } from "@/lib/graph/types";
+import { layoutTree, NODE_HEIGHT, NODE_WIDTH, shapeKeyOf, type TreeShape } from "./layout-tree";
+import { TaskGraphNode, type TaskNode } from "./TaskGraphNode";
+import { useLiveTaskGraph } from "./use-live-task-graph";
+
+const nodeTypes = { task: TaskGraphNode };
+
+const PARENT_COLOUR = "#a1a1aa";
+const DEPENDENCY_COLOUR = "#8b5cf6";
+const BLOCKING_COLOUR = "#f97316";
+
+// Every card has the same size and the same four link points, so React Flow can draw the graph
+// without measuring 500 cards first (and a status change does not make it measure a card again).
+const HANDLES: NodeHandle[] = [
+  { id: "parent", type: "target", position: Position.Top, x: NODE_WIDTH / 2, y: 0 },
+  { id: "child", type: "source", position: Position.Bottom, x: NODE_WIDTH / 2, y: NODE_HEIGHT },
+  { id: "waits-left", type: "target", position: Position.Left, x: 0, y: NODE_HEIGHT / 2 },
+  { id: "waits-right", type: "target", position: Position.Right, x: NODE_WIDTH, y: NODE_HEIGHT / 2 },
+  { id: "unblocks-left", type: "source", position: Position.Left, x: 0, y: NODE_HEIGHT / 2 },
+  { id: "unblocks-right", type: "source", position: Position.Right, x: NODE_WIDTH, y: NODE_HEIGHT / 2 },
+];
+
+/**
+ * A root task's tree, live: cards coloured by status, solid lines to subtasks, dashed ones for
+ * dependencies (orange and moving while they block). Laid out again only when the tree's shape
+ * changes; pan and pinch-zoom are React Flow's own.
+ */
+export function TaskGraph({ initial }: { initial: TaskGraphData }) {
+  const { graph, state } = useLiveTaskGraph(initial);
+  const [ready, setReady] = useState(false);
+
+  // The layout is kept for as long as the shape (tasks and their parents) stays the same.
+  const shape = useRef<TreeShape | null>(null);
+  const key = shapeKeyOf(graph.tasks);
+  if (shape.current?.key !== key) shape.current = layoutTree(graph.tasks);
+  const { positions } = shape.current;
+
+  const nodes = useMemo<TaskNode[]>(
+    () =>
+      graph.tasks.map((task) => ({
+        id: task.id,
+        type: "task",
+        position: positions.get(task.id) ?? { x: 0, y: 0 },
+        width: NODE_WIDTH,
+        height: NODE_HEIGHT,
+        measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
+        handles: HANDLES,
+        // React Flow lets clicks through nodes that are neither selectable nor draggable; these cards are links.
+        style: { pointerEvents: "all" },
+        data: {
+          task,
+          href: `/projects/${encodeURIComponent(graph.projectId)}/tasks/${encodeURIComponent(task.id)}`,
+          focused: task.id === graph.focusId,
+        },
+      })),
+    [graph, positions],
+  );
+
+  const edges = useMemo<Edge[]>(() => {
+    const titles = new Map(graph.tasks.map((t) => [t.id, t.title]));
+    const subtaskLinks: Edge[] = graph.tasks.flatMap((t) =>
+      t.parentId && titles.has(t.parentId)
+        ? [
+            {
+              id: `parent:${t.parentId}:${t.id}`,
+              source: t.parentId,
+              target: t.id,
+              sourceHandle: "child",
+              targetHandle: "parent",
+              type: "smoothstep",
+              className: "graph-edge-parent",
+              ariaLabel: `${titles.get(t.parentId)} dispatched ${t.title}`,
+              style: { stroke: PARENT_COLOUR, strokeWidth: 1.5 },
+            },
+          ]
+        : [],
+    );
+    const dependencyLinks: Edge[] = graph.dependencies.map((d) => {
+      const colour = d.blocking ? BLOCKING_COLOUR : DEPENDENCY_COLOUR;
+      // Between the facing sides of the two cards, so the line does not run across either of them.
+      const rightwards = (positions.get(d.dependsOnTaskId)?.x ?? 0) <= (positions.get(d.taskId)?.x ?? 0);
+      return {
+        id: `dependency:${d.dependsOnTaskId}:${d.taskId}`,
+        source: d.dependsOnTaskId,
+        target: d.taskId,
+        sourceHandle: rightwards ? "unblocks-right" : "unblocks-left",
+        targetHandle: rightwards ? "waits-left" : "waits-right",
+        className: d.blocking ? "graph-edge-dependency graph-edge-blocking" : "graph-edge-dependency",
+        ariaLabel: `${titles.get(d.taskId)} ${d.blocking ? "is blocked by" : "depended on"} ${titles.get(d.dependsOnTaskId)}`,
+        animated: d.blocking,
+        zIndex: 1,
+        markerEnd: { type: MarkerType.ArrowClosed, color: colour },
+        style: { stroke: colour, strokeWidth: d.blocking ? 2.5 : 1.5, strokeDasharray: "6 4" },
+      };
+    });
+    return [...subtaskLinks, ...dependencyLinks];
+  }, [graph, positions]);
+
+  return (
+    <div
+      data-testid="task-graph"
+      data-ready={ready ? "true" : "false"}
+      data-node-count={nodes.length}
+      data-edge-count={edges.length}
+      data-stream-state={state}
+      className="relative h-full min-h-80 w-full overflow-hidden rounded-lg border border-zinc-200 dark:border-zinc-800"
+    >
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        fitView
+        minZoom={0.01}
+        maxZoom={2}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        nodesFocusable={false}
+        edgesFocusable={false}
+        elementsSelectable={false}
+        colorMode="system"
+        aria-label="Task graph"
+      >
+        <Background gap={24} />
+        <Controls showInteractive={false} />
+        <ReadySignal onReady={() => setReady(true)} />
+        <FitOnNewShape shapeKey={key} />
+      </ReactFlow>
+    </div>
+  );
+}
+
+/** Marks (performance mark `sam:graph-ready`) the first frame after every card of the graph was laid out. */
+function ReadySignal({ onReady }: { onReady: () => void }) {
+  const initialized = useNodesInitialized();
+  const done = useRef(false);
+  useEffect(() => {
+    if (!initialized || done.current) return;
+    done.current = true;
+    requestAnimationFrame(() => {
+      performance.mark("sam:graph-ready");
+      onReady();
+    });
+  }, [initialized, onReady]);
+  return null;
+}
+
+/** Fits the view again when tasks join or leave the tree, so a new subtask shows up in view. */
+function FitOnNewShape({ shapeKey }: { shapeKey: string }) {
+  const { fitView } = useReactFlow();
+  const shown = useRef(shapeKey);
+  useEffect(() => {
+    if (shapeKey === shown.current) return;
+    shown.current = shapeKey;
+    requestAnimationFrame(() => void fitView({ duration: 200 }));
+  }, [shapeKey, fitView]);
+  return null;
+}
