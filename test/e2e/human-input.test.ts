@@ -339,6 +339,8 @@ describe("request_human_input: an agent asks a person, the answer resumes the sa
     const asking = await waitForTask(api, taskId, (t) => t.status === "awaiting_input" || isTerminal(t), 90_000);
     const turnsEnded = async () =>
       (await sessionEvents(asking.sessionId!)).filter((e) => e.type === "turn_ended").length;
+    // The turn that asked has ended (the question came during it).
+    await expect.poll(turnsEnded, { timeout: 30_000 }).toBeGreaterThan(0);
     const before = await turnsEnded();
     const nudge = await api.post(`/api/tasks/${taskId}/messages`, { text: "Use your judgment" });
     expect(nudge.status, JSON.stringify(nudge.body)).toBe(200);
