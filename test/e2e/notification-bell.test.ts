@@ -1,10 +1,13 @@
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NotificationFrame } from "@/components/notifications/notification-json";
 import type { Db } from "@/db/client";
 import { mintPersonalToken } from "@/lib/auth/personal-tokens";
+import { notify } from "@/lib/notifications/notify";
 import { addMember, removeMember } from "@/lib/projects/projects";
 import { ensureInstanceOwner, findUserByEmail } from "@/lib/users";
+import { until } from "../../agent-daemon/test/fake-web";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { seriousAxeViolations } from "../helpers/axe";
@@ -55,6 +58,41 @@ describe("the notification bell: live unread count, list, mark read, preferences
       ...init,
       headers: { authorization: `Bearer ${bobToken}`, "content-type": "application/json", ...init.headers },
     });
+
+  /** Bob's notification stream read with his personal token, its frames collected as they come. */
+  function bobsStream() {
+    const stop = new AbortController();
+    const frames: NotificationFrame[] = [];
+    const reading = (async () => {
+      const res = await fetch(`${app.baseUrl}/api/notifications/stream`, {
+        headers: { authorization: `Bearer ${bobToken}` },
+        signal: stop.signal,
+      });
+      expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+      let buffered = "";
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      for (let next = await reader.read(); !next.done; next = await reader.read()) {
+        buffered += next.value;
+        for (let end = buffered.indexOf("\n\n"); end >= 0; end = buffered.indexOf("\n\n")) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (data && /^event: notifications$/m.test(block)) frames.push(JSON.parse(data) as NotificationFrame);
+        }
+      }
+    })().catch((err: Error) => {
+      if (!stop.signal.aborted) throw err;
+    });
+    return {
+      frames,
+      /** Waits for a frame that `holds`. */
+      until: (holds: (f: NotificationFrame) => boolean) => until(() => frames.some(holds), 30_000),
+      close: async () => {
+        stop.abort();
+        await reading;
+      },
+    };
+  }
 
   /** A task-mode root task playing `steps`, queued; the scheduler runs it. */
   async function startTask(projectId: string, title: string, steps: unknown[]): Promise<string> {
@@ -112,12 +150,17 @@ describe("the notification bell: live unread count, list, mark read, preferences
     const bobBell = new NotificationBellUi(bob.page);
     await Promise.all([owner.page.goto(`${app.baseUrl}/projects`), bob.page.goto(`${app.baseUrl}/projects`)]);
     await Promise.all([ownerBell.waitForCount(0), bobBell.waitForCount(0)]);
+    const stream = bobsStream();
+    await stream.until((f) => f.unread === 0);
 
+    const shownAt = ownerBell.whenCountShows(1);
     const sharedTask = await completeTask(shared, "Tidy the README");
-    const shownAt = Date.now();
     // No reload: the open pages hear it over the stream.
     await Promise.all([ownerBell.waitForCount(1), bobBell.waitForCount(1)]);
-    console.log(`bell updated ${Date.now() - shownAt} ms after the task was seen completed`);
+    const [written] = (await api.get<Listed[]>("/api/notifications")).body;
+    console.log(
+      `the bell showed the notification ${(await shownAt) - Date.parse(written!.createdAt)} ms after it was written`,
+    );
 
     const privateTask = await completeTask(privateProject, "Rotate the keys");
     await ownerBell.waitForCount(2);
@@ -156,6 +199,17 @@ describe("the notification bell: live unread count, list, mark read, preferences
     await bob.page.reload();
     await bobBell.waitForCount(0);
     await addMember(db, ownerId, shared, { email: BOB, role: "member" });
+
+    // Bob's stream, open all along, carried his shared notification and his own read of it, never the private one.
+    await stream.until((f) => f.notifications.some((n) => n.taskId === sharedTask));
+    await stream.until((f) => f.unread === 1);
+    const read = await asBob("/api/notifications/read", { method: "POST", body: JSON.stringify({ all: true }) });
+    expect(await read.json()).toEqual({ marked: 1 });
+    await stream.until((f) => f.unread === 0 && f.notifications.some((n) => n.taskId === sharedTask && n.readAt));
+    await stream.close();
+    const streamed = stream.frames.flatMap((f) => f.notifications);
+    expect(streamed.length).toBeGreaterThan(0);
+    expect(streamed.filter((n) => n.projectId !== shared || n.taskId === privateTask)).toEqual([]);
   });
 
   it("opening a notification goes to its task and marks it read; Mark all read clears the count", async () => {
@@ -290,6 +344,26 @@ describe("the notification bell: live unread count, list, mark read, preferences
     expect(badKind.status).toBe(400);
     expect(((await badKind.json()) as { error: { message: string } }).error.message).toContain("prefs.0.kind");
     await prefsPage.set("Task completed", sharedName, true);
+  });
+
+  it("a notification written by another process (no bus event reaches this server) still gets to the open bell, by polling", async () => {
+    const bell = new NotificationBellUi(owner.page);
+    const start = await countOf(api);
+    await bell.waitForCount(start);
+    const shownAt = bell.whenCountShows(start + 1);
+    // The test process is another instance as far as the server is concerned: its bus is not the server's.
+    const raised = await notify(db, {
+      kind: "pr_merged",
+      projectId: shared,
+      title: "Merged elsewhere",
+      dedupKey: `test:other-instance:${Date.now()}`,
+    });
+    expect(raised).not.toBeNull();
+    const [written] = (await api.get<Listed[]>("/api/notifications")).body;
+    expect(written!.title).toBe("Merged elsewhere");
+    console.log(
+      `polling brought it to the bell ${(await shownAt) - Date.parse(written!.createdAt)} ms after it was written`,
+    );
   });
 
   it("with permission granted, a notification arriving in an open page is shown by the browser: questions always, other kinds once asked for", async () => {

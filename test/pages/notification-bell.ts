@@ -24,6 +24,23 @@ export class NotificationBellUi {
     await this.page.getByRole("button", { name, exact: true }).waitFor({ timeout });
   }
 
+  /** When (epoch ms, the page's clock) the bell first shows `n`: watched from now on, in the page. */
+  whenCountShows(n: number): Promise<number> {
+    const label = `Notifications, ${n} unread`;
+    return this.bell().evaluate(
+      (bell, label) =>
+        new Promise<number>((resolve) => {
+          const observer = new MutationObserver(() => {
+            if (bell.getAttribute("aria-label") !== label) return;
+            observer.disconnect();
+            resolve(Date.now());
+          });
+          observer.observe(bell, { attributes: true, attributeFilter: ["aria-label"] });
+        }),
+      label,
+    );
+  }
+
   async open(): Promise<Locator> {
     if ((await this.bell().getAttribute("aria-expanded")) !== "true") await this.bell().click();
     await this.list().waitFor();
