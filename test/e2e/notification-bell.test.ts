@@ -437,20 +437,32 @@ describe("the notification bell: live unread count, list, mark read, preferences
     await context.close();
   });
 
-  it("the bell and its list fit a 390 px wide phone screen and pass axe", async () => {
+  it("the bell, its list and the preferences page fit a 390 px wide phone screen and pass axe", async () => {
     const page: Page = owner.page;
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${app.baseUrl}/projects`);
     const bell = new NotificationBellUi(page);
+    // A project's header also has the menu button: the widest header there is.
+    await page.goto(`${app.baseUrl}/projects/${shared}`);
+    await bell.waitForCount(await countOf(api));
+    expect(await page.getByTestId("app-header").evaluate((el) => el.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.goto(`${app.baseUrl}/projects`);
     await bell.waitForCount(await countOf(api));
     const list = await bell.open();
     const box = (await list.boundingBox())!;
     expect(box.x).toBeGreaterThanOrEqual(0);
     expect(box.x + box.width).toBeLessThanOrEqual(390);
-    const headerWidth = await page.getByTestId("app-header").evaluate((el) => el.scrollWidth);
-    expect(headerWidth).toBeLessThanOrEqual(390);
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.resolve("test-results/screenshots/notification-bell-390.png") });
+
+    // The list's Preferences link leads to the grid, which scrolls inside its own box on a phone.
+    await list.getByRole("link", { name: "Preferences" }).click();
+    await page.waitForURL(`${app.baseUrl}/account/notifications`);
+    const prefsPage = new NotificationPrefsPage(page, app.baseUrl);
+    await page.getByRole("table", { name: "Notifications by project and kind" }).waitFor();
+    expect(await prefsPage.isOn("Needs input", "private")).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.resolve("test-results/screenshots/notification-prefs-390.png") });
   });
 });
 
