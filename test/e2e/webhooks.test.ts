@@ -197,6 +197,22 @@ describe("webhooks: a project's notifications reach the outside", () => {
     expect(list.body.map((w) => w.id)).not.toContain(hooks.removed!.id);
   });
 
+  it("a task that asks a person reaches the webhooks as needs_input, urgency high", async () => {
+    const asking = await runTask(
+      scriptPrompt("Ask first.", [
+        { tool: "request_human_input", args: { question: "Which colour?", options: ["red", "blue"] } },
+      ]),
+    );
+    const requests = await receiver.waitFor(
+      (r) => at(r, pathOf("json")).some((x) => jsonOf(x).event.kind === "needs_input"),
+      60_000,
+    );
+    const asked = at(requests, pathOf("json")).find((x) => jsonOf(x).event.kind === "needs_input")!;
+    expect(jsonOf(asked).event).toMatchObject({ taskId: asking, urgency: "high" });
+    expect(JSON.stringify(asked.json)).toContain("Which colour?");
+    expect(verifySignature(SECRET, asked.raw, asked.headers["x-sam-signature-256"] as string)).toBe(true);
+  });
+
   it("only an owner may add a webhook; the URL and secret never come back from the API or the CLI", async () => {
     const db = openAppDb(app);
     let memberToken: string;
@@ -260,6 +276,9 @@ describe("webhooks: a project's notifications reach the outside", () => {
     }
     const removed = await runSam(["webhook", "remove", JSON.parse(added.stdout).id], env);
     expect(removed.code).toBe(0);
+    // Refused and retried attempts included, the server's log never holds a webhook's URL or secret.
+    expect(app.output()).not.toContain("T0SECRET");
+    expect(app.output()).not.toContain(SECRET);
   });
 
   it("the settings page lists a webhook by its host, shows its deliveries, and Replay sends one again", async () => {
