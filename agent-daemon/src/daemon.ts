@@ -122,6 +122,7 @@ export async function startDaemon(
     },
   });
   const sessions = new Sessions({ outbox, workspaces, startHarness, onChange: () => ownership.check() });
+  workspaces.countParkedBy((id) => sessions.parkedIn(id));
   const server = createApiServer({ config, workspaces, sessions, outbox, ownership, sandbox });
   try {
     await new Promise<void>((resolve, reject) => {

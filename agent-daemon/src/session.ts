@@ -143,6 +143,14 @@ export class Session {
   }
 
   /** Whether the agent or the daemon is doing something for this session (not waiting for a message). */
+  /**
+   * An idle task-mode session: its agent waits on others (its subtasks, a person) until the web app
+   * sends a message or finishes it. Its workspace takes no share of the node's capacity.
+   */
+  get isParked(): boolean {
+    return this.state === "idle" && this.deps.request.mode === "task";
+  }
+
   get isBusy(): boolean {
     return this.state !== "idle" && this.state !== "finished";
   }

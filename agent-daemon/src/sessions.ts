@@ -81,6 +81,11 @@ export class Sessions {
     return undefined;
   }
 
+  /** Whether the session in a workspace is parked (see `Session.isParked`). */
+  parkedIn(workspaceId: string): boolean {
+    return this.activeIn(workspaceId)?.isParked ?? false;
+  }
+
   activeCount(): number {
     let count = 0;
     for (const session of this.sessions.values()) if (!session.isFinished) count += 1;

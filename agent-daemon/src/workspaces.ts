@@ -141,6 +141,8 @@ export class Workspaces {
   /** The merge running in each workspace: merges into one workspace take turns. */
   private readonly merging = new Map<string, Promise<unknown>>();
   private readonly sandboxRoot: string;
+  /** Workspaces whose session is parked count against no capacity: a waiting parent must not starve its children. */
+  private parked: (workspaceId: string) => boolean = () => false;
 
   constructor(
     private readonly root: string,
@@ -172,6 +174,18 @@ export class Workspaces {
     return this.entries.size;
   }
 
+  /** Tells which workspaces hold a parked session (the sessions are created after the workspaces). */
+  countParkedBy(parked: (workspaceId: string) => boolean): void {
+    this.parked = parked;
+  }
+
+  /** The workspaces that take a share of the node's capacity. */
+  private occupied(): number {
+    let n = 0;
+    for (const id of this.entries.keys()) if (!this.parked(id)) n += 1;
+    return n;
+  }
+
   /** A workspace whose checkout is complete, or undefined. */
   get(id: string): Workspace | undefined {
     const entry = this.entries.get(id);
@@ -195,7 +209,7 @@ export class Workspaces {
       }
       return { workspace: await existing.ready, created: false };
     }
-    if (this.entries.size >= this.capacity) {
+    if (this.occupied() >= this.capacity) {
       throw new RequestError(409, "capacity_full", `This node is at its capacity of ${this.capacity} workspaces`);
     }
     const entry: Entry = {

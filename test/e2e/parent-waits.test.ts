@@ -49,7 +49,10 @@ describe("parents wait for their children: awaiting_subtasks, one wake per child
   const repos = makeTempDir("sam-parent-waits-");
 
   beforeAll(async () => {
-    app = await startAppServer({ env: { SAM_TICK_MS: "200", SAM_HEARTBEAT_MS: "500" } });
+    // One node of two places: a waiting parent and two running children fit only if waiting takes none.
+    app = await startAppServer({
+      env: { SAM_TICK_MS: "200", SAM_HEARTBEAT_MS: "500", SAM_NODE_CAPACITY: "2", SAM_LOCAL_MAX_NODES: "1" },
+    });
     api = await ownerApi(app);
     db = openAppDb(app);
     const repo = makeGitRepo(path.join(repos.dir, "project"), { files: { "README.md": "# parents\n" } });
@@ -165,9 +168,11 @@ describe("parents wait for their children: awaiting_subtasks, one wake per child
     const [a, b, c] = ids as [string, string, string];
     await waitStatus(parent, "awaiting_subtasks");
     expect(await wakes(parent)).toEqual([]);
-    // A waiting parent holds no place on its node: its children run beside it.
+    // A waiting parent holds no place on its node (of two places): both its children run beside it.
     await waitStatus(a, "running");
     await waitStatus(b, "running");
+    const onNodes = await db.query.tasks.findMany({ columns: { nodeId: true }, where: eq(tasks.rootId, parent) });
+    expect(new Set(onNodes.filter((t) => t.nodeId).map((t) => t.nodeId)).size).toBe(1);
 
     // Everywhere it is shown, it waits on its three active children.
     const session = await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, parent) });
