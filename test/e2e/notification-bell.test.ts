@@ -437,6 +437,54 @@ describe("the notification bell: live unread count, list, mark read, preferences
     await context.close();
   });
 
+  it("the tabs of one browser share one notification stream: every bell rises live, the browser shows a notification once, and another tab takes over when the streaming one closes", async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      const shown: string[] = [];
+      (window as unknown as { shownNotifications: string[] }).shownNotifications = shown;
+      const Native = window.Notification;
+      window.Notification = class extends Native {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push(title);
+        }
+      };
+    });
+    await context.grantPermissions(["notifications"], { origin: app.baseUrl });
+    const streams: string[] = [];
+    context.on("request", (request) => {
+      if (request.url().endsWith("/api/notifications/stream")) streams.push(request.url());
+    });
+    const first = await context.newPage();
+    await first.goto(await mintLoginLink(app));
+    await first.getByRole("button", { name: "Sign in" }).click();
+    await first.waitForURL(`${app.baseUrl}/projects`);
+    const second = await context.newPage();
+    await second.goto(`${app.baseUrl}/projects`);
+    const bells = [new NotificationBellUi(first), new NotificationBellUi(second)];
+    const start = await countOf(api);
+    await Promise.all(bells.map((bell) => bell.waitForCount(start)));
+    expect(streams).toHaveLength(1);
+
+    await startTask(shared, "Choose a name", [
+      { tool: "request_human_input", args: { question: "Which name?" } },
+      { say: "Waiting." },
+    ]);
+    await Promise.all(bells.map((bell) => bell.waitForCount(start + 1)));
+    const shownIn = (page: Page) =>
+      page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications);
+    await until(async () => (await shownIn(first)).length + (await shownIn(second)).length > 0, 30_000);
+    expect([...(await shownIn(first)), ...(await shownIn(second))]).toEqual(["Needs your answer: Choose a name"]);
+
+    // The tab holding the stream closes: the other one opens it and stays live.
+    await first.close();
+    await until(() => streams.length === 2, 30_000);
+    await completeTask(shared, "Name chosen");
+    await bells[1]!.waitForCount(start + 2);
+    expect(streams).toHaveLength(2);
+    await context.close();
+  });
+
   it("the bell, its list and the preferences page fit a 390 px wide phone screen and pass axe", async () => {
     const page: Page = owner.page;
     await page.setViewportSize({ width: 390, height: 844 });
