@@ -5,11 +5,13 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
 import { agentEvents, chatSessions, inboxMessages, pullRequests, tasks, workspaces } from "@/db/schema";
+import { mintTaskToken } from "@/lib/auth/task-tokens";
 import { type ApiClient, openAppDb, ownerApi, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { type BrowserSession, launchBrowser, signInWithLink } from "../helpers/browser";
 import { runSam } from "../helpers/cli";
 import { makeGitRepo } from "../helpers/git";
+import { callTool } from "../helpers/mcp";
 import { makeTempDir } from "../helpers/temp-dir";
 import { AppShell } from "../pages/app-shell";
 import { SessionHeader } from "../pages/session-header";
@@ -313,6 +315,29 @@ describe("parents wait for their children: awaiting_subtasks, one wake per child
     await finishChild(child);
     await waitStatus(parent, "completed");
     expect(await wakes(parent)).toHaveLength(2);
+  });
+
+  it("wait_for_subtasks refuses, naming it, a task that is not the caller's subtask, and a timeout out of range", async () => {
+    const { parent, ids } = await startParent(
+      script("One part, then questions.", [gatedChild("Own part"), { say: "Waiting." }]),
+      1,
+    );
+    const own = ids[0]!;
+    await waitStatus(parent, "awaiting_subtasks");
+    const token = await mintTaskToken(db, parent);
+    const stranger = await callTool(app.baseUrl, token, "wait_for_subtasks", {
+      taskIds: [own, parent, "no-such-task"],
+    });
+    expect(stranger.error?.message).toContain(`Not subtasks of yours: ${parent}, no-such-task`);
+    const tooLong = await callTool(app.baseUrl, token, "wait_for_subtasks", { timeoutSeconds: 86_401 });
+    expect(tooLong.error?.message).toMatch(/1 to 86400 seconds/);
+    const unknownUntil = await callTool(app.baseUrl, token, "wait_for_subtasks", { until: "some" });
+    expect(unknownUntil.error?.message).toMatch(/until is "all" or "any"/);
+    // Nothing was recorded: the child's end wakes the parent on its own, and it completes.
+    expect(await db.all(sql`SELECT id FROM task_waits WHERE task_id = ${parent}`)).toEqual([]);
+    await finishChild(own);
+    await waitStatus(parent, "completed");
+    expect(await wakes(parent)).toHaveLength(1);
   });
 
   it("stopping a parent that waits for its subtasks ends it and stops its children", async () => {
