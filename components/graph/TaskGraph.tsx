@@ -12,7 +12,7 @@ import {
   useNodesInitialized,
   useReactFlow,
 } from "@xyflow/react";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { TaskGraph as TaskGraphData } from "@/lib/graph/types";
 import { layoutTree, NODE_HEIGHT, NODE_WIDTH, shapeKeyOf, type TreeShape } from "./layout-tree";
 import { TaskGraphNode, type TaskNode } from "./TaskGraphNode";
@@ -24,8 +24,8 @@ const PARENT_COLOUR = "#a1a1aa";
 const DEPENDENCY_COLOUR = "#8b5cf6";
 const BLOCKING_COLOUR = "#f97316";
 
-// Every card has the same size and the same four link points, so React Flow can draw the graph
-// without measuring 500 cards first (and a status change does not make it measure a card again).
+// Every card has the same size and the same link points, so React Flow draws the graph without
+// measuring 500 cards or rendering handles first (and a status change does not make it measure again).
 const HANDLES: NodeHandle[] = [
   { id: "parent", type: "target", position: Position.Top, x: NODE_WIDTH / 2, y: 0 },
   { id: "child", type: "source", position: Position.Bottom, x: NODE_WIDTH / 2, y: NODE_HEIGHT },
@@ -41,13 +41,34 @@ const HANDLES: NodeHandle[] = [
  * changes; pan and pinch-zoom are React Flow's own.
  */
 export function TaskGraph({ initial }: { initial: TaskGraphData }) {
+  // Laid out and drawn in the browser only: rendering 500 cards on the server too would double the work.
+  const [mounted, setMounted] = useState(false);
+  useEffect(() => setMounted(true), []);
+  return mounted ? (
+    <LiveTaskGraph initial={initial} />
+  ) : (
+    <div data-testid="task-graph" data-ready="false" className={FRAME}>
+      <p className="p-4 text-sm text-zinc-600 dark:text-zinc-400">Laying out {initial.tasks.length} tasks…</p>
+    </div>
+  );
+}
+
+const FRAME = "relative h-full min-h-80 w-full overflow-hidden rounded-lg border border-zinc-200 dark:border-zinc-800";
+
+function LiveTaskGraph({ initial }: { initial: TaskGraphData }) {
   const { graph, state } = useLiveTaskGraph(initial);
   const [ready, setReady] = useState(false);
+  const markReady = useCallback(() => setReady(true), []);
+  const frame = useRef<HTMLDivElement>(null);
 
   // The layout is kept for as long as the shape (tasks and their parents) stays the same.
   const shape = useRef<TreeShape | null>(null);
   const key = shapeKeyOf(graph.tasks);
-  if (shape.current?.key !== key) shape.current = layoutTree(graph.tasks);
+  if (shape.current?.key !== key) {
+    const start = performance.now();
+    shape.current = layoutTree(graph.tasks);
+    performance.measure("sam:graph-layout", { start });
+  }
   const { positions } = shape.current;
 
   const nodes = useMemo<TaskNode[]>(
@@ -113,12 +134,13 @@ export function TaskGraph({ initial }: { initial: TaskGraphData }) {
 
   return (
     <div
+      ref={frame}
       data-testid="task-graph"
       data-ready={ready ? "true" : "false"}
       data-node-count={nodes.length}
       data-edge-count={edges.length}
       data-stream-state={state}
-      className="relative h-full min-h-80 w-full overflow-hidden rounded-lg border border-zinc-200 dark:border-zinc-800"
+      className={FRAME}
     >
       <ReactFlow
         nodes={nodes}
@@ -137,25 +159,44 @@ export function TaskGraph({ initial }: { initial: TaskGraphData }) {
       >
         <Background gap={24} />
         <Controls showInteractive={false} />
-        <ReadySignal onReady={() => setReady(true)} />
+        <ReadySignal frame={frame} links={edges.length} onReady={markReady} />
         <FitOnNewShape shapeKey={key} />
       </ReactFlow>
     </div>
   );
 }
 
-/** Marks (performance mark `sam:graph-ready`) the first frame after every card of the graph was laid out. */
-function ReadySignal({ onReady }: { onReady: () => void }) {
+/**
+ * Marks (performance mark `sam:graph-ready`) the first frame in which every card and every link of
+ * the graph is drawn: React Flow draws the links a frame or more after the cards.
+ */
+function ReadySignal({
+  frame,
+  links,
+  onReady,
+}: {
+  frame: RefObject<HTMLDivElement | null>;
+  links: number;
+  onReady: () => void;
+}) {
   const initialized = useNodesInitialized();
   const done = useRef(false);
   useEffect(() => {
     if (!initialized || done.current) return;
-    done.current = true;
-    requestAnimationFrame(() => {
+    let next = 0;
+    const check = () => {
+      const drawn = frame.current?.querySelectorAll(".react-flow__edge-path").length ?? 0;
+      if (drawn < links) {
+        next = requestAnimationFrame(check);
+        return;
+      }
+      done.current = true;
       performance.mark("sam:graph-ready");
       onReady();
-    });
-  }, [initialized, onReady]);
+    };
+    next = requestAnimationFrame(check);
+    return () => cancelAnimationFrame(next);
+  }, [initialized, frame, links, onReady]);
   return null;
 }
 

@@ -27,7 +27,8 @@ export async function seedTaskTree(
   db: Db,
   { projectId, userId, count, branching = 8 }: { projectId: string; userId: string; count: number; branching?: number },
 ): Promise<SeededTree> {
-  await db.run(sql`UPDATE projects SET max_depth = 10, max_children = ${branching}, max_active_dispatched = ${count}
+  await db.run(sql`UPDATE projects SET max_depth = 10, max_children = ${branching},
+    max_active_dispatched = max_active_dispatched + ${count}
     WHERE id = ${projectId}`);
   const root = await createTask(db, userId, { projectId, prompt: `Build the product (${count} tasks)`, mode: "task" });
   const nodes = [{ id: root.id, depth: 0 }];
