@@ -80,9 +80,14 @@ describe("the application shell", () => {
           },
         )
       ).id;
-      expect(
-        await db.query.tasks.findFirst({ where: and(eq(tasks.id, family.parent), eq(tasks.status, "completed")) }),
-      ).toBeTruthy();
+      // The parent waits for its subtasks, then completes on the turn their last end wakes.
+      await until(
+        async () =>
+          (await db.query.tasks.findFirst({
+            where: and(eq(tasks.id, family.parent), eq(tasks.status, "completed")),
+          })) !== undefined,
+        90_000,
+      );
     } finally {
       db.$client.close();
     }
