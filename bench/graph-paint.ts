@@ -23,10 +23,8 @@ export interface GraphPaint {
   tasks: number;
   /** Navigation start → every card laid out and painted, one per run (ms). */
   samples: number[];
-  /** Navigation start → the page's HTML received in full, one per run (ms): the server's share. */
+  /** Navigation start → the page's HTML received in full (the tree read and laid out), one per run (ms). */
   response: number[];
-  /** The layout's share (dagre, in the page), one per run (ms). */
-  layout: number[];
   median: number;
   p90: number;
 }
@@ -62,14 +60,12 @@ export async function measureGraphPaint({
 
     const samples: number[] = [];
     const response: number[] = [];
-    const layout: number[] = [];
     for (let i = 0; i <= runs; i++) {
       const page = await context.newPage();
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.goto(url, { waitUntil: "commit" });
       await page.locator('[data-testid="task-graph"][data-ready="true"]').waitFor({ timeout: 60_000 });
-      const { readyAt, responseEnd, layoutMs, cards } = await page.evaluate(() => ({
-        layoutMs: performance.getEntriesByName("sam:graph-layout")[0]?.duration ?? Number.NaN,
+      const { readyAt, responseEnd, cards } = await page.evaluate(() => ({
         readyAt: performance.getEntriesByName("sam:graph-ready")[0]?.startTime ?? Number.NaN,
         responseEnd: (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseEnd,
         cards: document.querySelectorAll('[data-testid="graph-node"]').length,
@@ -79,11 +75,10 @@ export async function measureGraphPaint({
       if (i > 0) {
         samples.push(readyAt);
         response.push(responseEnd);
-        layout.push(layoutMs);
       }
     }
     const { median, p90 } = describe(samples);
-    return { tasks, samples, response, layout, median, p90 };
+    return { tasks, samples, response, median, p90 };
   } finally {
     scratch.cleanup();
   }
@@ -104,7 +99,6 @@ async function main() {
     };
     console.log(`bench:graph — the task graph page of a ${result.tasks}-task tree, in Chromium`);
     console.log(`  navigation → HTML received:                      ${summary(result.response)}`);
-    console.log(`  of which the layout (dagre, in the page):         ${summary(result.layout)}`);
     console.log(`  navigation → every card laid out and painted:    ${summary(result.samples)} (goal < 1 s)`);
   } finally {
     await browser.close();

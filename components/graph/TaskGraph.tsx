@@ -12,6 +12,7 @@ import {
   useNodesInitialized,
   useReactFlow,
 } from "@xyflow/react";
+import { useRouter } from "next/navigation";
 import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { TaskGraph as TaskGraphData } from "@/lib/graph/types";
 import { layoutTree, NODE_HEIGHT, NODE_WIDTH, shapeKeyOf, type TreeShape } from "./layout-tree";
@@ -40,12 +41,12 @@ const HANDLES: NodeHandle[] = [
  * dependencies (orange and moving while they block). Laid out again only when the tree's shape
  * changes; pan and pinch-zoom are React Flow's own.
  */
-export function TaskGraph({ initial }: { initial: TaskGraphData }) {
-  // Laid out and drawn in the browser only: rendering 500 cards on the server too would double the work.
+export function TaskGraph({ initial, initialLayout }: { initial: TaskGraphData; initialLayout: TreeShape }) {
+  // Drawn in the browser only: rendering 500 cards on the server too would double the work.
   const [mounted, setMounted] = useState(false);
   useEffect(() => setMounted(true), []);
   return mounted ? (
-    <LiveTaskGraph initial={initial} />
+    <LiveTaskGraph initial={initial} initialLayout={initialLayout} />
   ) : (
     <div data-testid="task-graph" data-ready="false" className={FRAME}>
       <p className="p-4 text-sm text-zinc-600 dark:text-zinc-400">Laying out {initial.tasks.length} tasks…</p>
@@ -55,20 +56,18 @@ export function TaskGraph({ initial }: { initial: TaskGraphData }) {
 
 const FRAME = "relative h-full min-h-80 w-full overflow-hidden rounded-lg border border-zinc-200 dark:border-zinc-800";
 
-function LiveTaskGraph({ initial }: { initial: TaskGraphData }) {
+function LiveTaskGraph({ initial, initialLayout }: { initial: TaskGraphData; initialLayout: TreeShape }) {
   const { graph, state } = useLiveTaskGraph(initial);
+  const router = useRouter();
   const [ready, setReady] = useState(false);
   const markReady = useCallback(() => setReady(true), []);
   const frame = useRef<HTMLDivElement>(null);
 
-  // The layout is kept for as long as the shape (tasks and their parents) stays the same.
-  const shape = useRef<TreeShape | null>(null);
+  // The page comes laid out (by the server); the layout is done again, here, only when the shape
+  // (tasks and their parents) changes.
+  const shape = useRef<TreeShape>(initialLayout);
   const key = shapeKeyOf(graph.tasks);
-  if (shape.current?.key !== key) {
-    const start = performance.now();
-    shape.current = layoutTree(graph.tasks);
-    performance.measure("sam:graph-layout", { start });
-  }
+  if (shape.current.key !== key) shape.current = layoutTree(graph.tasks);
   const { positions } = shape.current;
 
   const nodes = useMemo<TaskNode[]>(
@@ -76,13 +75,11 @@ function LiveTaskGraph({ initial }: { initial: TaskGraphData }) {
       graph.tasks.map((task) => ({
         id: task.id,
         type: "task",
-        position: positions.get(task.id) ?? { x: 0, y: 0 },
+        position: positions[task.id] ?? { x: 0, y: 0 },
         width: NODE_WIDTH,
         height: NODE_HEIGHT,
         measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
         handles: HANDLES,
-        // React Flow lets clicks through nodes that are neither selectable nor draggable; these cards are links.
-        style: { pointerEvents: "all" },
         data: {
           task,
           href: `/projects/${encodeURIComponent(graph.projectId)}/tasks/${encodeURIComponent(task.id)}`,
@@ -114,7 +111,7 @@ function LiveTaskGraph({ initial }: { initial: TaskGraphData }) {
     const dependencyLinks: Edge[] = graph.dependencies.map((d) => {
       const colour = d.blocking ? BLOCKING_COLOUR : DEPENDENCY_COLOUR;
       // Between the facing sides of the two cards, so the line does not run across either of them.
-      const rightwards = (positions.get(d.dependsOnTaskId)?.x ?? 0) <= (positions.get(d.taskId)?.x ?? 0);
+      const rightwards = (positions[d.dependsOnTaskId]?.x ?? 0) <= (positions[d.taskId]?.x ?? 0);
       return {
         id: `dependency:${d.dependsOnTaskId}:${d.taskId}`,
         source: d.dependsOnTaskId,
@@ -146,6 +143,13 @@ function LiveTaskGraph({ initial }: { initial: TaskGraphData }) {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onNodeClick={(event, node) => {
+          // A plain click opens the task in the app (beside the graph when the panel can take it);
+          // a modified or middle click is the link's own (a new tab or window).
+          if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+          event.preventDefault();
+          router.push(node.data.href);
+        }}
         fitView
         minZoom={0.01}
         maxZoom={2}

@@ -1,5 +1,4 @@
 import type { Node, NodeProps } from "@xyflow/react";
-import Link from "next/link";
 import { statusLabel, statusStyle } from "@/components/tasks/TaskStatusBadge";
 import type { GraphTask } from "@/lib/graph/types";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout-tree";
@@ -13,15 +12,15 @@ const PR_STYLE = {
   closed: "border-zinc-500 text-zinc-600 dark:text-zinc-400",
 } as const;
 
-/** A task as a card coloured by its status, with its agent and pull request; a click opens the task. */
+/** A task as a card coloured by its status, with its agent and pull request; a click opens the task (see TaskGraph). */
 export function TaskGraphNode({ data }: NodeProps<TaskNode>) {
   const { task, href, focused } = data;
   const status = statusLabel(task.status, task.blocked);
   return (
-    <Link
+    // A plain link (the graph's one click handler opens it in the app): 500 Link components would
+    // cost the graph's first paint, and prefetch 500 task pages.
+    <a
       href={href}
-      // Every card is in view at first: prefetching 500 task pages would hold up the graph.
-      prefetch={false}
       // A drag that starts on a card pans the graph rather than dragging the link away.
       draggable={false}
       aria-label={`${task.title}, ${status}`}
@@ -50,6 +49,6 @@ export function TaskGraphNode({ data }: NodeProps<TaskNode>) {
       <span className="mt-auto truncate text-[11px] opacity-75">
         {task.harness} · {task.model}
       </span>
-    </Link>
+    </a>
   );
 }

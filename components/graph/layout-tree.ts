@@ -6,8 +6,8 @@ export const NODE_HEIGHT = 92;
 export interface TreeShape {
   /** Changes exactly when a task is added or removed or moves to another parent. */
   key: string;
-  /** Each task's top-left corner, top-down: parents above their children. */
-  positions: Map<string, { x: number; y: number }>;
+  /** Each task's top-left corner by id, top-down: parents above their children. A plain object, so a page can hand it to the browser. */
+  positions: Record<string, { x: number; y: number }>;
 }
 
 /** What the layout depends on: the tasks and who their parents are, nothing else (a status change keeps it). */
@@ -28,11 +28,11 @@ export function layoutTree(tasks: readonly { id: string; parentId: string | null
   for (const t of tasks) graph.setNode(t.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const t of tasks) if (t.parentId && ids.has(t.parentId)) graph.setEdge(t.parentId, t.id);
   dagre.layout(graph);
-  const positions = new Map<string, { x: number; y: number }>();
+  const positions: TreeShape["positions"] = {};
   for (const t of tasks) {
     const { x, y } = graph.node(t.id);
     // dagre places centres; React Flow places top-left corners.
-    positions.set(t.id, { x: x - NODE_WIDTH / 2, y: y - NODE_HEIGHT / 2 });
+    positions[t.id] = { x: x - NODE_WIDTH / 2, y: y - NODE_HEIGHT / 2 };
   }
   return { key: shapeKeyOf(tasks), positions };
 }

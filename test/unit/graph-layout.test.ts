@@ -13,7 +13,7 @@ const TREE = [
 describe("the task graph's layout", () => {
   it("places every subtask one level below its parent, whether or not it has subtasks itself", () => {
     const { positions } = layoutTree(TREE);
-    const y = (id: string) => positions.get(id)!.y;
+    const y = (id: string) => positions[id]!.y;
     expect(y("a")).toBe(y("b"));
     expect(y("b")).toBe(y("c"));
     expect(y("a")).toBeGreaterThan(y("root") + NODE_HEIGHT);
@@ -22,7 +22,7 @@ describe("the task graph's layout", () => {
 
   it("never lets two cards overlap", () => {
     const { positions } = layoutTree(TREE);
-    const boxes = [...positions.values()];
+    const boxes = Object.values(positions);
     for (const [i, p] of boxes.entries()) {
       for (const q of boxes.slice(i + 1)) {
         const apart = Math.abs(p.x - q.x) >= NODE_WIDTH || Math.abs(p.y - q.y) >= NODE_HEIGHT;

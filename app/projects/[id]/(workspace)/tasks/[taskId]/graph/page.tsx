@@ -1,5 +1,6 @@
 import { requireUser } from "@/app/current-user";
 import { GraphLegend } from "@/components/graph/GraphLegend";
+import { layoutTree } from "@/components/graph/layout-tree";
 import { TaskGraph } from "@/components/graph/TaskGraph";
 import { loadTaskGraphOr404 } from "../../load-task-graph";
 
@@ -23,7 +24,7 @@ export default async function TaskGraphPage({ params }: { params: Promise<{ id: 
       </div>
       <GraphLegend />
       <div className="min-h-0 flex-1">
-        <TaskGraph key={graph.rootId} initial={graph} />
+        <TaskGraph key={graph.rootId} initial={graph} initialLayout={layoutTree(graph.tasks)} />
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 import { requireUser } from "@/app/current-user";
 import { GraphLegend } from "@/components/graph/GraphLegend";
+import { layoutTree } from "@/components/graph/layout-tree";
 import { TaskGraph } from "@/components/graph/TaskGraph";
 import { TaskPanel } from "@/components/shell/TaskPanel";
 import { loadTaskGraphOr404 } from "../../../../(workspace)/tasks/load-task-graph";
@@ -14,7 +15,7 @@ export default async function TaskGraphPanelPage({ params }: { params: Promise<{
       <div className="flex h-full min-h-0 flex-col gap-3">
         <GraphLegend />
         <div className="min-h-0 flex-1">
-          <TaskGraph key={graph.rootId} initial={graph} />
+          <TaskGraph key={graph.rootId} initial={graph} initialLayout={layoutTree(graph.tasks)} />
         </div>
       </div>
     </TaskPanel>
