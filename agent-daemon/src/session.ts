@@ -142,7 +142,6 @@ export class Session {
     return this.state === "finished";
   }
 
-  /** Whether the agent or the daemon is doing something for this session (not waiting for a message). */
   /**
    * An idle task-mode session: its agent waits on others (its subtasks, a person) until the web app
    * sends a message or finishes it. Its workspace takes no share of the node's capacity.
@@ -151,6 +150,7 @@ export class Session {
     return this.state === "idle" && this.deps.request.mode === "task";
   }
 
+  /** Whether the agent or the daemon is doing something for this session (not waiting for a message). */
   get isBusy(): boolean {
     return this.state !== "idle" && this.state !== "finished";
   }
