@@ -21,6 +21,10 @@ import { useLiveTaskGraph } from "./use-live-task-graph";
 
 const nodeTypes = { task: TaskGraphNode };
 
+// A first view no smaller than this: a tree hundreds of cards wide shows its middle, where its root
+// is, with the cards' colours still to be seen; zooming out (to 0.01) shows the rest.
+const FIT = { minZoom: 0.05 };
+
 const PARENT_COLOUR = "#a1a1aa";
 const DEPENDENCY_COLOUR = "#8b5cf6";
 const BLOCKING_COLOUR = "#f97316";
@@ -151,6 +155,7 @@ function LiveTaskGraph({ initial, initialLayout }: { initial: TaskGraphData; ini
           router.push(node.data.href);
         }}
         fitView
+        fitViewOptions={FIT}
         minZoom={0.01}
         maxZoom={2}
         nodesDraggable={false}
@@ -211,7 +216,7 @@ function FitOnNewShape({ shapeKey }: { shapeKey: string }) {
   useEffect(() => {
     if (shapeKey === shown.current) return;
     shown.current = shapeKey;
-    requestAnimationFrame(() => void fitView({ duration: 200 }));
+    requestAnimationFrame(() => void fitView({ ...FIT, duration: 200 }));
   }, [shapeKey, fitView]);
   return null;
 }
