@@ -25,6 +25,27 @@ export interface WatchNotificationsOptions {
 const LOOKBACK_MS = 5000;
 
 /**
+ * One look at a person's notifications for a bell that polls: the unread count and what changed
+ * since `after` (a cursor this returned before), looking a little earlier, as the stream does, so a
+ * row that committed late is not missed: the bell drops what it has seen. Without `after`: from now,
+ * with what changed just before, which a bell takes as known, not news.
+ */
+export async function notificationChangesSince(db: Db, userId: string, after?: number): Promise<NotificationChanges> {
+  const from = after ?? Date.now();
+  const [changed, unread] = await Promise.all([
+    notificationsChangedSince(db, userId, Math.max(0, from - LOOKBACK_MS)),
+    unreadCount(db, userId),
+  ]);
+  let cursor = from;
+  const notifications: NotificationView[] = [];
+  for (const { changedAt, ...n } of changed) {
+    notifications.push(n);
+    cursor = Math.max(cursor, changedAt);
+  }
+  return { cursor, unread, notifications };
+}
+
+/**
  * A person's notifications as they change: the unread count first, then a frame whenever it changes
  * or a notification of theirs is new, updated (progress), or marked read elsewhere. The database is
  * polled (it is the truth, written by every instance); this process's `notifications` events for

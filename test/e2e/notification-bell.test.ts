@@ -302,6 +302,20 @@ describe("the notification bell: live unread count, list, mark read, preferences
     expect((await fetch(`${app.baseUrl}/api/notifications`)).status).toBe(401);
     expect((await asBob("/api/notifications/read", { method: "POST", body: "{}" })).status).toBe(400);
 
+    // The bell's poll: the count (and what changed just before), then what changed after a cursor; a bad cursor is named.
+    const first = (await (await asBob("/api/notifications/changes")).json()) as NotificationFrame;
+    expect(first.unread).toBe(1);
+    const since = (await (
+      await asBob(`/api/notifications/changes?after=${first.cursor - 60_000}`)
+    ).json()) as NotificationFrame;
+    expect(since.notifications.map((c) => c.id)).toContain(n!.id);
+    for (const query of ["after=soon", "after=-1", "before=1"]) {
+      const bad = await asBob(`/api/notifications/changes?${query}`);
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/after|before/);
+    }
+    expect((await fetch(`${app.baseUrl}/api/notifications/changes`)).status).toBe(401);
+
     const unknown = await runSam(["notifications", "--colour"], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown option --colour");
@@ -437,7 +451,7 @@ describe("the notification bell: live unread count, list, mark read, preferences
     await context.close();
   });
 
-  it("the tabs of one browser share one notification stream: every bell rises live, the browser shows a notification once, and another tab takes over when the streaming one closes", async () => {
+  it("the tabs of one browser share one poll and hold no connection open: every bell rises live, the browser shows a notification once, and another tab takes over when the polling one closes", async () => {
     const context = await browser.newContext();
     await context.addInitScript(() => {
       const shown: string[] = [];
@@ -451,9 +465,13 @@ describe("the notification bell: live unread count, list, mark read, preferences
       };
     });
     await context.grantPermissions(["notifications"], { origin: app.baseUrl });
-    const streams: string[] = [];
+    // Which tabs poll, and whether any opens the notification stream (a connection held open).
+    const pollers = new Set<Page>();
+    let streamed = 0;
     context.on("request", (request) => {
-      if (request.url().endsWith("/api/notifications/stream")) streams.push(request.url());
+      const { pathname } = new URL(request.url());
+      if (pathname === "/api/notifications/changes") pollers.add(request.frame().page());
+      if (pathname === "/api/notifications/stream") streamed++;
     });
     const first = await context.newPage();
     await first.goto(await mintLoginLink(app));
@@ -464,7 +482,7 @@ describe("the notification bell: live unread count, list, mark read, preferences
     const bells = [new NotificationBellUi(first), new NotificationBellUi(second)];
     const start = await countOf(api);
     await Promise.all(bells.map((bell) => bell.waitForCount(start)));
-    expect(streams).toHaveLength(1);
+    expect([...pollers]).toEqual([first]);
 
     await startTask(shared, "Choose a name", [
       { tool: "request_human_input", args: { question: "Which name?" } },
@@ -474,14 +492,19 @@ describe("the notification bell: live unread count, list, mark read, preferences
     const shownIn = (page: Page) =>
       page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications);
     await until(async () => (await shownIn(first)).length + (await shownIn(second)).length > 0, 30_000);
-    expect([...(await shownIn(first)), ...(await shownIn(second))]).toEqual(["Needs your answer: Choose a name"]);
+    expect({ first: await shownIn(first), second: await shownIn(second) }).toEqual({
+      first: ["Needs your answer: Choose a name"],
+      second: [],
+    });
 
-    // The tab holding the stream closes: the other one opens it and stays live.
+    expect([...pollers]).toEqual([first]);
+
+    // The polling tab closes: the other one takes over and stays live.
     await first.close();
-    await until(() => streams.length === 2, 30_000);
+    await until(() => pollers.has(second), 30_000);
     await completeTask(shared, "Name chosen");
     await bells[1]!.waitForCount(start + 2);
-    expect(streams).toHaveLength(2);
+    expect(streamed).toBe(0);
     await context.close();
   });
 
