@@ -38,8 +38,11 @@ const isChild = (body: any) => firstUserMessage(body).includes(CHILD_MARK);
 // biome-ignore lint/suspicious/noExplicitAny: the body is the client's JSON.
 const isAgentTurn = (body: any) => Array.isArray(body?.tools) && body.tools.length > 0;
 
-const parentPlan = replyByRound(
-  [
+const withUsage = (steps: FixtureReply[]) => steps.map((step): FixtureReply => ({ ...step, usage: PARENT_USAGE }));
+
+// The task's own turn: a command, a file, a helper; then it ends its turn and waits for the helper.
+const firstTurn = replyByRound(
+  withUsage([
     {
       text: "First a command.",
       toolCalls: [{ name: "shell", arguments: { command: "echo shell-ok-$((40 + 2))" } }],
@@ -52,10 +55,24 @@ const parentPlan = replyByRound(
         { name: "dispatch_task", arguments: { title: "Child helper", description: `Say hello. ${CHILD_MARK}` } },
       ],
     },
-    { toolCalls: [{ name: "complete_task", arguments: { summary: "Wrote notes/hello.txt and dispatched a helper" } }] },
-    { text: "Done." },
-  ].map((step): FixtureReply => ({ ...step, usage: PARENT_USAGE })),
+    { text: "The helper is on it; I finish when it reports." },
+  ]),
 );
+// The turn the helper's end wakes it with: it completes.
+const wakeTurn = withUsage([
+  { toolCalls: [{ name: "complete_task", arguments: { summary: "Wrote notes/hello.txt and dispatched a helper" } }] },
+  { text: "Done." },
+]);
+
+// biome-ignore lint/suspicious/noExplicitAny: the body is the client's JSON.
+function parentPlan(body: any): FixtureReply {
+  const messages: Array<{ role: string; content: unknown }> = body?.messages ?? [];
+  const lastUser = messages.findLastIndex((m) => m.role === "user");
+  // SAM's wake names the subtask that ended.
+  if (!JSON.stringify(messages[lastUser]?.content ?? "").includes("Child helper")) return firstTurn(body);
+  const round = messages.slice(lastUser + 1).filter((m) => m.role === "assistant").length;
+  return wakeTurn[Math.min(round, wakeTurn.length - 1)]!;
+}
 
 describe("the built-in harness with an OpenAI-compatible model, through the real AI SDK provider", () => {
   let app: AppServer;
@@ -103,7 +120,7 @@ describe("the built-in harness with an OpenAI-compatible model, through the real
     repos.cleanup();
   });
 
-  it("a task runs a shell command, writes a file and dispatches a subtask, and completes with the file on its branch", async () => {
+  it("a task runs a shell command, writes a file and dispatches a subtask, waits for it, and completes with the file on its branch", async () => {
     const created = await api.post<{ id: string }>("/api/tasks", {
       projectId,
       prompt: "please add a greeting file and get a helper to say hello",
@@ -153,8 +170,9 @@ describe("the built-in harness with an OpenAI-compatible model, through the real
       expect(turn.headers.authorization).toBe(`Bearer ${fixture.apiKey}`);
       expect(turn.body.model).toBe(MODEL);
     }
+    // Four requests in its own turn, two in the turn the helper's end woke it with.
     const parentTurns = turns.filter((r) => !isChild(r.body)).length;
-    expect(parentTurns).toBe(5);
+    expect(parentTurns).toBe(6);
 
     // The key is in no event and no log line.
     expect(JSON.stringify(events)).not.toContain(fixture.apiKey);
