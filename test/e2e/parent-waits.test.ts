@@ -154,6 +154,8 @@ describe("parents wait for their children: awaiting_subtasks, one wake per child
       () => events(parent, "turn_ended"),
       (t) => t.length >= n + 1,
     );
+    // The turn's end is stored before the web app decides what follows it.
+    await waitStatus(parent, "awaiting_subtasks");
     return told;
   }
 
