@@ -140,6 +140,8 @@ export const projects = sqliteTable(
     permissionPolicy: text("permission_policy", { enum: ["allow", "deny"] })
       .notNull()
       .default("allow"),
+    // Labels a node must have to run this project's tasks (a JSON array; empty: any node).
+    nodeLabels: text("node_labels").notNull().default("[]"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -223,9 +225,114 @@ export const nodes = sqliteTable(
     // refuses sessions), with `sandboxError` saying why.
     sandbox: text("sandbox", { enum: ["on", "off", "unavailable"] }),
     sandboxError: text("sandbox_error"),
+    // What work the node may take: a project that requires labels is placed only on nodes with all
+    // of them. A JSON array of strings.
+    labels: text("labels").notNull().default("[]"),
+    // The daemon's version, as it reported it when it joined or last connected.
+    version: text("version"),
+    // Joined and cloud nodes: the web app's URL as the node reaches it (its agents' MCP endpoint is
+    // there). Local nodes use the web app's internal URL.
+    webUrl: text("web_url"),
+    // When the node's command channel last connected, and whether one is open now (the instance
+    // holding it clears it when it closes).
+    channelConnectedAt: integer("channel_connected_at", { mode: "timestamp_ms" }),
+    channelOpen: integer("channel_open", { mode: "boolean" }).notNull().default(false),
+    // Cloud nodes: the provider's price per hour (gross, in `currency`), to show the cost so far.
+    pricePerHour: real("price_per_hour"),
+    currency: text("currency"),
+    // The cloud settings that created this node (null for local and joined nodes).
+    cloudSettingsId: text("cloud_settings_id"),
+    // Why the node is lost or could not start, for the Nodes page.
+    statusReason: text("status_reason"),
+    destroyedAt: integer("destroyed_at", { mode: "timestamp_ms" }),
     createdAt: createdAt(),
   },
   (t) => [index("nodes_status_idx").on(t.status)],
+);
+
+/**
+ * One-use tokens that let a machine join as a node (`sam node token`). Only the hash is stored; the
+ * token is spent by the join, which records the node it became.
+ */
+export const nodeJoinTokens = sqliteTable("node_join_tokens", {
+  id: text("id").primaryKey(),
+  tokenHash: text("token_hash").notNull().unique(),
+  // Labels the joining node gets (a JSON array), besides any it asks for.
+  labels: text("labels").notNull().default("[]"),
+  createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+  // Set when a cloud provider made the token for a VM it creates.
+  cloudSettingsId: text("cloud_settings_id"),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  usedAt: integer("used_at", { mode: "timestamp_ms" }),
+  nodeId: text("node_id").references(() => nodes.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+});
+
+export const NODE_COMMAND_STATUSES = ["pending", "sent", "done"] as const;
+
+/**
+ * Commands for nodes the web app never calls (joined and cloud nodes): written here, carried to the
+ * node over the channel it keeps open, answered by the node. Any instance may write one; the
+ * instance holding the node's channel sends it.
+ */
+export const nodeCommands = sqliteTable(
+  "node_commands",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => nodes.id, { onDelete: "cascade" }),
+    // The daemon route it stands for: method, path and JSON body.
+    method: text("method").notNull(),
+    route: text("route").notNull(),
+    body: text("body"),
+    status: text("status", { enum: NODE_COMMAND_STATUSES }).notNull().default("pending"),
+    resultStatus: integer("result_status"),
+    resultBody: text("result_body"),
+    // After this the caller has given up: the command is not sent any more.
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+    doneAt: integer("done_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("node_commands_node_status_idx").on(t.nodeId, t.status)],
+);
+
+export const CLOUD_PROVIDERS = ["hetzner"] as const;
+
+/**
+ * Where SAM creates VMs when no node has room: for one project, or for the instance (projectId
+ * null). One row per scope.
+ */
+export const cloudSettings = sqliteTable(
+  "cloud_settings",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    provider: text("provider", { enum: CLOUD_PROVIDERS }).notNull(),
+    // The API token: the name of a project secret (project scope), or encrypted with the instance
+    // key (instance scope).
+    tokenSecretName: text("token_secret_name"),
+    tokenCiphertext: text("token_ciphertext"),
+    serverType: text("server_type").notNull(),
+    location: text("location").notNull(),
+    image: text("image").notNull(),
+    // Labels given to the VMs it creates (a JSON array).
+    labels: text("labels").notNull().default("[]"),
+    capacity: integer("capacity").notNull().default(4),
+    maxVms: integer("max_vms").notNull().default(3),
+    warmMinutes: integer("warm_minutes").notNull().default(30),
+    warmPool: integer("warm_pool").notNull().default(0),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    // Creation failures back off: how many in a row, until when, and the last one's words.
+    failures: integer("failures").notNull().default(0),
+    backoffUntil: integer("backoff_until", { mode: "timestamp_ms" }),
+    lastError: text("last_error"),
+    lastErrorAt: integer("last_error_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("cloud_settings_project_idx").on(t.projectId)],
 );
 
 export const workspaces = sqliteTable(

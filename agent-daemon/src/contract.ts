@@ -309,7 +309,79 @@ export type OwnerRequest = z.infer<typeof ownerRequestSchema>;
 export const WEB_ROUTES = {
   events: "/api/daemon/events",
   heartbeat: "/api/daemon/heartbeat",
+  // A machine joining as a node spends a join token for its node credential.
+  join: "/api/daemon/join",
+  // Joined and cloud nodes hold this open (POST, the answer is a stream of NDJSON lines): the web app
+  // never calls them, it sends them commands here.
+  channel: "/api/daemon/channel",
+  commandResult: (id: string) => `/api/daemon/commands/${encodeURIComponent(id)}/result`,
+  // The daemon as one archive, for machines SAM sets up itself (cloud VMs); its SHA-256 is in the
+  // `x-sam-bundle-sha256` header and in the setup script that fetches it.
+  bundle: "/api/daemon/bundle",
 } as const;
+
+/** A node label: what a project may require of the nodes that run its tasks (`gpu`, `eu`, `arm64`). */
+export const nodeLabelSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "a label is 1-63 lowercase letters, digits, '.', '_' or '-'");
+export const nodeLabelsSchema = z.array(nodeLabelSchema).max(32);
+
+export const joinRequestSchema = z
+  .object({
+    token: z.string().min(20).max(200),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[\w.@-][\w .@-]*$/, "a node name is letters, digits, spaces, '.', '_', '@' or '-'")
+      .optional(),
+    capacity: z.number().int().min(1).max(64),
+    labels: nodeLabelsSchema.default([]),
+    version: z.string().min(1).max(50),
+  })
+  .strict();
+export type JoinRequest = z.infer<typeof joinRequestSchema>;
+
+export const joinResponseSchema = z.object({
+  nodeId: id,
+  // The node's own credential, from now on its bearer token for every web route; kept in its data
+  // directory (0600), never shown again.
+  credential: z.string().min(32),
+  name: z.string(),
+  labels: nodeLabelsSchema,
+  heartbeatMs: z.number().int().min(100),
+});
+export type JoinResponse = z.infer<typeof joinResponseSchema>;
+
+/** What a node says when it opens its channel. */
+export const channelRequestSchema = z
+  .object({ nodeId: id, version: z.string().min(1).max(50), capacity: z.number().int().min(1).max(64) })
+  .strict();
+export type ChannelRequest = z.infer<typeof channelRequestSchema>;
+
+/**
+ * One line of the channel: a command (a daemon route to run, as the web app would have called it
+ * over HTTP), or a ping that keeps the connection and shows it is alive. The web app ends the stream
+ * now and then (a serverless function's time limit); the node opens it again at once.
+ */
+export const channelLineSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("command"),
+    id,
+    method: z.enum(["GET", "POST", "DELETE"]),
+    route: z.string().startsWith("/").max(500),
+    body: z.unknown().optional(),
+  }),
+  z.object({ type: z.literal("ping") }),
+]);
+export type ChannelLine = z.infer<typeof channelLineSchema>;
+
+/** The daemon route's answer to a command, as its HTTP status and JSON body. */
+export const commandResultSchema = z
+  .object({ status: z.number().int().min(100).max(599), body: z.unknown().optional() })
+  .strict();
+export type CommandResult = z.infer<typeof commandResultSchema>;
 
 /**
  * What a daemon reports about a session, in order. `seq` is per session, from 1, without gaps; the
@@ -416,6 +488,8 @@ export const heartbeatRequestSchema = z.object({
   sessions: z.array(z.object({ sessionId: id, taskId: id, state: z.enum(SESSION_STATES) })),
   // Whether this node confines its agents; `unavailable` nodes refuse sessions, `error` says why.
   sandbox: z.object({ state: z.enum(SANDBOX_STATES), error: z.string().max(4000).optional() }).optional(),
+  // The daemon's version (the Nodes page shows it).
+  version: z.string().min(1).max(50).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
