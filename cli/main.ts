@@ -29,7 +29,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "list notifications and mark them read (sam notifications --help)",
     load: () => import("./commands/notifications"),
   },
-  daemon: { summary: "run an agent daemon on this machine", load: () => import("./commands/daemon") },
+  node: {
+    summary: "join machines as nodes; list, drain and remove nodes (sam node --help)",
+    load: () => import("./commands/node"),
+  },
+  daemon: {
+    summary: "run an agent daemon on this machine, or join one to a web app (sam daemon --join)",
+    load: () => import("./commands/daemon"),
+  },
 };
 
 const HELP = `Usage: sam <command> [options]

@@ -1,0 +1,5 @@
+import { UsageError } from "../../args";
+
+export async function run(_argv: string[]): Promise<void> {
+  throw new UsageError("sam node list is not built yet", "node list");
+}
