@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
-import { type Client, createClient } from "@libsql/client";
+import { type Client, createClient, type InStatement, type TransactionMode } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { loadConfig } from "@/lib/config";
+import { SamError } from "@/lib/errors";
 import { ensurePrivateFile } from "@/lib/private-files";
 import * as schema from "./schema";
 
@@ -11,6 +12,71 @@ export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 export interface DbTarget {
   url: string;
   authToken?: string;
+}
+
+/** How long a statement refused as busy is tried again before the caller is told the database is unavailable. */
+const BUSY_RETRY_MS = 15_000;
+const FIRST_BACKOFF_MS = 5;
+const MAX_BACKOFF_MS = 250;
+
+/** Whether an error (or one of its causes) is SQLite's "database is locked": another writer holds the lock. */
+function isBusy(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "SQLITE_BUSY" || /database is locked|SQLITE_BUSY/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Whether the database server could not be reached at all (refused, reset, DNS): nothing was done. */
+function isUnreachable(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") return true;
+  }
+  return false;
+}
+
+/**
+ * Runs one statement or one batch, trying again while the database answers busy: a statement or a
+ * batch that was refused as busy changed nothing (a batch is one transaction), so it is safe to
+ * repeat. The waits grow exponentially with full jitter, so writers that collided spread out.
+ * What still fails becomes `unavailable`, never an internal error with SQLite's text.
+ */
+async function retryingBusy<T>(run: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (isUnreachable(err)) throw new SamError("unavailable", "The database cannot be reached; try again shortly");
+      if (!isBusy(err)) throw err;
+      if (Date.now() >= deadline) {
+        throw new SamError("unavailable", "The database is too busy to take this change; try again shortly");
+      }
+      const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * backoff));
+    }
+  }
+}
+
+/**
+ * A libSQL client whose statements and batches survive write contention. Batches open their
+ * transaction as a writer (BEGIN IMMEDIATE): every batch of SAM writes, and a transaction that
+ * starts as a reader and then writes is refused at once when another writer got in between,
+ * instead of waiting for the lock.
+ */
+function contentionSafe(client: Client): Client {
+  const execute = client.execute.bind(client) as (stmt: InStatement) => ReturnType<Client["execute"]>;
+  const batch = client.batch.bind(client);
+  Object.assign(client, {
+    execute: (stmtOrSql: InStatement | string, args?: unknown) =>
+      retryingBusy(() =>
+        execute(typeof stmtOrSql === "string" ? { sql: stmtOrSql, args: (args ?? []) as [] } : stmtOrSql),
+      ),
+    batch: (stmts: InStatement[], mode: TransactionMode = "write") => retryingBusy(() => batch(stmts, mode)),
+  });
+  return client;
 }
 
 /** Opens a database: a libSQL file (WAL, busy timeout) or a libSQL server over HTTP/WebSocket. */
@@ -25,7 +91,7 @@ export function openDb(target: DbTarget): Db {
   }
   // The busy timeout lets concurrent writers from several processes wait instead of failing.
   const client = createClient({ url: target.url, authToken: target.authToken, timeout: 10_000 });
-  return drizzle(client, { schema }) as Db;
+  return drizzle(contentionSafe(client), { schema }) as Db;
 }
 
 const globalForDb = globalThis as unknown as { __samDb?: Db };

@@ -40,10 +40,20 @@ export class SamError extends Error {
   }
 }
 
-/** Turns any thrown value into a SamError; unknown failures become `internal` without leaking internals. */
+/**
+ * Turns any thrown value into a SamError; unknown failures become `internal` without leaking
+ * internals. A SamError wrapped by a library (the query builder wraps what the database layer
+ * throws, e.g. `unavailable` when the database stays busy) keeps its code.
+ */
 export function toSamError(err: unknown): SamError {
-  if (SamError.is(err)) return err;
+  for (let e = err; e instanceof Error; e = e.cause) if (SamError.is(e)) return e;
   return new SamError("internal", "Internal error");
+}
+
+/** Internal errors are bugs and are logged whole; an unavailable database is logged in one line. */
+function logUnexpected(err: unknown, samError: SamError): void {
+  if (samError.code === "internal") console.error(err);
+  else if (samError.code === "unavailable") console.warn(`sam: ${samError.message}`);
 }
 
 export function errorBody(err: SamError) {
@@ -63,7 +73,7 @@ export function httpStatusOf(err: SamError): number {
  */
 export function errorResponse(err: unknown, headers?: Record<string, string>): Response {
   const samError = toSamError(err);
-  if (samError.code === "internal") console.error(err);
+  logUnexpected(err, samError);
   const challenge: Record<string, string> =
     samError.code === "unauthenticated" ? { "www-authenticate": 'Bearer realm="SAM"' } : {};
   return Response.json(errorBody(samError), { status: httpStatusOf(samError), headers: { ...challenge, ...headers } });
@@ -72,7 +82,7 @@ export function errorResponse(err: unknown, headers?: Record<string, string>): R
 /** The JSON-RPC error object for an error; the MCP endpoint calls this and nothing else. */
 export function jsonRpcErrorOf(err: unknown): { code: number; message: string; data?: unknown } {
   const samError = toSamError(err);
-  if (samError.code === "internal") console.error(err);
+  logUnexpected(err, samError);
   return {
     code: ERROR_CODES[samError.code].jsonRpc,
     message: samError.message,

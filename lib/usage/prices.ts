@@ -69,10 +69,10 @@ export async function listModelPrices(db: Db): Promise<ModelPrice[]> {
 export async function replaceModelPrices(db: Db, requester: Requester, input: unknown): Promise<ModelPrice[]> {
   await requireAdmin(db, requester, "change model prices");
   const { prices } = parseInput(modelPricesInputSchema, input);
-  await db.transaction(async (tx) => {
-    await tx.delete(modelPrices);
-    if (prices.length > 0) await tx.insert(modelPrices).values(prices);
-  });
+  // One batch (one transaction sent whole), not an interactive transaction: against a libSQL server
+  // an interactive one holds the write lock across round trips, and one left open holds it longer.
+  if (prices.length > 0) await db.batch([db.delete(modelPrices), db.insert(modelPrices).values(prices)]);
+  else await db.delete(modelPrices);
   return listModelPrices(db);
 }
 

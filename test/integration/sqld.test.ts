@@ -4,8 +4,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Db, openDb } from "@/db/client";
 import { applyMigrations } from "@/db/migrate";
+import { makeSqldKeyPair, signSqldToken } from "@/db/sqld-auth";
 import { consumeLoginLink, createLoginLink } from "@/lib/auth/login-links";
-import { SamError } from "@/lib/errors";
+import { SamError, toSamError } from "@/lib/errors";
 import {
   addMember,
   createProject,
@@ -33,7 +34,7 @@ const clients: Db[] = [];
 
 /** A client of its own, as a separate web app instance would have. */
 function connect(): Db {
-  const client = openDb({ url: server.url });
+  const client = openDb({ url: server.url, authToken: server.authToken });
   clients.push(client);
   return client;
 }
@@ -140,7 +141,11 @@ describe("against a real sqld server", () => {
 
   test("the sam CLI works against the server through DATABASE_URL", async () => {
     const repo = makeGitRepo(path.join(tmp.dir, "cli-repo"), { branch: "trunk" });
-    const env = { SAM_DATA_DIR: path.join(tmp.dir, "cli-data"), DATABASE_URL: server.url };
+    const env = {
+      SAM_DATA_DIR: path.join(tmp.dir, "cli-data"),
+      DATABASE_URL: server.url,
+      DATABASE_AUTH_TOKEN: server.authToken,
+    };
 
     const add = await runSam(["project", "add", repo, "--json"], env);
     expect(add.code, add.stderr).toBe(0);
@@ -150,5 +155,57 @@ describe("against a real sqld server", () => {
     expect((await listProjects(db, owner.id)).map((p) => p.id)).toContain(id);
     // Nothing went to a local file: the data dir holds no database.
     expect(fs.existsSync(path.join(env.SAM_DATA_DIR, "sam.db"))).toBe(false);
+  });
+
+  test("a client without a token, with an expired one or one signed by another key is refused", async () => {
+    const stranger = makeSqldKeyPair();
+    const tokens = {
+      none: undefined,
+      expired: server.signToken({ expiresAt: new Date(Date.now() - 3_600_000) }),
+      "another key": signSqldToken(stranger.privateKeyPem),
+    };
+    for (const [name, authToken] of Object.entries(tokens)) {
+      const intruder = openDb({ url: server.url, authToken });
+      clients.push(intruder);
+      await expect(
+        intruder.$client.execute("CREATE TABLE intruder (x)"),
+        `a client with ${name === "none" ? "no token" : `a token signed by ${name}`}`,
+      ).rejects.toThrow(/401|Unauthorized|authenticat/i);
+      await expect(intruder.$client.execute("SELECT count(*) FROM users"), name).rejects.toThrow();
+    }
+    const tables = await db.$client.execute("SELECT name FROM sqlite_master WHERE name = 'intruder'");
+    expect(tables.rows).toEqual([]);
+  });
+
+  test("concurrent guarded writes from many clients all succeed: no SQLITE_BUSY reaches the caller", async () => {
+    const owner = await ensureInstanceOwner(db);
+    const writers = Array.from({ length: 6 }, () => connect());
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        outcome(
+          createLoginLink(writers[i % writers.length]!, {
+            userId: owner.id,
+            baseUrl: "http://sam.test",
+            ttlMs: 60_000,
+          }).then((link) => consumeLoginLink(writers[(i + 1) % writers.length]!, link.url.split("/login/")[1]!)),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r !== "ok")).toEqual([]);
+  });
+
+  test("a database that cannot be reached is `unavailable`, not an internal error", async () => {
+    const gone = await startSqld(makeTempDir("sam-sqld-gone-").dir);
+    const client = openDb({ url: gone.url, authToken: gone.authToken });
+    clients.push(client);
+    await gone.stop();
+    const failure = await ensureInstanceOwner(client).then(
+      () => undefined,
+      (err: unknown) => toSamError(err),
+    );
+    expect(failure).toMatchObject({
+      code: "unavailable",
+      message: "The database cannot be reached; try again shortly",
+    });
   });
 });
