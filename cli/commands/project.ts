@@ -32,7 +32,7 @@ Options:
 
 const CONFIGURE_HELP = `Usage: sam project configure <id> [--harness H] [--agent-command CMD] [--model M]
                              [--base-url URL] [--network open|none] [--permission-policy allow|deny]
-                             [--user <email>] [--json]
+                             [--node-labels a,b] [--user <email>] [--json]
 
 Changes how a project's agents run, then prints its settings; with no option it only prints them.
 Every value is checked before anything changes: one bad option changes nothing. <id> is the
@@ -48,6 +48,7 @@ Options:
                             "" for the default
   --network <mode>          open (agents reach the internet) or none (only SAM's MCP endpoint)
   --permission-policy <p>   how agents' permission requests are answered: allow (default) or deny
+  --node-labels <a,b>       labels a node must have to run the project's tasks; "" for any node
   --user <email>            act as this owner (default: the instance owner)
   --json                    print the project's settings as JSON
   -h, --help                show this help
@@ -61,6 +62,7 @@ const CONFIGURE_FLAGS: Record<string, string> = {
   modelBaseUrl: "--base-url",
   network: "--network",
   permissionPolicy: "--permission-policy",
+  nodeLabels: "--node-labels",
 };
 
 /** The stable JSON shape of a project; `role` is the listed user's role, absent for --all. */
@@ -83,6 +85,7 @@ function projectJson(project: Project | ProjectWithRole) {
     model: project.model,
     modelBaseUrl: project.modelBaseUrl,
     network: project.network,
+    nodeLabels: JSON.parse(project.nodeLabels) as string[],
     deleteBranches: project.deleteBranches,
     githubUrl: project.githubUrl,
     createdAt: project.createdAt,
@@ -146,6 +149,7 @@ async function configure(argv: string[]): Promise<void> {
       "base-url": { type: "string" },
       network: { type: "string" },
       "permission-policy": { type: "string" },
+      "node-labels": { type: "string" },
       user: { type: "string" },
     },
     positionals: ["id"],
@@ -167,6 +171,7 @@ async function configure(argv: string[]): Promise<void> {
       modelBaseUrl: values["base-url"],
       network: values.network,
       permissionPolicy: values["permission-policy"],
+      nodeLabels: values["node-labels"],
     }).filter(([, v]) => v !== undefined),
   );
   // Checked before the database is opened: a bad value is a usage error naming its option.
@@ -195,6 +200,7 @@ async function configure(argv: string[]): Promise<void> {
     `  model:              ${project.model}${project.modelBaseUrl ? ` at ${project.modelBaseUrl}` : ""}`,
     `  network:            ${project.network}`,
     `  permission policy:  ${project.permissionPolicy}`,
+    `  node labels:        ${(JSON.parse(project.nodeLabels) as string[]).join(", ") || "any node"}`,
   );
 }
 

@@ -127,6 +127,8 @@ async function show(argv: string[]): Promise<void> {
       ? [`  children: ${details.children.map((c) => `${c.id} (${c.status})`).join(", ")}`]
       : []),
     ...(details.blockedBy.length > 0 ? [`  blocked by: ${details.blockedBy.join(", ")}`] : []),
+    ...(details.placementWait ? [`  waiting: ${details.placementWait}`] : []),
+    ...(details.nodeId ? [`  node:    ${details.nodeId}`] : []),
     details.usage.subtree.inputTokens + details.usage.subtree.outputTokens === 0
       ? "  usage:   none reported"
       : `  usage:   ${formatUsage(details.usage)}; with its subtasks: ${formatUsage(details.usage.subtree)}`,

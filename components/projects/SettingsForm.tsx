@@ -21,6 +21,18 @@ export interface SettingsValues {
   modelBaseUrl: string | null;
   agentCommand: string | null;
   permissionPolicy: string;
+  /** The labels a node must have to run the project's tasks, as stored (a JSON array). */
+  nodeLabels: string;
+}
+
+/** The stored label list as the field shows it: `gpu, eu`. */
+function labelsText(json: string): string {
+  try {
+    const labels: unknown = JSON.parse(json);
+    return Array.isArray(labels) ? labels.join(", ") : "";
+  } catch {
+    return "";
+  }
 }
 
 /** `scripted`, or the provider and model id of `provider:model`, as the model fields show them. */
@@ -60,6 +72,7 @@ export function SettingsForm({
       githubUrl: values.githubUrl ?? "",
       agentCommand: values.agentCommand ?? "",
       modelBaseUrl: values.modelBaseUrl ?? "",
+      nodeLabels: labelsText(values.nodeLabels),
     },
   });
   const [harness, setHarness] = useState(values.harness);
@@ -146,6 +159,16 @@ export function SettingsForm({
             <option value="false">kept in the repository</option>
           </select>
           <FieldError {...error("deleteBranches")} />
+        </div>
+        <div>
+          <label htmlFor="nodeLabels" className="mb-1 block text-sm font-medium">
+            Node labels{" "}
+            <span className="font-normal text-zinc-600 dark:text-zinc-400">
+              (tasks run only on nodes with all of them)
+            </span>
+          </label>
+          <input {...field("nodeLabels")} placeholder="gpu, eu" className={inputClass} />
+          <FieldError {...error("nodeLabels")} />
         </div>
         <div>
           <label htmlFor="githubUrl" className="mb-1 block text-sm font-medium">

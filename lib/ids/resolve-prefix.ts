@@ -1,9 +1,9 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { projectMembers, projects, pullRequests, tasks, tokens, webhookDeliveries, webhooks } from "@/db/schema";
+import { nodes, projectMembers, projects, pullRequests, tasks, tokens, webhookDeliveries, webhooks } from "@/db/schema";
 import { SamError } from "../errors";
-import type { Requester } from "../users";
+import { isAdmin, type Requester } from "../users";
 import { parseInput } from "../validation";
 
 /** The UI shows an id's first 8 characters; that many are accepted wherever an id is asked for. */
@@ -11,7 +11,7 @@ export const MIN_ID_PREFIX = 8;
 /** An ambiguous prefix lists at most this many of its matches. */
 const MATCHES_LISTED = 10;
 
-export type IdKind = "task" | "project" | "pull request" | "personal token" | "webhook" | "webhook delivery";
+export type IdKind = "task" | "project" | "pull request" | "personal token" | "webhook" | "webhook delivery" | "node";
 
 interface Match {
   id: string;
@@ -114,6 +114,16 @@ async function matchesOf(db: Db, kind: IdKind, requester: Requester, prefix: str
       return (members ? query.innerJoin(projectMembers, members) : query)
         .where(inRange)
         .orderBy(webhookDeliveries.id)
+        .limit(limit);
+    }
+    case "node": {
+      // Nodes belong to the instance: only its admin (or the operator) manages them.
+      if (!(await isAdmin(db, requester))) return [];
+      return db
+        .select({ id: nodes.id, label: nodes.name })
+        .from(nodes)
+        .where(and(gte(nodes.id, from), lt(nodes.id, to)))
+        .orderBy(nodes.id)
         .limit(limit);
     }
     case "personal token": {

@@ -2,22 +2,32 @@ import type { SandboxState } from "@sam/agent-daemon/contract";
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { nodes, tasks, tokens } from "@/db/schema";
+import { emitTaskChanged } from "../events/bus";
+import { retryLostAttempt } from "../orchestrator/retry";
 import { ON_NODE_STATUSES } from "../tasks/statuses";
 import { transitionTask } from "../tasks/transition";
 import { stopLocalDaemon } from "./local-daemon-process";
 
+/** The reasons a task fails with when its node goes away under it; such a task is re-queued once. */
+export const NODE_LOST = "node lost";
+export const NODE_REMOVED = "node removed";
+
+export function isNodeLossReason(reason: string | null): boolean {
+  return reason !== null && (reason.startsWith(NODE_LOST) || reason.startsWith(NODE_REMOVED));
+}
+
 /**
- * Declares a node lost: its running work fails with the reason and its tokens stop working. Safe to
- * call twice; only the first call changes the node.
+ * Declares a node lost: its running work fails with the reason (and is re-queued on another node)
+ * and its tokens stop working. Safe to call twice, or from two schedulers at once; only the first
+ * call changes the node, and each task fails and is re-queued once.
  */
 export async function declareNodeLost(db: Db, nodeId: string, reason: string): Promise<void> {
   // Invariant: a node is lost once; a node already lost or destroyed is left alone.
   const lost = await db
     .update(nodes)
-    .set({ status: "lost" })
+    .set({ status: "lost", statusReason: reason })
     .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["provisioning", "ready", "warm", "draining"])))
     .returning({ providerRef: nodes.providerRef, provider: nodes.provider });
-  await failTasksOnNode(db, nodeId, reason);
   if (lost[0]) {
     await db
       .update(tokens)
@@ -25,15 +35,22 @@ export async function declareNodeLost(db: Db, nodeId: string, reason: string): P
       .where(and(eq(tokens.nodeId, nodeId), isNull(tokens.revokedAt)));
     if (lost[0].provider === "local") stopLocalDaemon(nodeId, lost[0].providerRef);
   }
+  await failAndRequeueTasksOnNode(db, nodeId, reason);
 }
 
-async function failTasksOnNode(db: Db, nodeId: string, reason: string): Promise<void> {
+/**
+ * Fails every task still on a node that is gone with `reason`, and re-queues each one this call
+ * failed as a new attempt in its lineage. The failing move is the guard: when two callers race, the
+ * one whose move applied re-queues, and the retry's own guard allows one replacement per attempt.
+ */
+export async function failAndRequeueTasksOnNode(db: Db, nodeId: string, reason: string): Promise<string[]> {
   const onNode = await db
     .select({ id: tasks.id })
     .from(tasks)
     .where(and(eq(tasks.nodeId, nodeId), inArray(tasks.status, ON_NODE_STATUSES)));
+  const requeued: string[] = [];
   for (const task of onNode) {
-    await transitionTask(db, {
+    const failed = await transitionTask(db, {
       taskId: task.id,
       from: ON_NODE_STATUSES,
       to: "failed",
@@ -41,10 +58,43 @@ async function failTasksOnNode(db: Db, nodeId: string, reason: string): Promise<
       reason,
       set: { failureReason: reason },
     });
+    if (!failed) continue;
+    const retry = await retryLostAttempt(db, task.id);
+    if ("taskId" in retry) requeued.push(retry.taskId);
+    else console.error(`sam: task ${task.id} lost with its node was not re-queued: ${retry.refused}`);
   }
+  if (requeued.length > 0) emitTaskChanged({});
+  return requeued;
 }
 
-/** Nodes whose heartbeats stopped for longer than the timeout are lost. */
+/**
+ * Where a re-queued attempt's workspace starts: with the branch of the attempt lost under it merged
+ * in (when that attempt had pushed any work: a branch not in the repository is passed over).
+ */
+export async function lostAttemptBranches(
+  db: Db,
+  task: { retryOfId: string | null },
+): Promise<{ taskId: string; title: string; branch: string }[]> {
+  if (!task.retryOfId) return [];
+  const lostAttempt = await db.query.tasks.findFirst({
+    where: eq(tasks.id, task.retryOfId),
+    columns: { id: true, title: true, branch: true, failureReason: true },
+  });
+  if (!lostAttempt?.branch || !isNodeLossReason(lostAttempt.failureReason)) return [];
+  return [
+    {
+      taskId: lostAttempt.id,
+      title: `${lostAttempt.title} (the attempt lost with its node)`,
+      branch: lostAttempt.branch,
+    },
+  ];
+}
+
+/**
+ * Nodes that stopped answering are lost: joined and cloud nodes once neither a heartbeat nor their
+ * channel was heard for the timeout (a local node is lost at once when its daemon dies, through the
+ * hold; its heartbeats are checked here too).
+ */
 export async function sweepLostNodes(db: Db, timeoutMs: number): Promise<number> {
   const cutoff = new Date(Date.now() - timeoutMs);
   const stale = await db
@@ -54,18 +104,20 @@ export async function sweepLostNodes(db: Db, timeoutMs: number): Promise<number>
       and(
         inArray(nodes.status, ["ready", "warm", "draining"]),
         or(isNull(nodes.lastHeartbeatAt), lt(nodes.lastHeartbeatAt, cutoff)),
+        or(isNull(nodes.channelConnectedAt), lt(nodes.channelConnectedAt, cutoff)),
       ),
     );
-  for (const node of stale) await declareNodeLost(db, node.id, "node lost");
+  for (const node of stale) await declareNodeLost(db, node.id, NODE_LOST);
   return stale.length;
 }
 
-/** Records a heartbeat: the node is alive at `url`, with its sandbox as it reports it. */
+/** Records a heartbeat: the node is alive at `url`, with its sandbox and version as it reports them. */
 export async function recordHeartbeat(
   db: Db,
   nodeId: string,
   url: string,
   sandbox?: { state: SandboxState; error?: string },
+  version?: string,
 ): Promise<boolean> {
   const updated = await db
     .update(nodes)
@@ -73,6 +125,7 @@ export async function recordHeartbeat(
       lastHeartbeatAt: sql`(cast(unixepoch('subsec') * 1000 as integer))`,
       url,
       ...(sandbox ? { sandbox: sandbox.state, sandboxError: sandbox.error ?? null } : {}),
+      ...(version ? { version } : {}),
     })
     .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["provisioning", "ready", "warm", "draining"])))
     .returning({ id: nodes.id });

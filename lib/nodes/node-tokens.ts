@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, or } from "drizzle-orm";
+import { and, eq, gt, isNull, ne, or } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { nodes, tokens } from "@/db/schema";
 import { generateToken, hashToken } from "../auth/tokens";
@@ -38,6 +38,8 @@ export async function authenticateNodeToken(db: Db, authorization: string | null
         eq(tokens.kind, "node"),
         isNull(tokens.revokedAt),
         or(isNull(tokens.expiresAt), gt(tokens.expiresAt, new Date())),
+        // A removed node's credential is revoked with its removal; this holds even for one minted since.
+        ne(nodes.status, "destroyed"),
       ),
     )
     .limit(1);

@@ -99,6 +99,66 @@ export async function retrySubtask(db: Db, controller: Controller, input: unknow
     if (controller.kind !== "user") throw new SamError("forbidden", `Cannot retry task ${taskId}`);
     return retryRootTask(db, controller.userId, failed, attempt, description);
   }
+  return retryChild(db, { ...failed, parentId: failed.parentId }, attempt, description);
+}
+
+/**
+ * Re-queues a task whose node was lost (or removed) under it, as SAM's own retry: a new attempt in
+ * the lineage, guarded like any retry (one replacement per failed attempt, at most the project's
+ * retry limit), whose workspace starts from the work the lost attempt had pushed. Its parent, if
+ * any, learns of it with the failure itself. Returns the new attempt's id, or why there is none.
+ */
+export async function retryLostAttempt(
+  db: Db,
+  taskId: string,
+): Promise<{ taskId: string; attempt: number } | { refused: string }> {
+  const failed = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId) });
+  if (failed?.status !== "failed") return { refused: `task ${taskId} is not failed` };
+  const attempt = failed.retryCount + 1;
+  const description = retryDescription(
+    failed.description,
+    attempt,
+    failed.failureReason ?? "node lost",
+    await lastWords(db, failed.id),
+  );
+  try {
+    if (!failed.parentId) {
+      // A root task is started by a person; its retry is theirs as if they had asked for it.
+      if (!failed.createdByUserId) return { refused: "the task has no user to retry it for" };
+      const retried = await retryRootTask(db, failed.createdByUserId, failed, attempt, description);
+      return { taskId: retried.taskId, attempt };
+    }
+    const child = { ...failed, parentId: failed.parentId };
+    const retried = await retryChild(db, child, attempt, description);
+    await tellParentOfRetry(db, child, retried.taskId, attempt);
+    return { taskId: retried.taskId, attempt };
+  } catch (err) {
+    if (SamError.is(err)) return { refused: err.message };
+    throw err;
+  }
+}
+
+/**
+ * The parent hears of the replacement in the same message that tells it the child failed (when it
+ * has not been delivered yet), so the failure does not read as work left for it to retry.
+ */
+async function tellParentOfRetry(db: Db, failed: TaskRow & { parentId: string }, retryId: string, attempt: number) {
+  const note = ` SAM already retried it on another node as ${retryId} (attempt ${attempt}); tasks that depended on it now wait on that one.`;
+  const amended = await db.run(sql`
+    UPDATE inbox_messages SET body = body || ${note}
+    WHERE task_id = ${failed.parentId} AND sender_task_id = ${failed.id} AND kind = 'child_ended' AND delivered_at IS NULL`);
+  if (amended.rowsAffected > 0) return;
+  await db.run(sql`
+    INSERT INTO inbox_messages (id, task_id, sender_task_id, kind, body)
+    VALUES (${newId()}, ${failed.parentId}, ${failed.id}, 'system',
+      ${`Subtask "${failed.title}" (${failed.id}) failed: ${failed.failureReason ?? "node lost"}.${note}`})`);
+}
+
+/**
+ * A failed child's replacement, dispatched under the same parent: it counts against the parent's
+ * limits like any dispatch, and edges that pointed at the failed child now point at it.
+ */
+async function retryChild(db: Db, failed: TaskRow & { parentId: string }, attempt: number, description: string) {
   const spec = {
     parentId: failed.parentId,
     projectId: failed.projectId,

@@ -159,7 +159,11 @@ export async function updateProjectSettings(
   }
   const [updated] = await db
     .update(projects)
-    .set({ ...settings, updatedAt: new Date() })
+    .set({
+      ...settings,
+      nodeLabels: settings.nodeLabels === undefined ? undefined : JSON.stringify(settings.nodeLabels),
+      updatedAt: new Date(),
+    })
     .where(eq(projects.id, projectId))
     .returning();
   if (!updated) throw new SamError("not_found", "Project not found");

@@ -1,4 +1,4 @@
-import { HARNESS_KINDS, PERMISSION_POLICIES } from "@sam/agent-daemon/contract";
+import { HARNESS_KINDS, nodeLabelSchema, PERMISSION_POLICIES } from "@sam/agent-daemon/contract";
 import { z } from "zod";
 import { baseUrlSchema, MODEL_PROVIDERS } from "../models/providers";
 
@@ -57,6 +57,15 @@ export const projectSettingsSchema = z
         .nullable(),
     ),
     permissionPolicy: z.enum(PERMISSION_POLICIES, { message: "Permission policy must be allow or deny" }),
+    // Labels a node must have to run the project's tasks: a list, or (from a form or the command
+    // line) one string of labels separated by commas or spaces; empty for any node.
+    nodeLabels: z.preprocess(
+      (v) => (typeof v === "string" ? v.split(/[\s,]+/).filter(Boolean) : v),
+      z
+        .array(nodeLabelSchema, { message: "Node labels must be a list of labels" })
+        .max(32, { message: "Node labels must be at most 32 labels" })
+        .transform((labels) => [...new Set(labels)]),
+    ),
     githubUrl: z.preprocess(
       emptyToNull,
       z

@@ -1,8 +1,9 @@
 import { and, asc, eq, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { nodes, tasks } from "@/db/schema";
+import { nodes, projects, tasks } from "@/db/schema";
 import type { SamConfig } from "../config";
 import { emitTaskChanged } from "../events/bus";
+import { parseLabels } from "../nodes/list";
 import { stopLocalDaemon } from "../nodes/local-daemon-process";
 import { adoptLocalNodes, provisionLocalNode } from "../nodes/local-provider";
 import { sweepLostNodes } from "../nodes/lost-nodes";
@@ -55,13 +56,49 @@ interface NodeLoad {
   status: string;
   capacity: number;
   load: number;
+  labels: string[];
 }
 
+/**
+ * The nodes that may take work: ready or warm (never provisioning, draining, lost or destroyed); a
+ * local node once its daemon's address is known (joined and cloud nodes are reached over their
+ * channel, never at an address).
+ */
 async function nodeLoads(db: Db): Promise<NodeLoad[]> {
-  const rows = await db.all<NodeLoad>(sql`
-    SELECT n.id AS id, n.status AS status, n.capacity AS capacity, ${nodeLoad(sql`n.id`)} AS load
-    FROM nodes n WHERE n.status IN ('ready', 'warm') AND n.url IS NOT NULL`);
-  return rows.map((r) => ({ ...r, capacity: Number(r.capacity), load: Number(r.load) }));
+  const rows = await db.all<Omit<NodeLoad, "labels"> & { labels: string }>(sql`
+    SELECT n.id AS id, n.status AS status, n.capacity AS capacity, n.labels AS labels, ${nodeLoad(sql`n.id`)} AS load
+    FROM nodes n WHERE n.status IN ('ready', 'warm') AND (n.provider <> 'local' OR n.url IS NOT NULL)`);
+  return rows.map((r) => ({
+    ...r,
+    capacity: Number(r.capacity),
+    load: Number(r.load),
+    labels: parseLabels(r.labels),
+  }));
+}
+
+/**
+ * Where a task goes among the nodes with every label its project requires and a free place: a warm
+ * node first (it is idle and kept for reuse), then the least loaded.
+ */
+export function pickNode(loads: NodeLoad[], required: readonly string[]): NodeLoad | undefined {
+  let best: NodeLoad | undefined;
+  for (const node of loads) {
+    if (node.load >= node.capacity || !required.every((label) => node.labels.includes(label))) continue;
+    if (!best || preferred(node, best)) best = node;
+  }
+  return best;
+}
+
+function preferred(a: NodeLoad, b: NodeLoad): boolean {
+  if ((a.status === "warm") !== (b.status === "warm")) return a.status === "warm";
+  return a.load < b.load;
+}
+
+/** The node has every label the task's project requires (JSON arrays on both rows). */
+function hasRequiredLabels(nodeId: string): SQL {
+  return sql`NOT EXISTS (
+    SELECT 1 FROM json_each((SELECT node_labels FROM projects WHERE id = tasks.project_id)) r
+    WHERE r.value NOT IN (SELECT value FROM json_each((SELECT labels FROM nodes WHERE id = ${nodeId}))))`;
 }
 
 /** Idle ready nodes turn warm; warm nodes past their warm period are retired; busy warm nodes are ready. */
@@ -96,7 +133,10 @@ async function failStaleProvisioning(db: Db): Promise<void> {
   }
 }
 
-/** Claims a queued task for a node, if the task is unblocked and the node has a free place. */
+/**
+ * Claims a queued task for a node, if the task is unblocked, the node is live, has every label the
+ * task's project requires and a free place.
+ */
 function claim(db: Db, taskId: string, nodeId: string): Promise<boolean> {
   return transitionTask(db, {
     taskId,
@@ -104,11 +144,43 @@ function claim(db: Db, taskId: string, nodeId: string): Promise<boolean> {
     to: "provisioning",
     actor: { kind: "system" },
     set: { nodeId },
-    // Invariant: dependencies gate execution, a task with a recorded stop never starts, and a node
-    // never holds more tasks than its capacity.
-    guard: sql`${UNBLOCKED} AND stop_requested_at IS NULL AND ${nodeLoad(sql`${nodeId}`)}
+    // Invariant: dependencies gate execution, a task with a recorded stop never starts, a task runs
+    // only on a node with its project's labels, and a node never holds more tasks than its capacity
+    // (a draining, lost or removed node has none).
+    guard: sql`${UNBLOCKED} AND stop_requested_at IS NULL AND ${hasRequiredLabels(nodeId)} AND ${nodeLoad(sql`${nodeId}`)}
       < (SELECT capacity FROM nodes WHERE id = ${nodeId} AND status IN ('ready', 'warm'))`,
   });
+}
+
+/** A queued task no node could take this pass, with the labels its project requires. */
+export interface UnplacedTask {
+  id: string;
+  labels: string[];
+}
+
+/**
+ * Starts new nodes for tasks that found no room: a local node for tasks that need no labels (local
+ * nodes have none). Each kind of provisioning is one step here, and none fails the pass.
+ */
+async function provisionForUnplaced(
+  db: Db,
+  config: SamConfig,
+  webUrl: string,
+  unplaced: UnplacedTask[],
+  result: TickResult,
+): Promise<void> {
+  if (unplaced.length === 0) return;
+  if (unplaced.some((t) => t.labels.length === 0)) {
+    const provisioned = await provisionLocalNode(db, config, webUrl).catch((err: unknown) => {
+      console.error(`sam: could not start a local node: ${(err as Error).message}`);
+      return undefined;
+    });
+    if (provisioned) {
+      result.provisionedNode = provisioned;
+      // A new node can take work now; the next pass should not wait for the interval.
+      emitTaskChanged({});
+    }
+  }
 }
 
 /**
@@ -141,21 +213,25 @@ export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<T
   ]);
   await updateWarmPool(db, config.scheduler.warmMs);
 
-  const candidates = await db
-    .select({ id: tasks.id })
-    .from(tasks)
-    .where(and(eq(tasks.status, "queued"), UNBLOCKED))
-    .orderBy(asc(tasks.createdAt))
-    .limit(200);
+  const candidates = (
+    await db
+      .select({ id: tasks.id, nodeLabels: projects.nodeLabels })
+      .from(tasks)
+      .innerJoin(projects, eq(projects.id, tasks.projectId))
+      .where(and(eq(tasks.status, "queued"), UNBLOCKED))
+      .orderBy(asc(tasks.createdAt))
+      .limit(200)
+  ).map((c) => ({ id: c.id, labels: parseLabels(c.nodeLabels) }));
   if (candidates.length === 0) return result;
 
-  // Ready nodes first, warm ones after (they are reused before anything new is provisioned).
-  const loads = (await nodeLoads(db)).sort((a, b) =>
-    a.status === b.status ? a.load - b.load : a.status === "ready" ? -1 : 1,
-  );
+  const loads = await nodeLoads(db);
+  const unplaced: UnplacedTask[] = [];
   for (const candidate of candidates) {
-    const node = loads.find((n) => n.load < n.capacity);
-    if (!node) break;
+    const node = pickNode(loads, candidate.labels);
+    if (!node) {
+      unplaced.push(candidate);
+      continue;
+    }
     if (await claim(db, candidate.id, node.id)) {
       node.load++;
       result.claimed.push(candidate.id);
@@ -170,16 +246,6 @@ export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<T
     }
   }
 
-  if (result.claimed.length < candidates.length && loads.every((n) => n.load >= n.capacity)) {
-    const provisioned = await provisionLocalNode(db, config, webUrl).catch((err: unknown) => {
-      console.error(`sam: could not start a local node: ${(err as Error).message}`);
-      return undefined;
-    });
-    if (provisioned) {
-      result.provisionedNode = provisioned;
-      // A new node can take work now; the next pass should not wait for the interval.
-      emitTaskChanged({});
-    }
-  }
+  await provisionForUnplaced(db, config, webUrl, unplaced, result);
   return result;
 }

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { agentEvents, chatSessions, projects, pullRequests, taskDependencies, taskEvents, tasks } from "@/db/schema";
 import { SamError } from "../errors";
+import { nodeLabelWait } from "../nodes/label-wait";
 import { getProjectForUser } from "../projects/projects";
 import { taskUsage } from "../usage/task-usage";
 import { isTerminal } from "./statuses";
@@ -91,6 +92,9 @@ export async function taskDetails(db: Db, task: TaskRow) {
     ],
   );
   const parent = related.find((t) => t.id === task.parentId);
+  // A queued task whose project requires node labels no live node has waits for such a node.
+  const placementWait =
+    task.status === "queued" ? await nodeLabelWait(db, await projectNodeLabels(db, task.projectId)) : null;
   const retryOf = related.find((t) => t.id === task.retryOfId);
   const children = childRows.map((child) => ({
     ...child,
@@ -127,6 +131,7 @@ export async function taskDetails(db: Db, task: TaskRow) {
     stopReason: task.stopRequestedAt && !isTerminal(task.status) ? task.stopReason : null,
     depth: task.depth,
     nodeId: task.nodeId,
+    placementWait,
     createdAt: task.createdAt,
     startedAt: task.startedAt,
     endedAt: task.endedAt,
@@ -152,6 +157,14 @@ export async function taskDetails(db: Db, task: TaskRow) {
   };
 }
 export type TaskDetails = Awaited<ReturnType<typeof taskDetails>>;
+
+async function projectNodeLabels(db: Db, projectId: string): Promise<string> {
+  const project = await db.query.projects.findFirst({
+    where: eq(projects.id, projectId),
+    columns: { nodeLabels: true },
+  });
+  return project?.nodeLabels ?? "[]";
+}
 
 export interface StoredAgentEvent {
   seq: number;

@@ -24,6 +24,7 @@ const SETTINGS_FIELDS = [
   "deleteBranches",
   "githubUrl",
   "modelBaseUrl",
+  "nodeLabels",
 ];
 
 /**
