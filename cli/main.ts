@@ -33,6 +33,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "join machines as nodes; list, drain and remove nodes (sam node --help)",
     load: () => import("./commands/node"),
   },
+  cloud: {
+    summary: "where SAM creates cloud VMs when no node has room (sam cloud --help)",
+    load: () => import("./commands/cloud"),
+  },
   daemon: {
     summary: "run an agent daemon on this machine, or join one to a web app (sam daemon --join)",
     load: () => import("./commands/daemon"),

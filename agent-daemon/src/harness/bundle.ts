@@ -16,6 +16,9 @@ export const BUNDLE_FILE = "sam-harness.mjs";
  * the sources through tsx, only slower to start.
  */
 export async function bundleHarness(dir: string, log: (message: string) => void): Promise<string | undefined> {
+  // A daemon run from the archive SAM serves (lib/nodes/daemon-bundle.ts) has no sources: its
+  // agent is bundled already, as bin/sam-harness.mjs.
+  if (!fs.existsSync(ENTRY)) return undefined;
   const outfile = path.join(dir, BUNDLE_FILE);
   const temp = `${outfile}.${process.pid}.tmp`;
   try {

@@ -1,11 +1,13 @@
 import { requireUser } from "@/app/current-user";
 import { ActionButton } from "@/components/forms/ActionButton";
+import { CloudPanel } from "@/components/nodes/CloudPanel";
 import { MembersPanel } from "@/components/projects/MembersPanel";
 import { SecretsPanel } from "@/components/projects/SecretsPanel";
 import { SettingsForm } from "@/components/projects/SettingsForm";
 import { PageBody } from "@/components/shell/PageBody";
 import { getDb } from "@/db/client";
 import { MODEL_PROVIDERS, PROVIDERS } from "@/lib/models/providers";
+import { getCloudSettings } from "@/lib/nodes/cloud/settings";
 import { listInvitations } from "@/lib/projects/invitations";
 import { listMembers } from "@/lib/projects/projects";
 import { HARNESSES } from "@/lib/projects/settings";
@@ -47,10 +49,11 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
   const user = await requireUser();
   const project = await loadProjectOr404(user.id, (await params).id);
   const db = getDb();
-  const [members, invitations, secrets] = await Promise.all([
+  const [members, invitations, secrets, cloud] = await Promise.all([
     listMembers(db, user.id, project.id),
     listInvitations(db, user.id, project.id),
     listSecrets(db, user.id, project.id),
+    getCloudSettings(db, user.id, { projectId: project.id }),
   ]);
   const canEdit = project.role === "owner";
   return (
@@ -71,6 +74,14 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
             canEdit={canEdit}
             save={setSecretAction.bind(null, project.id)}
             secrets={secrets.map((s) => ({ ...s, deleteAction: deleteSecretAction.bind(null, project.id, s.name) }))}
+          />
+        </Section>
+        <Section title="Cloud VMs">
+          <CloudPanel
+            scope="project"
+            endpoint={`/api/projects/${project.id}/cloud`}
+            initial={cloud ?? null}
+            canEdit={canEdit}
           />
         </Section>
         <Section title="Webhooks">
