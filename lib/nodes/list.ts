@@ -77,7 +77,8 @@ export async function listNodes(db: Db, opts: { all?: boolean } = {}): Promise<N
   const rows = await db
     .select({
       node: nodes,
-      running: sql<number>`(SELECT count(*) FROM tasks t WHERE t.node_id = ${nodes.id} AND t.status IN (${onNodeList}))`,
+      // Spelled out: drizzle writes a column of the one selected table without its table's name.
+      running: sql<number>`(SELECT count(*) FROM tasks t WHERE t.node_id = nodes.id AND t.status IN (${onNodeList}))`,
     })
     .from(nodes)
     .where(opts.all ? undefined : ne(nodes.status, "destroyed"))

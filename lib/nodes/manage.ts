@@ -100,8 +100,8 @@ export async function idleDrainingNodes(db: Db): Promise<NodeRow[]> {
     .where(
       and(
         eq(nodes.status, "draining"),
-        sql`NOT EXISTS (SELECT 1 FROM tasks t WHERE t.node_id = ${nodes.id} AND t.status IN (${onNodeList}))`,
-        sql`NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.node_id = ${nodes.id} AND w.status IN ('creating', 'ready'))`,
+        sql`NOT EXISTS (SELECT 1 FROM tasks t WHERE t.node_id = nodes.id AND t.status IN (${onNodeList}))`,
+        sql`NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.node_id = nodes.id AND w.status IN ('creating', 'ready'))`,
       ),
     );
 }

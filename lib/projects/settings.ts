@@ -62,8 +62,23 @@ export const projectSettingsSchema = z
     nodeLabels: z.preprocess(
       (v) => (typeof v === "string" ? v.split(/[\s,]+/).filter(Boolean) : v),
       z
-        .array(nodeLabelSchema, { message: "Node labels must be a list of labels" })
+        .array(z.string({ message: "Node labels must be a list of labels" }), {
+          message: "Node labels must be a list of labels",
+        })
         .max(32, { message: "Node labels must be at most 32 labels" })
+        // One message for the field (not one per list item), naming the label that is refused.
+        .superRefine((labels, ctx) => {
+          for (const label of labels) {
+            const checked = nodeLabelSchema.safeParse(label);
+            if (!checked.success) {
+              ctx.addIssue({
+                code: "custom",
+                message: `Node label ${JSON.stringify(label)}: ${checked.error.issues[0]?.message}`,
+              });
+              return;
+            }
+          }
+        })
         .transform((labels) => [...new Set(labels)]),
     ),
     githubUrl: z.preprocess(
