@@ -84,7 +84,7 @@ command -v setpriv >/dev/null 2>&1 || apt_install util-linux
 mkdir -p "$ROOT"
 ARCHIVE="$ROOT/daemon.tar.gz"
 ATTEMPT=0
-until node - "$BUNDLE_URL" "$ARCHIVE" "$BUNDLE_SHA256" <<'NODE'
+until node --input-type=module - "$BUNDLE_URL" "$ARCHIVE" "$BUNDLE_SHA256" <<'NODE'
 const [url, file, expected] = process.argv.slice(2);
 const res = await fetch(url).catch((err) => { console.error(\`sam-setup: \${url}: \${err.message}\`); process.exit(1); });
 if (!res.ok) { console.error(\`sam-setup: \${url}: HTTP \${res.status}\`); process.exit(1); }
@@ -103,7 +103,7 @@ done
 rm -rf "$ROOT/daemon.new"
 mkdir -p "$ROOT/daemon.new" "$NODE_DIR"
 chmod 700 "$NODE_DIR"
-tar -xzf "$ARCHIVE" -C "$ROOT/daemon.new"
+tar -xzf "$ARCHIVE" -C "$ROOT/daemon.new" --strip-components=1
 rm -rf "$ROOT/daemon"
 mv "$ROOT/daemon.new" "$ROOT/daemon"
 rm -f "$ARCHIVE"
