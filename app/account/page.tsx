@@ -65,6 +65,12 @@ export default async function AccountPage() {
             </Link>
             : what a million tokens of each model costs, which turns the tasks' token usage into cost.
           </p>
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">
+            <Link href="/admin/nodes" className="underline">
+              Nodes
+            </Link>
+            : the machines agents run on; drain or remove them, and see cloud VMs' costs and creation failures.
+          </p>
         </section>
       ) : null}
     </div>
