@@ -70,6 +70,8 @@ const envSchema = z.object({
   SAM_TICK_MS: intVar(100, 600_000, 1000, "must be milliseconds (100-600000)"),
   SAM_NODE_CAPACITY: intVar(1, 64, 4, "must be a whole number (1-64)"),
   SAM_LOCAL_MAX_NODES: intVar(0, 64, 1, "must be a whole number (0-64)"),
+  // `0`: this web app starts no daemon on its machine (a serverless host); tasks run on joined or cloud nodes.
+  SAM_LOCAL_NODES: unsetIfEmpty(z.enum(["0", "1"], { message: "must be 0 or 1" }).default("1")),
   SAM_HEARTBEAT_MS: intVar(100, 600_000, 10_000, "must be milliseconds (100-600000)"),
   SAM_NODE_TIMEOUT_MS: intVar(500, 3_600_000, 60_000, "must be milliseconds (500-3600000)"),
   // How long a local daemon waits for its web app (or a restarted one) to hold it before it exits once idle.
@@ -129,7 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       enabled: parsed.SAM_SCHEDULER === "on",
       tickMs: parsed.SAM_TICK_MS,
       nodeCapacity: parsed.SAM_NODE_CAPACITY,
-      localMaxNodes: parsed.SAM_LOCAL_MAX_NODES,
+      localMaxNodes: parsed.SAM_LOCAL_NODES === "0" ? 0 : parsed.SAM_LOCAL_MAX_NODES,
       heartbeatMs: parsed.SAM_HEARTBEAT_MS,
       nodeTimeoutMs: parsed.SAM_NODE_TIMEOUT_MS,
       orphanExitMs: parsed.SAM_ORPHAN_EXIT_MS,

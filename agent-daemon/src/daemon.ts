@@ -2,6 +2,8 @@ import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { AgentInstaller } from "./agents/install.ts";
+import { ChannelClient } from "./channel-client.ts";
+import { CommandLog } from "./command-log.ts";
 import type { DaemonConfig } from "./contract.ts";
 import type { HarnessDeps } from "./harness/start.ts";
 import { Heartbeat } from "./heartbeat.ts";
@@ -14,6 +16,7 @@ import { createApiServer } from "./server.ts";
 import type { StartHarness } from "./session.ts";
 import { Sessions } from "./sessions.ts";
 import { Shipper } from "./shipper.ts";
+import { VERSION } from "./version.ts";
 import { type WorkspaceHooks, Workspaces } from "./workspaces.ts";
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -73,7 +76,15 @@ export interface RunningDaemon {
  */
 export async function startDaemon(
   config: DaemonConfig,
-  hooks: { onRetire?: (reason: string) => void } = {},
+  hooks: {
+    onRetire?: (reason: string) => void;
+    /**
+     * A node joined to its web app (`sam daemon --join`): the web app never calls it, it holds a
+     * command channel open instead; it never retires for want of a web app; `onRevoked` runs once
+     * if the web app refuses its credential.
+     */
+    joined?: { onRevoked: (reason: string) => void };
+  } = {},
 ): Promise<RunningDaemon> {
   // Its token, outbox, mirrors and logs are the daemon's alone.
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -110,6 +121,8 @@ export async function startDaemon(
   const startHarness = harness.start;
   let shipper: Shipper | undefined;
   let heartbeat: Heartbeat | undefined;
+  let channel: ChannelClient | undefined;
+  let commands: CommandLog | undefined;
   const ownership = new Ownership({
     orphanExitMs: config.orphanExitMs,
     busy: () => sessions.busy(),
@@ -152,12 +165,29 @@ export async function startDaemon(
         workspaces: workspaces.count(),
         sessions: sessions.report(),
         sandbox: sandbox.report(),
+        version: VERSION,
       }),
-      onRetire: (reason) => hooks.onRetire?.(reason),
-      orphanAfterMs: ORPHAN_AFTER_MS,
+      // A joined node hears the refusal of its credential from its heartbeat as from its channel.
+      onRetire: (reason) => (hooks.joined ? hooks.joined.onRevoked(reason) : hooks.onRetire?.(reason)),
+      // A joined node waits for its web app however long it is away.
+      orphanAfterMs: hooks.joined ? Number.POSITIVE_INFINITY : ORPHAN_AFTER_MS,
       busy: () => sessions.busy(),
     });
     heartbeat.start();
+    if (hooks.joined) {
+      const { onRevoked } = hooks.joined;
+      commands = new CommandLog(path.join(config.dataDir, "commands.db"));
+      commands.prune(DAY_MS);
+      channel = new ChannelClient({
+        webUrl: config.webUrl,
+        credential: config.nodeToken,
+        hello: { nodeId: config.nodeId, version: VERSION, capacity: config.capacity },
+        apiUrl: url,
+        commands,
+        onRevoked,
+      });
+      channel.start();
+    }
   }
   const pruner = setInterval(() => outbox.prune(DAY_MS), PRUNE_INTERVAL_MS).unref();
 
@@ -165,6 +195,7 @@ export async function startDaemon(
   const close = async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     heartbeat?.stop();
+    channel?.stop();
     ownership.stop();
     await sessions.stopAll("the node daemon shut down", SHUTDOWN_SESSIONS_MS);
     await harness.settled;
@@ -176,6 +207,7 @@ export async function startDaemon(
     server.closeAllConnections();
     await closed;
     outbox.close();
+    commands?.close();
   };
   return {
     url,

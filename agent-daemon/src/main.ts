@@ -2,25 +2,39 @@ import fs from "node:fs";
 import path from "node:path";
 import { readConfig, USAGE } from "./config.ts";
 import { startDaemon } from "./daemon.ts";
+import { isJoinCommand, JOIN_USAGE, joinedNodeConfig, retireNodeFile } from "./join.ts";
 import { log } from "./log.ts";
 
 const args = process.argv.slice(2);
+// A joined node (`--join`, `--dir`) takes its own flags; a daemon a web app starts takes the others.
+const joining = isJoinCommand(args);
 if (args.includes("--help") || args.includes("-h")) {
-  console.log(USAGE);
+  console.log(joining ? JOIN_USAGE : `${USAGE}\n\nor, to join a machine as a node:\n${JOIN_USAGE}`);
   process.exit(0);
 }
-const result = readConfig(args, process.env);
+const result = joining
+  ? await joinedNodeConfig(args, process.env).then((r) => (r.ok ? { ok: true as const, ...r.value } : r))
+  : { ...readConfig(args, process.env), nodeFile: undefined };
 if (!result.ok) {
   for (const error of result.errors) console.error(`sam-daemon: ${error}`);
-  console.error(USAGE);
+  console.error(joining ? JOIN_USAGE : USAGE);
   process.exit(2);
 }
-const { config } = result;
+const { config, nodeFile } = result;
+const joined = nodeFile
+  ? {
+      onRevoked: (reason: string) => {
+        log(`${reason}: this node was removed or declared lost; join again with a new token`);
+        retireNodeFile(nodeFile);
+        stop("retiring");
+      },
+    }
+  : undefined;
 // A supervisor that started the daemon detached (so it outlives a web app restart) finds it here.
 // A file left by a killed predecessor is removed first, so whoever waits for it reads this daemon's.
 const infoFile = path.join(config.dataDir, "daemon.json");
 fs.rmSync(infoFile, { force: true });
-const daemon = await startDaemon(config, { onRetire: (reason) => stop(`retiring: ${reason}`) }).catch(
+const daemon = await startDaemon(config, { onRetire: (reason) => stop(`retiring: ${reason}`), joined }).catch(
   (err: unknown) => {
     // A port in use, an unwritable data dir: say what, without a stack trace.
     console.error(`sam-daemon: cannot start: ${err instanceof Error ? err.message : String(err)}`);

@@ -18,9 +18,8 @@ import type { Outbox } from "./outbox.ts";
 import type { Ownership } from "./ownership.ts";
 import type { Sandbox } from "./sandbox/sandbox.ts";
 import type { Sessions } from "./sessions.ts";
+import { VERSION } from "./version.ts";
 import type { Workspaces } from "./workspaces.ts";
-
-const VERSION = "0.1.0";
 
 export interface ApiDeps {
   config: DaemonConfig;

@@ -3,10 +3,25 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { printLines } from "../output";
 
-const HELP = `Usage: sam daemon [options]
+const HELP = `Usage: sam daemon --join <url> --token <token> [--dir D] [--name N] [--capacity N] [--labels a,b]
+       sam daemon --dir D
+       sam daemon [daemon options]
 
-Runs an agent daemon on this machine (the process the web app starts for local nodes). Options
-and environment variables are the daemon's own: --node-id/SAM_NODE_ID, --token/SAM_NODE_TOKEN,
+Joins this machine to a SAM web app as a node and runs it. The token comes from \`sam node token\`
+(it works once); the node's credential is then kept in D/node.json (mode 0600, default D:
+~/.sam-node), so a restart with the same --dir needs no token. The web app never calls the node:
+the node holds a command channel open to it (NAT and serverless hosts work). Needs Node.js 20 or
+later, git and bubblewrap (SAM_SANDBOX=off runs agents unconfined where bubblewrap cannot run).
+
+  --join <url>      the web app's URL, as this machine reaches it
+  --token <token>   the one-use join token
+  --dir <dir>       the node's credential, workspaces and outbox
+  --name <name>     its name on the Nodes page
+  --capacity <n>    tasks it runs at once, 1-64 (default 4)
+  --labels a,b      labels it asks for, besides the token's
+
+Without --join or --dir it runs the daemon the web app starts for local nodes, with the daemon's
+own options and environment variables: --node-id/SAM_NODE_ID, --token/SAM_NODE_TOKEN,
 --data-dir/SAM_DAEMON_DATA_DIR, --web-url/SAM_WEB_URL, --port/SAM_DAEMON_PORT, --host,
 --capacity/SAM_NODE_CAPACITY, --heartbeat-ms/SAM_HEARTBEAT_MS.
 `;

@@ -12,25 +12,60 @@ import {
   workspaceResponseSchema,
 } from "@sam/agent-daemon/contract";
 import type { z } from "zod";
+import type { Db } from "@/db/client";
+import type { nodes } from "@/db/schema";
 import { SamError } from "../errors";
+import { type NodeCommand, sendNodeCommand } from "./channel";
+import { nodeTokenOf } from "./node-tokens";
 
-export interface DaemonTarget {
+/** A daemon the web app calls over HTTP with its node token: a local node. */
+export interface HttpDaemonTarget {
   url: string;
   token: string;
 }
 
+/** A daemon reached through the command channel it holds open: a joined or cloud node. */
+export interface ChannelDaemonTarget {
+  db: Db;
+  nodeId: string;
+}
+
+export type DaemonTarget = HttpDaemonTarget | ChannelDaemonTarget;
+
 /**
- * Calls one daemon route with the node token; any failure is a SamError naming the daemon's answer,
- * with its HTTP status and error code in `details` when the daemon gave one.
+ * How the web app reaches a node's daemon, or undefined when it cannot (a local node whose daemon
+ * has not reported its address).
  */
-async function call<S extends z.ZodType>(
-  target: DaemonTarget,
+export function daemonTargetOf(
+  db: Db,
+  node: Pick<typeof nodes.$inferSelect, "id" | "provider" | "url" | "tokenCiphertext">,
+): DaemonTarget | undefined {
+  if (node.provider !== "local") return { db, nodeId: node.id };
+  return node.url ? { url: node.url, token: nodeTokenOf(node) } : undefined;
+}
+
+/** The daemon's answer as a SamError: its HTTP status and error code in `details` when it gave one. */
+function refusal(method: string, route: string, status: number, json: unknown): SamError {
+  const parsed = daemonErrorSchema.safeParse(json);
+  const message = parsed.success ? parsed.data.error.message : `HTTP ${status}`;
+  return new SamError(
+    status === 409 ? "conflict" : "unavailable",
+    `The daemon refused ${method} ${route}: ${message}`,
+    {
+      status,
+      daemonCode: parsed.success ? parsed.data.error.code : undefined,
+      daemonMessage: parsed.success ? parsed.data.error.message : undefined,
+    },
+  );
+}
+
+async function callOverHttp(
+  target: HttpDaemonTarget,
   method: string,
   route: string,
   body: unknown,
-  schema: S | undefined,
   timeoutMs: number,
-): Promise<z.output<S>> {
+): Promise<{ status: number; json: unknown }> {
   let res: Response;
   try {
     res = await fetch(`${target.url}${route}`, {
@@ -46,20 +81,43 @@ async function call<S extends z.ZodType>(
     throw new SamError("unavailable", `The node's daemon did not answer ${method} ${route}: ${(err as Error).message}`);
   }
   const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const parsed = daemonErrorSchema.safeParse(json);
-    const message = parsed.success ? parsed.data.error.message : `HTTP ${res.status}`;
+  return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+async function callOverChannel(
+  target: ChannelDaemonTarget,
+  method: NodeCommand["method"],
+  route: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; json: unknown }> {
+  const result = await sendNodeCommand(target.db, target.nodeId, { method, route, body }, timeoutMs);
+  if (!result) {
     throw new SamError(
-      res.status === 409 ? "conflict" : "unavailable",
-      `The daemon refused ${method} ${route}: ${message}`,
-      {
-        status: res.status,
-        daemonCode: parsed.success ? parsed.data.error.code : undefined,
-        daemonMessage: parsed.success ? parsed.data.error.message : undefined,
-      },
+      "unavailable",
+      `The node's daemon did not answer ${method} ${route} within ${Math.round(timeoutMs / 1000)} s (is its channel connected?)`,
     );
   }
+  return { status: result.status, json: result.body };
+}
+
+/**
+ * Calls one daemon route, over HTTP or through the node's channel; any failure is a SamError naming
+ * the daemon's answer, with its HTTP status and error code in `details` when the daemon gave one.
+ */
+async function call<S extends z.ZodType>(
+  target: DaemonTarget,
+  method: NodeCommand["method"],
+  route: string,
+  body: unknown,
+  schema: S | undefined,
+  timeoutMs: number,
+): Promise<z.output<S>> {
+  const { status, json } =
+    "url" in target
+      ? await callOverHttp(target, method, route, body, timeoutMs)
+      : await callOverChannel(target, method, route, body, timeoutMs);
+  if (status < 200 || status >= 300) throw refusal(method, route, status, json);
   return schema ? schema.parse(json) : (json as z.output<S>);
 }
 

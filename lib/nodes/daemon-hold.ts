@@ -1,6 +1,6 @@
 import http from "node:http";
 import { DAEMON_ROUTES, type OwnerRequest } from "@sam/agent-daemon/contract";
-import type { DaemonTarget } from "./daemon-client";
+import type { HttpDaemonTarget } from "./daemon-client";
 
 // Shared by every copy of this module in the process (Next bundles route handlers separately).
 const globalForHolds = globalThis as unknown as { __samDaemonHolds?: Map<string, http.ClientRequest> };
@@ -15,7 +15,7 @@ const holds = globalForHolds.__samDaemonHolds;
  */
 export function holdDaemon(
   nodeId: string,
-  target: DaemonTarget,
+  target: HttpDaemonTarget,
   webUrl: string,
   onGone: () => void,
   timeoutMs = 10_000,

@@ -7,7 +7,7 @@ import type { Db } from "@/db/client";
 import { nodes } from "@/db/schema";
 import type { SamConfig } from "../config";
 import { newId } from "../ids";
-import type { DaemonTarget } from "./daemon-client";
+import type { HttpDaemonTarget } from "./daemon-client";
 import { holdDaemon } from "./daemon-hold";
 import type { LocalRef } from "./local-daemon-process";
 import { declareNodeLost } from "./lost-nodes";
@@ -39,7 +39,7 @@ async function waitForDaemonFile(file: string, child: { exitCode: number | null 
  * Holds a local node's daemon for as long as this process runs (see `holdDaemon`); when the daemon
  * dies, the node is lost at once, and its tasks fail with the reason.
  */
-function holdLocalDaemon(db: Db, nodeId: string, target: DaemonTarget, webUrl: string): Promise<void> {
+function holdLocalDaemon(db: Db, nodeId: string, target: HttpDaemonTarget, webUrl: string): Promise<void> {
   return holdDaemon(nodeId, target, webUrl, () => {
     declareNodeLost(db, nodeId, "node lost: its daemon exited").catch((err: unknown) =>
       console.error(`sam: could not record that node ${nodeId} was lost: ${(err as Error).message}`),

@@ -2,8 +2,7 @@ import { eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { chatSessions, nodes, tasks } from "@/db/schema";
 import { SamError } from "../errors";
-import { daemonClient } from "../nodes/daemon-client";
-import { nodeTokenOf } from "../nodes/node-tokens";
+import { daemonClient, daemonTargetOf } from "../nodes/daemon-client";
 import { TERMINAL_STATUSES } from "../tasks/statuses";
 import { transitionTask } from "../tasks/transition";
 import { deliverInbox } from "./inbox";
@@ -28,9 +27,10 @@ async function finishSession(db: Db, taskId: string, nodeId: string | null): Pro
     nodeId ? db.query.nodes.findFirst({ where: eq(nodes.id, nodeId) }) : undefined,
     db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, taskId) }),
   ]);
-  if (!node?.url || !session) return;
+  const target = node && daemonTargetOf(db, node);
+  if (!target || !session) return;
   try {
-    await daemonClient.finish({ url: node.url, token: nodeTokenOf(node) }, session.id);
+    await daemonClient.finish(target, session.id);
   } catch (err) {
     // Busy: a message started a turn, whose end decides again. Unreachable: the scheduler's pass retries.
     if (SamError.is(err) && err.details?.daemonCode === "session_busy") return;

@@ -1,8 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { emitTaskChanged } from "../events/bus";
-import { daemonClient } from "../nodes/daemon-client";
-import { nodeTokenOf } from "../nodes/node-tokens";
+import { daemonClient, daemonTargetOf } from "../nodes/daemon-client";
 import { LIVE_SESSION_STATUSES } from "../tasks/statuses";
 import { appendMessage } from "../tasks/user-messages";
 
@@ -21,7 +20,8 @@ interface Deliverable {
   senderUserId: string | null;
   sessionId: string;
   nodeId: string;
-  nodeUrl: string;
+  nodeProvider: "local" | "joined" | "hetzner";
+  nodeUrl: string | null;
   tokenCiphertext: string | null;
 }
 
@@ -48,14 +48,14 @@ async function deliverable(db: Db, taskId?: string): Promise<Deliverable[]> {
       -- A child's end carries its pull request, recorded just after the end itself.
       m.body || coalesce(' Pull request: #' || p.number || ' ('
         || coalesce(p.url, '/projects/' || p.project_id || '/pulls/' || p.number) || ')', '') AS body,
-      s.id AS sessionId, n.id AS nodeId, n.url AS nodeUrl, n.token_ciphertext AS tokenCiphertext
+      s.id AS sessionId, n.id AS nodeId, n.provider AS nodeProvider, n.url AS nodeUrl, n.token_ciphertext AS tokenCiphertext
     FROM nodes n
     JOIN tasks t ON t.node_id = n.id AND t.status IN (${liveList})
     JOIN inbox_messages m ON m.task_id = t.id AND m.delivered_at IS NULL
     JOIN chat_sessions s ON s.task_id = t.id
     LEFT JOIN tasks c ON c.id = m.sender_task_id AND m.kind = 'child_ended'
     LEFT JOIN pull_requests p ON p.task_id = c.id OR p.id = c.pull_request_id
-    WHERE n.url IS NOT NULL AND n.status NOT IN ('lost', 'destroyed')
+    WHERE (n.url IS NOT NULL OR n.provider <> 'local') AND n.status NOT IN ('lost', 'destroyed')
       AND NOT (m.kind = 'child_ended' AND (
         -- The agent completed, abandoning its children: its turn's end finishes it, unwoken.
         t.complete_requested_at IS NOT NULL
@@ -72,17 +72,20 @@ async function deliverable(db: Db, taskId?: string): Promise<Deliverable[]> {
 /** Hands one row to its session's daemon; false when the daemon did not take it (it stays pending). */
 async function deliver(db: Db, row: Deliverable): Promise<boolean> {
   try {
-    await daemonClient.injectMessage(
-      { url: row.nodeUrl, token: nodeTokenOf({ id: row.nodeId, tokenCiphertext: row.tokenCiphertext }) },
-      row.sessionId,
-      {
-        messageId: row.id,
-        text: row.body,
-        // A message comes from the parent task, or from the project's user acting on the task; the
-        // rest (a child's end) is SAM telling the agent.
-        source: row.kind === "message" ? (row.senderUserId ? "user" : "parent") : "system",
-      },
-    );
+    const target = daemonTargetOf(db, {
+      id: row.nodeId,
+      provider: row.nodeProvider,
+      url: row.nodeUrl,
+      tokenCiphertext: row.tokenCiphertext,
+    });
+    if (!target) return false;
+    await daemonClient.injectMessage(target, row.sessionId, {
+      messageId: row.id,
+      text: row.body,
+      // A message comes from the parent task, or from the project's user acting on the task; the
+      // rest (a child's end) is SAM telling the agent.
+      source: row.kind === "message" ? (row.senderUserId ? "user" : "parent") : "system",
+    });
   } catch {
     // Unreachable, or the session has just ended: the row waits for a later pass.
     return false;

@@ -4,8 +4,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { nodes, type TaskStatus, tasks } from "@/db/schema";
 import { SamError } from "../errors";
-import { daemonClient } from "../nodes/daemon-client";
-import { nodeTokenOf } from "../nodes/node-tokens";
+import { daemonClient, daemonTargetOf } from "../nodes/daemon-client";
 import { LIVE_SESSION_STATUSES } from "../tasks/statuses";
 import { parseInput } from "../validation";
 import { requireControllable } from "./authorize";
@@ -67,14 +66,15 @@ export async function mergeSubtask(
     throw new SamError("conflict", "Your task has no live workspace to merge into; call merge_subtask while you run");
   }
   const node = await db.query.nodes.findFirst({ where: eq(nodes.id, parent.nodeId) });
-  if (!node?.url) throw new SamError("unavailable", "Your workspace's node cannot be reached");
+  const target = node && daemonTargetOf(db, node);
+  if (!target) throw new SamError("unavailable", "Your workspace's node cannot be reached");
 
   try {
-    const result = await daemonClient.mergeIntoWorkspace(
-      { url: node.url, token: nodeTokenOf(node) },
-      parent.workspaceId,
-      { branch: child.branch, title: child.title, strategy },
-    );
+    const result = await daemonClient.mergeIntoWorkspace(target, parent.workspaceId, {
+      branch: child.branch,
+      title: child.title,
+      strategy,
+    });
     return { ...result, branch: child.branch };
   } catch (err) {
     const details = SamError.is(err) ? err.details : undefined;

@@ -4,8 +4,7 @@ import type { Db } from "@/db/client";
 import { chatSessions, nodes, projects, type TaskStatus, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { emitTaskChanged } from "../events/bus";
-import { daemonClient } from "../nodes/daemon-client";
-import { nodeTokenOf } from "../nodes/node-tokens";
+import { daemonClient, daemonTargetOf } from "../nodes/daemon-client";
 import { isTerminal, LIVE_SESSION_STATUSES, TERMINAL_STATUSES } from "../tasks/statuses";
 import { type Actor, PARENT_ENDED, transitionTask } from "../tasks/transition";
 import { appendMessage } from "../tasks/user-messages";
@@ -90,11 +89,12 @@ async function sendStop(db: Db, task: StoppingTask): Promise<void> {
     task.nodeId ? db.query.nodes.findFirst({ where: eq(nodes.id, task.nodeId) }) : undefined,
     db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
   ]);
-  if (!node?.url || !session) return;
+  const target = node && daemonTargetOf(db, node);
+  if (!target || !session) return;
   const ends = Boolean(task.stopEnds);
   const warning = stopWarningOf(task);
   try {
-    await daemonClient.stop({ url: node.url, token: nodeTokenOf(node) }, session.id, {
+    await daemonClient.stop(target, session.id, {
       warning,
       graceMs: task.stopGraceSeconds * 1000,
       reason: task.stopReason,

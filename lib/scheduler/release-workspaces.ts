@@ -3,8 +3,7 @@ import type { Db } from "@/db/client";
 import { chatSessions, nodes, tasks, workspaces } from "@/db/schema";
 import { SamError } from "../errors";
 import { emitTaskChanged } from "../events/bus";
-import { type DaemonTarget, daemonClient } from "../nodes/daemon-client";
-import { nodeTokenOf } from "../nodes/node-tokens";
+import { type DaemonTarget, daemonClient, daemonTargetOf } from "../nodes/daemon-client";
 import { TERMINAL_STATUSES } from "../tasks/statuses";
 
 const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
@@ -45,8 +44,8 @@ export async function releaseEndedWorkspaces(db: Db, taskId?: string): Promise<v
 
 async function release(db: Db, workspace: HeldWorkspace): Promise<boolean> {
   const { node } = workspace;
-  if (!GONE_NODE_STATUSES.has(node.status) && node.url) {
-    const target: DaemonTarget = { url: node.url, token: nodeTokenOf(node) };
+  const target = GONE_NODE_STATUSES.has(node.status) ? undefined : daemonTargetOf(db, node);
+  if (target) {
     try {
       await daemonClient.removeWorkspace(target, workspace.id);
     } catch (err) {

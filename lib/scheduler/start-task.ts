@@ -6,8 +6,7 @@ import { startTaskWithToken } from "../auth/task-tokens";
 import { SamError } from "../errors";
 import { newId } from "../ids";
 import { TOOLS } from "../mcp/tools";
-import { daemonClient } from "../nodes/daemon-client";
-import { nodeTokenOf } from "../nodes/node-tokens";
+import { daemonClient, daemonTargetOf } from "../nodes/daemon-client";
 import { branchNameFor } from "../tasks/branch-name";
 import { modelCredentials } from "../tasks/model-credentials";
 import { transitionTask } from "../tasks/transition";
@@ -96,7 +95,8 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       db.query.nodes.findFirst({ where: eq(nodes.id, task.nodeId) }),
       db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) }),
     ]);
-    if (!project || !node?.url || !session)
+    const target = node && daemonTargetOf(db, node);
+    if (!project || !node || !target || !session)
       throw new SamError("internal", "The task's project, node or session is gone");
     const harness = task.harness ?? project.harness;
     if (!isHarnessKind(harness)) throw new SamError("invalid_input", `Unknown harness ${JSON.stringify(harness)}`);
@@ -105,7 +105,6 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
     }
     const model = task.model ?? project.model;
     const credentials = await modelCredentials(db, project.id, model);
-    const target = { url: node.url, token: nodeTokenOf(node) };
 
     const workspaceId = newId();
     const { branch, baseBranch, mergeBranches } = await workspaceStart(db, task, project.defaultBranch);
@@ -152,7 +151,8 @@ export async function startClaimedTask(db: Db, taskId: string, webUrl: string): 
       ...credentials,
       title: task.title,
       prompt: promptFor(harness, task.description),
-      mcpUrl: `${webUrl}/api/mcp`,
+      // A joined or cloud node's agents reach the web app where the node itself does.
+      mcpUrl: `${node.provider !== "local" && node.webUrl ? node.webUrl : webUrl}/api/mcp`,
       network: project.network,
       taskToken,
     });

@@ -32,7 +32,7 @@ describe("a revision task's start", () => {
     db = testDb.db;
     owner = await ensureInstanceOwner(db);
     projectId = (await createProject(db, owner.id, { repo: makeGitRepo(path.join(dir.dir, "repo")) })).id;
-    await db.insert(nodes).values({ id: nodeId, name: "test node", provider: "joined", status: "ready", capacity: 4 });
+    await db.insert(nodes).values({ id: nodeId, name: "test node", provider: "local", status: "ready", capacity: 4 });
     const { ciphertext } = await mintNodeToken(db, nodeId);
     // Nothing listens there: the start must end before it asks the node for anything.
     await db.update(nodes).set({ url: "http://127.0.0.1:9", tokenCiphertext: ciphertext }).where(eq(nodes.id, nodeId));

@@ -39,7 +39,7 @@ describe("a task's start: workspace, then token and running in one write, then s
     owner = await ensureInstanceOwner(db);
     projectId = (await createProject(db, owner.id, { repo: makeGitRepo(path.join(dir.dir, "repo")) })).id;
     nodeId = "node-task-start";
-    await db.insert(nodes).values({ id: nodeId, name: "test node", provider: "joined", status: "ready", capacity: 4 });
+    await db.insert(nodes).values({ id: nodeId, name: "test node", provider: "local", status: "ready", capacity: 4 });
     const { token, ciphertext } = await mintNodeToken(db, nodeId);
     daemon = spawnDaemon({
       SAM_NODE_ID: nodeId,

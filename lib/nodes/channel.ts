@@ -1,0 +1,255 @@
+import { EventEmitter } from "node:events";
+import {
+  type ChannelLine,
+  type ChannelRequest,
+  type CommandResult,
+  channelLineSchema,
+} from "@sam/agent-daemon/contract";
+import { and, eq, gt, inArray, lt, ne, or, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { nodeCommands, nodes } from "@/db/schema";
+import { newId } from "../ids";
+
+/**
+ * Commands for nodes the web app never calls (joined and cloud nodes). A caller writes a row in
+ * node_commands; the instance holding the node's channel sends it at once when the row was written
+ * in the same process (an event here), or at its next look at the table (other instances); the node
+ * posts the result, which the caller reads the same two ways. The database is the truth, the events
+ * only make it quick.
+ */
+const globalForChannel = globalThis as unknown as { __samNodeChannels?: EventEmitter };
+globalForChannel.__samNodeChannels ??= new EventEmitter().setMaxListeners(0);
+const events = globalForChannel.__samNodeChannels;
+
+/** How often a channel and a waiting caller look at the table for what another instance wrote. */
+export const COMMAND_POLL_MS = 150;
+/** A channel ends after this long (a serverless function's limit); the node opens it again at once. */
+export const CHANNEL_MAX_MS = 55_000;
+const CHANNEL_PING_MS = 10_000;
+/** Answered or given-up commands are kept this long for a look afterwards, then deleted. */
+const COMMAND_KEEP_MS = 60 * 60_000;
+
+const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
+
+function sleep(ms: number, wake: { fn?: () => void }): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake.fn = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+export interface NodeCommand {
+  method: "GET" | "POST" | "DELETE";
+  route: string;
+  body?: unknown;
+}
+
+/**
+ * Runs a daemon route on a node through its channel: the result as the daemon answered it, or
+ * undefined when none came within `timeoutMs` (the command is then not sent any more).
+ */
+export async function sendNodeCommand(
+  db: Db,
+  nodeId: string,
+  command: NodeCommand,
+  timeoutMs: number,
+): Promise<CommandResult | undefined> {
+  const id = newId();
+  const deadline = Date.now() + timeoutMs;
+  const wake: { fn?: () => void } = {};
+  let answered = false;
+  const onDone = () => {
+    answered = true;
+    wake.fn?.();
+  };
+  events.on(`done:${id}`, onDone);
+  try {
+    await db.insert(nodeCommands).values({
+      id,
+      nodeId,
+      method: command.method,
+      route: command.route,
+      body: command.body === undefined ? null : JSON.stringify(command.body),
+      expiresAt: new Date(deadline),
+    });
+    events.emit(`pending:${nodeId}`);
+    for (;;) {
+      answered = false;
+      const row = await db.query.nodeCommands.findFirst({
+        where: eq(nodeCommands.id, id),
+        columns: { status: true, resultStatus: true, resultBody: true },
+      });
+      if (row?.status === "done" && row.resultStatus !== null) {
+        return {
+          status: row.resultStatus,
+          body: row.resultBody === null ? undefined : (JSON.parse(row.resultBody) as unknown),
+        };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      if (!answered) await sleep(Math.min(COMMAND_POLL_MS, left), wake);
+    }
+  } finally {
+    events.off(`done:${id}`, onDone);
+  }
+}
+
+/**
+ * Records a node's answer to one of its commands. False when the node has no such command (or it
+ * was answered before: the first answer stands).
+ */
+export async function recordCommandResult(
+  db: Db,
+  nodeId: string,
+  commandId: string,
+  result: CommandResult,
+): Promise<boolean> {
+  // Invariant: a command is answered once, and only by its own node.
+  const done = await db
+    .update(nodeCommands)
+    .set({
+      status: "done",
+      resultStatus: result.status,
+      resultBody: result.body === undefined ? null : JSON.stringify(result.body),
+      doneAt: new Date(),
+    })
+    .where(and(eq(nodeCommands.id, commandId), eq(nodeCommands.nodeId, nodeId), ne(nodeCommands.status, "done")))
+    .returning({ id: nodeCommands.id });
+  if (done.length > 0) events.emit(`done:${commandId}`);
+  return done.length > 0;
+}
+
+/** Whether the node has a command with this id (answered or not). */
+export async function hasCommand(db: Db, nodeId: string, commandId: string): Promise<boolean> {
+  const row = await db.query.nodeCommands.findFirst({
+    where: and(eq(nodeCommands.id, commandId), eq(nodeCommands.nodeId, nodeId)),
+    columns: { id: true },
+  });
+  return row !== undefined;
+}
+
+/**
+ * The node's channel as a stream of NDJSON lines: what waits for it at once (including commands
+ * sent on an earlier connection that may have dropped before the node got them: the node runs each
+ * id once), then each new command as it is written, and a ping now and then. It ends after `maxMs`
+ * or when the node goes; while it is open the node counts as connected.
+ */
+export function openChannel(
+  db: Db,
+  nodeId: string,
+  hello: ChannelRequest,
+  signal: AbortSignal,
+  opts: { maxMs?: number; pingMs?: number } = {},
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const sentHere = new Set<string>();
+  const wake: { fn?: () => void } = {};
+  let closed = false;
+  let pending = false;
+  const onPending = () => {
+    pending = true;
+    wake.fn?.();
+  };
+  const connectedAt = new Date();
+  let finish: () => void = () => {};
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (line: ChannelLine) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+      const pinger = setInterval(() => {
+        if (!closed) write({ type: "ping" });
+      }, opts.pingMs ?? CHANNEL_PING_MS);
+      const ender = setTimeout(() => finish(), opts.maxMs ?? CHANNEL_MAX_MS);
+      const cleanUp = () => {
+        if (closed) return;
+        closed = true;
+        events.off(`pending:${nodeId}`, onPending);
+        signal.removeEventListener("abort", finish);
+        clearInterval(pinger);
+        clearTimeout(ender);
+        wake.fn?.();
+        // Only this connection's mark: a newer one of the same node may already be open.
+        void db
+          .update(nodes)
+          .set({ channelOpen: false })
+          .where(and(eq(nodes.id, nodeId), eq(nodes.channelConnectedAt, connectedAt)))
+          .catch(() => {});
+      };
+      finish = () => {
+        if (closed) return;
+        cleanUp();
+        try {
+          controller.close();
+        } catch {
+          // Already cancelled by the reader.
+        }
+      };
+
+      events.on(`pending:${nodeId}`, onPending);
+      signal.addEventListener("abort", finish, { once: true });
+      if (signal.aborted) finish();
+
+      const pump = async () => {
+        const rows = await db
+          .select()
+          .from(nodeCommands)
+          .where(
+            and(
+              eq(nodeCommands.nodeId, nodeId),
+              inArray(nodeCommands.status, ["pending", "sent"]),
+              gt(nodeCommands.expiresAt, new Date()),
+            ),
+          )
+          .orderBy(nodeCommands.createdAt);
+        for (const row of rows) {
+          if (closed) return;
+          if (sentHere.has(row.id)) continue;
+          const line = channelLineSchema.parse({
+            type: "command",
+            id: row.id,
+            method: row.method,
+            route: row.route,
+            ...(row.body === null ? {} : { body: JSON.parse(row.body) as unknown }),
+          });
+          write(line);
+          sentHere.add(row.id);
+          await db
+            .update(nodeCommands)
+            .set({ status: "sent", sentAt: new Date() })
+            .where(and(eq(nodeCommands.id, row.id), eq(nodeCommands.status, "pending")));
+        }
+      };
+
+      const run = async () => {
+        await db
+          .update(nodes)
+          .set({ channelOpen: true, channelConnectedAt: connectedAt, version: hello.version, capacity: hello.capacity })
+          .where(eq(nodes.id, nodeId));
+        await db
+          .delete(nodeCommands)
+          .where(
+            and(
+              eq(nodeCommands.nodeId, nodeId),
+              or(eq(nodeCommands.status, "done"), lt(nodeCommands.expiresAt, new Date())),
+              lt(nodeCommands.createdAt, sql`${NOW} - ${COMMAND_KEEP_MS}`),
+            ),
+          );
+        while (!closed) {
+          pending = false;
+          await pump();
+          if (!pending && !closed) await sleep(COMMAND_POLL_MS, wake);
+        }
+      };
+      run().catch((err: unknown) => {
+        console.error(`sam: the channel of node ${nodeId} failed: ${(err as Error).message}`);
+        finish();
+      });
+    },
+    cancel() {
+      finish();
+    },
+  });
+}
