@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { nodes, projects, tasks } from "@/db/schema";
 import type { SamConfig } from "../config";
 import { emitTaskChanged } from "../events/bus";
+import { cloudUpkeep, provisionCloudNodes } from "../nodes/cloud/provision";
 import { parseLabels } from "../nodes/list";
 import { stopLocalDaemon } from "../nodes/local-daemon-process";
 import { adoptLocalNodes, provisionLocalNode } from "../nodes/local-provider";
@@ -105,7 +106,11 @@ function hasRequiredLabels(nodeId: string): SQL {
 async function updateWarmPool(db: Db, warmMs: number): Promise<void> {
   const now = Date.now();
   const idle = sql`${nodeLoad(sql`nodes.id`)} = 0`;
-  await db.run(sql`UPDATE nodes SET status = 'warm', warm_until = ${now + warmMs} WHERE status = 'ready' AND ${idle}`);
+  // A cloud VM stays warm as long as its settings say.
+  const warmFor = sql`coalesce((SELECT cs.warm_minutes * 60000 FROM cloud_settings cs WHERE cs.id = nodes.cloud_settings_id), ${warmMs})`;
+  await db.run(
+    sql`UPDATE nodes SET status = 'warm', warm_until = ${now} + ${warmFor} WHERE status = 'ready' AND ${idle}`,
+  );
   await db.run(sql`UPDATE nodes SET status = 'ready', warm_until = NULL WHERE status = 'warm' AND NOT ${idle}`);
   const expired = await db
     .update(nodes)
@@ -170,17 +175,23 @@ async function provisionForUnplaced(
   result: TickResult,
 ): Promise<void> {
   if (unplaced.length === 0) return;
+  let local: string | undefined;
   if (unplaced.some((t) => t.labels.length === 0)) {
-    const provisioned = await provisionLocalNode(db, config, webUrl).catch((err: unknown) => {
+    local = await provisionLocalNode(db, config, webUrl).catch((err: unknown) => {
       console.error(`sam: could not start a local node: ${(err as Error).message}`);
       return undefined;
     });
-    if (provisioned) {
-      result.provisionedNode = provisioned;
+    if (local) {
+      result.provisionedNode = local;
       // A new node can take work now; the next pass should not wait for the interval.
       emitTaskChanged({});
     }
   }
+  // Cloud VMs for the rest (a new local node takes the tasks that need no labels); they take work
+  // once they join.
+  await provisionCloudNodes(db, config, local ? unplaced.filter((t) => t.labels.length > 0) : unplaced).catch(
+    (err: unknown) => console.error(`sam: could not create cloud VMs: ${(err as Error).message}`),
+  );
 }
 
 /**
@@ -212,6 +223,10 @@ export async function tick(db: Db, config: SamConfig, webUrl: string): Promise<T
     ),
   ]);
   await updateWarmPool(db, config.scheduler.warmMs);
+  // Cloud VMs whatever the queue holds: the warm pool, and deleting VMs of nodes that are gone.
+  await cloudUpkeep(db, config).catch((err: unknown) =>
+    console.error(`sam: cloud VM upkeep failed: ${(err as Error).message}`),
+  );
 
   const candidates = (
     await db
