@@ -32,3 +32,6 @@ export async function POST(req: Request) {
     return Response.json({ claimed: result.claimed, lostNodes: result.lostNodes, webhookAttempts });
   });
 }
+
+// Vercel Cron calls its paths with GET (and the CRON_SECRET as bearer token).
+export const GET = POST;
