@@ -52,8 +52,9 @@ apt_install() {
     log "cannot install $*: this image has no apt-get; use a Debian or Ubuntu image"
     exit 1
   fi
-  if [ -z "$APT_UPDATED" ]; then apt-get update -q; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+  if [ -z "$APT_UPDATED" ]; then apt-get -o DPkg::Lock::Timeout=600 update -q; APT_UPDATED=1; fi
+  # On first boot another apt (unattended upgrades) may hold the lock for a while.
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$@"
 }
 
 node_ok() {
@@ -120,8 +121,9 @@ if [ -z "\${SAM_SETUP_FOREGROUND:-}" ] && [ -d /run/systemd/system ]; then
     echo "Wants=network-online.target"
     echo "[Service]"
     printf 'ExecStart='; printf '"%s" ' "$@"; echo
-    echo "Restart=always"
-    echo "RestartSec=2"
+    # A node removed from SAM exits cleanly and stays down; a crash is restarted.
+    echo "Restart=on-failure"
+    echo "RestartSec=5"
     echo "KillMode=mixed"
     echo "TimeoutStopSec=40"
     echo "[Install]"
