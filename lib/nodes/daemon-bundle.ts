@@ -43,8 +43,18 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-/** A hash of every input of the build: the daemon's sources, its package file, the native packages' versions. */
+let computedKey: string | undefined;
+
+/**
+ * A hash of every input of the build: the daemon's sources, its package file, the native packages'
+ * versions. Read once per process: a deployment's sources do not change under it.
+ */
 function sourcesKey(): string {
+  computedKey ??= hashSources();
+  return computedKey;
+}
+
+function hashSources(): string {
   const root = daemonRoot();
   const hash = createHash("sha256");
   for (const file of [...listFiles(path.join(root, "src")), ...listFiles(path.join(root, "bin"))]) {

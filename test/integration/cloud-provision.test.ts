@@ -177,6 +177,16 @@ describe("cloud VMs for queued work", () => {
     expect((await getCloudSettings(db, owner.id, "instance"))?.failures).toBe(0);
   });
 
+  it("settings that cannot work (VMs could not reach the web app) fail before any node or VM is made, and say why", async () => {
+    const settings = await instanceSettings();
+    const { tasks: work } = await queued(1);
+    const loopback = loadConfig({ SAM_DATA_DIR: dir, SAM_LOCAL_NODES: "0", SAM_PUBLIC_URL: "http://127.0.0.1:3000" });
+    expect(await provisionCloudNodes(db, loopback, work)).toEqual([]);
+    expect((await getCloudSettings(db, owner.id, "instance"))?.lastError).toMatch(/set SAM_PUBLIC_URL/);
+    expect(await db.query.nodes.findFirst({ where: eq(nodes.cloudSettingsId, settings.id) })).toBeUndefined();
+    expect(fixture.servers.size).toBe(0);
+  });
+
   it("a VM whose node is gone (retired after its warm period, lost, removed) is deleted; the node keeps its history", async () => {
     await instanceSettings();
     const { tasks: work } = await queued(1);

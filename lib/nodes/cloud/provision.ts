@@ -98,6 +98,15 @@ async function createVm(
   wanted: number,
   coming: "places" | "vms",
 ): Promise<string | undefined> {
+  // What does not depend on the VM is checked first: a misconfiguration leaves no node behind.
+  let ready: { api: HetznerApi; webUrl: string; bundleSha256: string };
+  try {
+    const [api, bundle] = await Promise.all([apiFor(db, row), daemonBundle(config.dataDir)]);
+    ready = { api, webUrl: reachableWebUrl(config), bundleSha256: bundle.sha256 };
+  } catch (err) {
+    await recordFailure(db, row.id, err instanceof Error ? err.message : String(err));
+    return undefined;
+  }
   const nodeId = newId();
   const name = `sam-${nodeId.slice(0, 8)}`;
   const now = Date.now();
@@ -118,20 +127,17 @@ async function createVm(
       AND ${comingSql} < ${wanted}`);
   if (inserted.rowsAffected === 0) return undefined;
 
+  const { api } = ready;
   try {
-    const api = await apiFor(db, row);
-    const [bundle, join] = await Promise.all([
-      daemonBundle(config.dataDir),
-      mintJoinToken(db, {
-        labels: labelsOf(row),
-        ttlMinutes: JOIN_TIMEOUT_MINUTES,
-        cloudSettingsId: row.id,
-        nodeId,
-      }),
-    ]);
+    const join = await mintJoinToken(db, {
+      labels: labelsOf(row),
+      ttlMinutes: JOIN_TIMEOUT_MINUTES,
+      cloudSettingsId: row.id,
+      nodeId,
+    });
     const userData = cloudInitUserData({
-      webUrl: reachableWebUrl(config),
-      bundleSha256: bundle.sha256,
+      webUrl: ready.webUrl,
+      bundleSha256: ready.bundleSha256,
       joinToken: join.token,
       nodeName: name,
       capacity: row.capacity,
@@ -290,6 +296,8 @@ export async function cloudUpkeep(db: Db, config: SamConfig): Promise<void> {
     );
   if (rows.length === 0 && gone.length === 0) return;
   const now = Date.now();
+  // Built ahead, so the first VM is not held up by it.
+  if (rows.some((r) => r.enabled)) daemonBundle(config.dataDir).catch(() => {});
 
   const neverJoined = await db
     .select({ id: nodes.id, settingsId: nodes.cloudSettingsId })
