@@ -23,6 +23,12 @@ const hetznerName = (what: string) =>
     .trim()
     .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, `${what} is a Hetzner name such as the API lists (lowercase, digits, . _ -)`);
 
+/** A whole number in a range, with one message for every way a value can miss it. */
+const count = (min: number, max: number, fallback: number) => {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.number({ message }).int({ message }).min(min, { message }).max(max, { message }).default(fallback);
+};
+
 /**
  * Every field of cloud settings, as the API, the CLI and the settings panel give them. The token is
  * write-only: for a project, the name of one of its secrets; for the instance, the token itself,
@@ -41,16 +47,11 @@ export const cloudSettingsSchema = z
     location: hetznerName("the location"),
     image: hetznerName("the image").default("debian-12"),
     labels: nodeLabelsSchema.default([]),
-    capacity: z.number().int().min(1).max(64).default(4),
-    maxVms: z.number().int().min(1).max(100).default(3),
-    warmMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(24 * 60)
-      .default(30),
-    warmPool: z.number().int().min(0).max(100).default(0),
-    enabled: z.boolean().default(true),
+    capacity: count(1, 64, 4),
+    maxVms: count(1, 100, 3),
+    warmMinutes: count(0, 24 * 60, 30),
+    warmPool: count(0, 100, 0),
+    enabled: z.boolean({ message: "must be true or false" }).default(true),
   })
   .strict()
   .refine((s) => s.warmPool <= s.maxVms, {
