@@ -1,0 +1,95 @@
+import path from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cloudSettings } from "@/db/schema";
+import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
+import { type AppServer, startAppServer } from "../helpers/app-server";
+import { seriousAxeViolations } from "../helpers/axe";
+import { type BrowserSession, launchBrowser, signInWithLink } from "../helpers/browser";
+import { makeGitRepo } from "../helpers/git";
+import { makeTempDir } from "../helpers/temp-dir";
+import { NodesPage } from "../pages/nodes-page";
+
+describe("the Nodes page", () => {
+  let app: AppServer;
+  let browser: Browser;
+  let owner: BrowserSession;
+  let api: ApiClient;
+  let projectId: string;
+  const repos = makeTempDir("sam-nodes-page-");
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([
+      startAppServer({ env: { SAM_TICK_MS: "200", SAM_HEARTBEAT_MS: "300", SAM_LOCAL_MAX_NODES: "2" } }),
+      launchBrowser(),
+    ]);
+    owner = await signInWithLink(browser, app.signInLink, app.baseUrl);
+    api = await ownerApi(app);
+    const project = await api.post<{ id: string }>("/api/projects", {
+      repo: makeGitRepo(path.join(repos.dir, "project")),
+    });
+    projectId = project.body.id;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    repos.cleanup();
+  });
+
+  it("shows a busy node; Drain on the page gives it no new work while its task finishes, and it stays draining; Remove takes it off the list", async () => {
+    const first = await api.post<{ id: string }>("/api/tasks", {
+      projectId,
+      prompt: scriptPrompt("Work a while.", [{ say: "working" }, { sleep: 4000 }]),
+    });
+    const running = await waitForTask(api, first.body.id, (t) => t.status === "running");
+    const nodeId = running.nodeId!;
+
+    const page = new NodesPage(owner.page, app.baseUrl);
+    await page.open();
+    await expect.poll(() => page.status(nodeId).textContent()).toBe("busy");
+    expect(await page.running(nodeId).textContent()).toMatch(/^1\/\d+$/);
+    expect(await seriousAxeViolations(owner.page)).toEqual([]);
+
+    await page.drain(nodeId);
+    await expect.poll(() => page.status(nodeId).textContent()).toBe("draining");
+
+    // New work goes to another node; the drained node's task goes on to its end.
+    const second = await api.post<{ id: string }>("/api/tasks", {
+      projectId,
+      prompt: scriptPrompt("Quick.", [{ say: "quick" }]),
+    });
+    const placed = await waitForTask(api, second.body.id, (t) => t.nodeId !== null, 30_000);
+    expect(placed.nodeId).not.toBe(nodeId);
+    expect((await waitForTask(api, first.body.id, isTerminal)).status).toBe("completed");
+
+    // Idle now, and still draining: the page follows without a reload.
+    await expect.poll(() => page.running(nodeId).textContent(), { timeout: 10_000 }).toMatch(/^0\//);
+    expect(await page.status(nodeId).textContent()).toBe("draining");
+
+    await page.remove(nodeId);
+    await expect.poll(() => page.row(nodeId).count()).toBe(0);
+  });
+
+  it("shows each cloud setting's creation failures and back-off", async () => {
+    const db = openAppDb(app);
+    try {
+      await db.insert(cloudSettings).values({
+        id: "cloud-settings-page-test",
+        provider: "hetzner",
+        serverType: "cx22",
+        location: "fsn1",
+        image: "debian-12",
+        failures: 3,
+        backoffUntil: new Date(Date.now() + 10 * 60_000),
+        lastError: "resource_limit_exceeded: server limit reached",
+        lastErrorAt: new Date(),
+      });
+    } finally {
+      db.$client.close();
+    }
+    const page = new NodesPage(owner.page, app.baseUrl);
+    await page.open();
+    await expect.poll(() => page.cloudFailures.textContent()).toMatch(/3 failures in a row; backing off until/);
+    expect(await page.cloudFailures.textContent()).toMatch(/server limit reached/);
+  });
+});
