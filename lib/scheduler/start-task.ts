@@ -7,6 +7,7 @@ import { SamError } from "../errors";
 import { newId } from "../ids";
 import { TOOLS } from "../mcp/tools";
 import { daemonClient, daemonTargetOf } from "../nodes/daemon-client";
+import { lostAttemptBranches } from "../nodes/lost-nodes";
 import { branchNameFor } from "../tasks/branch-name";
 import { modelCredentials } from "../tasks/model-credentials";
 import { transitionTask } from "../tasks/transition";
@@ -57,7 +58,8 @@ async function workspaceStart(db: Db, task: TaskRow, defaultBranch: string) {
     return {
       branch: task.branch ?? branchNameFor(task.id, task.title),
       baseBranch: task.baseBranch ?? defaultBranch,
-      mergeBranches: await dependencyBranches(db, task.id),
+      // An attempt re-queued after its node was lost picks up the work the lost one had pushed.
+      mergeBranches: [...(await lostAttemptBranches(db, task)), ...(await dependencyBranches(db, task.id))],
     };
   }
   const pr = await db.query.pullRequests.findFirst({ where: eq(pullRequests.id, task.pullRequestId) });
