@@ -60,9 +60,10 @@ export async function sendNodeCommand(
   const id = newId();
   const deadline = Date.now() + timeoutMs;
   const wake: { fn?: () => void } = {};
-  let answered = false;
-  const onDone = () => {
-    answered = true;
+  // The answer, when it was recorded in this process: no need to read it back.
+  let answered: CommandResult | undefined;
+  const onDone = (result: CommandResult) => {
+    answered = result;
     wake.fn?.();
   };
   events.on(`done:${id}`, onDone);
@@ -77,7 +78,7 @@ export async function sendNodeCommand(
     });
     events.emit(`pending:${nodeId}`);
     for (;;) {
-      answered = false;
+      if (answered) return answered;
       const row = await db.query.nodeCommands.findFirst({
         where: eq(nodeCommands.id, id),
         columns: { status: true, resultStatus: true, resultBody: true },
@@ -118,7 +119,7 @@ export async function recordCommandResult(
     })
     .where(and(eq(nodeCommands.id, commandId), eq(nodeCommands.nodeId, nodeId), ne(nodeCommands.status, "done")))
     .returning({ id: nodeCommands.id });
-  if (done.length > 0) events.emit(`done:${commandId}`);
+  if (done.length > 0) events.emit(`done:${commandId}`, result);
   return done.length > 0;
 }
 
@@ -153,14 +154,25 @@ export function openChannel(
     pending = true;
     wake.fn?.();
   };
-  const connectedAt = new Date();
+  // The node's last sign of life on this connection: set when it connects, renewed at each ping.
+  let heardAt = new Date();
   let finish: () => void = () => {};
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
       const write = (line: ChannelLine) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
       const pinger = setInterval(() => {
-        if (!closed) write({ type: "ping" });
+        if (closed) return;
+        write({ type: "ping" });
+        const now = new Date();
+        void db
+          .update(nodes)
+          .set({ channelConnectedAt: now })
+          .where(and(eq(nodes.id, nodeId), eq(nodes.channelConnectedAt, heardAt)))
+          .then(() => {
+            heardAt = now;
+          })
+          .catch(() => {});
       }, opts.pingMs ?? CHANNEL_PING_MS);
       const ender = setTimeout(() => finish(), opts.maxMs ?? CHANNEL_MAX_MS);
       const cleanUp = () => {
@@ -175,7 +187,7 @@ export function openChannel(
         void db
           .update(nodes)
           .set({ channelOpen: false })
-          .where(and(eq(nodes.id, nodeId), eq(nodes.channelConnectedAt, connectedAt)))
+          .where(and(eq(nodes.id, nodeId), eq(nodes.channelConnectedAt, heardAt)))
           .catch(() => {});
       };
       finish = () => {
@@ -226,7 +238,7 @@ export function openChannel(
       const run = async () => {
         await db
           .update(nodes)
-          .set({ channelOpen: true, channelConnectedAt: connectedAt, version: hello.version, capacity: hello.capacity })
+          .set({ channelOpen: true, channelConnectedAt: heardAt, version: hello.version, capacity: hello.capacity })
           .where(eq(nodes.id, nodeId));
         await db
           .delete(nodeCommands)
