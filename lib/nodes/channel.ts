@@ -219,14 +219,23 @@ export function openChannel(
         for (const row of rows) {
           if (closed) return;
           if (sentHere.has(row.id)) continue;
-          const line = channelLineSchema.parse({
+          const line = channelLineSchema.safeParse({
             type: "command",
             id: row.id,
             method: row.method,
             route: row.route,
             ...(row.body === null ? {} : { body: JSON.parse(row.body) as unknown }),
           });
-          write(line);
+          if (!line.success) {
+            // Never sent (it would end every connection): its caller gets the refusal at once.
+            const message = `Not a command a node runs: ${line.error.issues[0]?.message ?? "invalid"}`;
+            await recordCommandResult(db, nodeId, row.id, {
+              status: 400,
+              body: { error: { code: "invalid", message } },
+            });
+            continue;
+          }
+          write(line.data);
           sentHere.add(row.id);
           await db
             .update(nodeCommands)

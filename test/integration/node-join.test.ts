@@ -121,7 +121,7 @@ describe("joining a node and its command channel (real libSQL)", () => {
     await two.cancel();
   });
 
-  it("a command written by another instance reaches the channel by its poll; the daemon's refusal maps to the same error as over HTTP; no answer in time is none", async () => {
+  it("a command written by another instance reaches the channel by its poll; the daemon's refusal maps to the same error as over HTTP; a row that is no command is refused, not sent; no answer in time is none", async () => {
     const { token } = await mintJoinToken(db, {});
     const { nodeId } = await join(db, token);
     const channel = reader(
@@ -151,6 +151,26 @@ describe("joining a node and its command channel (real libSQL)", () => {
       code: "conflict",
       details: { status: 409, daemonCode: "session_busy", daemonMessage: "The session is in a turn" },
     });
+
+    // A row that is no command (no route a daemon serves) is answered with a refusal, never sent;
+    // the channel goes on.
+    const bad = newId();
+    await db.insert(nodeCommands).values({
+      id: bad,
+      nodeId,
+      method: "GET",
+      route: "health",
+      expiresAt: new Date(Date.now() + 10_000),
+    });
+    const next = daemonClient.cancel({ db, nodeId }, "session-3");
+    const sent = await channel.next();
+    expect(sent).toMatchObject({ type: "command", route: DAEMON_ROUTES.sessionCancel("session-3") });
+    expect(await db.query.nodeCommands.findFirst({ where: eq(nodeCommands.id, bad) })).toMatchObject({
+      status: "done",
+      resultStatus: 400,
+    });
+    if (sent.type === "command") await recordCommandResult(db, nodeId, sent.id, { status: 200, body: {} });
+    await next;
 
     const unanswered = await sendNodeCommand(db, nodeId, { method: "GET", route: DAEMON_ROUTES.health }, 300);
     expect(unanswered).toBeUndefined();

@@ -18,6 +18,10 @@ export async function POST(req: Request) {
     const hello = parseInput(channelRequestSchema, await jsonBody(req));
     if (hello.nodeId !== node.id) throw new SamError("forbidden", "The channel request names another node");
     if (node.provider === "local") throw new SamError("conflict", "A local node is called over HTTP, not by channel");
+    // Its credential ends with it: the node retires when it hears this.
+    if (node.status === "lost" || node.status === "destroyed") {
+      throw new SamError("unauthenticated", `This node is ${node.status}; join the machine again with a new token`);
+    }
     return new Response(openChannel(db, node.id, hello, req.signal), {
       headers: {
         "content-type": "application/x-ndjson; charset=utf-8",
