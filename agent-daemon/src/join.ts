@@ -64,7 +64,8 @@ export type NodeFile = z.infer<typeof nodeFileSchema>;
 
 export const NODE_FILE = "node.json";
 
-type Result<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+/** A failure is a `usage` error (the command line is wrong: exit 2) or not (the join failed: exit 1). */
+type Result<T> = { ok: true; value: T } | { ok: false; errors: string[]; usage?: boolean };
 
 function parseFlags(argv: readonly string[]): Result<z.output<typeof joinArgsSchema>> {
   const values: Partial<Record<Flag, string>> = {};
@@ -81,10 +82,14 @@ function parseFlags(argv: readonly string[]): Result<z.output<typeof joinArgsSch
     if (value === undefined) errors.push(`${flag} needs a value`);
     else values[flag] = value;
   }
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return { ok: false, errors, usage: true };
   const parsed = joinArgsSchema.safeParse(values);
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`) };
+    return {
+      ok: false,
+      usage: true,
+      errors: parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`),
+    };
   }
   return { ok: true, value: parsed.data };
 }
@@ -180,7 +185,7 @@ export async function joinedNodeConfig(argv: readonly string[], env: NodeJS.Proc
       ...(args["--join"] ? [] : ["--join <url> is required (no node.json in the directory yet)"]),
       ...(args["--token"] ? [] : ["--token <token> is required (no node.json in the directory yet)"]),
     ];
-    if (missing.length > 0 || !args["--join"] || !args["--token"]) return { ok: false, errors: missing };
+    if (missing.length > 0 || !args["--join"] || !args["--token"]) return { ok: false, errors: missing, usage: true };
     const capacity = args["--capacity"] ?? 4;
     const joined = await join(args["--join"], {
       token: args["--token"],
@@ -216,7 +221,7 @@ export async function joinedNodeConfig(argv: readonly string[], env: NodeJS.Proc
     // Nobody started it: it lives on its own.
     SAM_ORPHAN_EXIT_MS: "",
   });
-  if (!config.ok) return config;
+  if (!config.ok) return { ...config, usage: true };
   return { ok: true, value: { config: config.config, nodeFile } };
 }
 

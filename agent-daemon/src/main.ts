@@ -17,6 +17,8 @@ const result = joining
   : { ...readConfig(args, process.env), nodeFile: undefined };
 if (!result.ok) {
   for (const error of result.errors) console.error(`sam-daemon: ${error}`);
+  // A join that failed (refused, unreachable) is not a wrong command line.
+  if (joining && !("usage" in result && result.usage)) process.exit(1);
   console.error(joining ? JOIN_USAGE : USAGE);
   process.exit(2);
 }
