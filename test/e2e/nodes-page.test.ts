@@ -2,6 +2,8 @@ import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudSettings } from "@/db/schema";
+import { mintPersonalToken } from "@/lib/auth/personal-tokens";
+import { createLocalUser } from "@/lib/users";
 import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForTask } from "../helpers/api";
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { seriousAxeViolations } from "../helpers/axe";
@@ -68,6 +70,29 @@ describe("the Nodes page", () => {
 
     await page.remove(nodeId);
     await expect.poll(() => page.row(nodeId).count()).toBe(0);
+  });
+
+  it("only the instance admin sees or manages nodes: anyone else gets 403 from /api/nodes and its actions", async () => {
+    const db = openAppDb(app);
+    let token: string;
+    try {
+      const user = await createLocalUser(db, { email: "not-the-admin@example.com" });
+      token = (await mintPersonalToken(db, user.id, { name: "nodes" })).token;
+    } finally {
+      db.$client.close();
+    }
+    const as = (route: string, method = "GET") =>
+      fetch(`${app.baseUrl}${route}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const listed = await as("/api/nodes");
+    expect(listed.status).toBe(403);
+    expect((await listed.json()).error.message).toMatch(/Only the instance admin/);
+    const nodes = (await api.get<{ nodes: { id: string }[] }>("/api/nodes")).body.nodes;
+    expect(nodes.length).toBeGreaterThan(0);
+    expect((await as(`/api/nodes/${nodes[0]!.id}/drain`, "POST")).status).toBe(403);
+    expect((await as(`/api/nodes/${nodes[0]!.id}/remove`, "POST")).status).toBe(403);
+    expect((await api.get<{ nodes: { id: string; status: string }[] }>("/api/nodes")).body.nodes[0]?.status).not.toBe(
+      "draining",
+    );
   });
 
   it("shows each cloud setting's creation failures and back-off", async () => {
