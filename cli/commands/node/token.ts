@@ -62,8 +62,18 @@ export async function run(argv: string[]): Promise<void> {
       ttlMinutes: input["--ttl-minutes"],
       createdBy: owner.id,
     });
-    return { ...made, joinCommand: joinCommandFor(config.publicUrl, made.token, made.labels) };
+    return {
+      ...made,
+      joinCommand: joinCommandFor(config.publicUrl, made.token, made.labels),
+      guessedUrl: !process.env.SAM_PUBLIC_URL?.trim(),
+    };
   });
+  if (minted.guessedUrl) {
+    // Another machine rarely reaches this one at the address the server listens on by default.
+    process.stderr.write(
+      "sam: SAM_PUBLIC_URL is not set; the command uses this server's own address: use the one the machine reaches it at\n",
+    );
+  }
   if (json) {
     return printJson({
       token: minted.token,
