@@ -1,11 +1,50 @@
-import { eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { taskDependencies, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { parseInput } from "../validation";
 
-export const taskGraphInputSchema = z.object({ taskId: z.string().min(1).max(100).optional() }).strict();
+/** The most children and siblings one answer lists: a wide tree is read page by page. */
+export const TASK_GRAPH_PAGE_MAX = 100;
+
+export const taskGraphInputSchema = z
+  .object({
+    taskId: z.string().min(1).max(100).optional(),
+    limit: z.number().int().min(1).max(TASK_GRAPH_PAGE_MAX).default(TASK_GRAPH_PAGE_MAX),
+    cursor: z.string().min(1).max(400).optional(),
+  })
+  .strict();
+
+/** Where a page of the graph of task `of` starts: after task `after` of its children, or of its siblings. */
+const cursorSchema = z
+  .object({
+    of: z.string().min(1).max(100),
+    list: z.enum(["children", "siblings"]),
+    /** Absent: the list from its start. */
+    after: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+type Cursor = z.infer<typeof cursorSchema>;
+
+const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString("base64url");
+
+function badCursor(message: string): SamError {
+  return new SamError("invalid_input", `Invalid input: cursor: ${message}`, { fields: [{ field: "cursor", message }] });
+}
+
+function decodeCursor(text: string, taskId: string): Cursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  const cursor = cursorSchema.safeParse(parsed);
+  if (!cursor.success) throw badCursor("is not a cursor from get_task_dependencies (pass nextCursor as it came)");
+  if (cursor.data.of !== taskId) throw badCursor(`belongs to the graph of task ${cursor.data.of}, not of ${taskId}`);
+  return cursor.data;
+}
 
 const nodeColumns = {
   id: tasks.id,
@@ -18,50 +57,84 @@ const nodeColumns = {
   failureReason: tasks.failureReason,
   retryOfId: tasks.retryOfId,
 };
+type GraphRow = Awaited<ReturnType<typeof childrenAfter>>[number];
+
+/** Up to `limit` children of `parentId` after `after` in id order, one more to tell whether more remain. */
+function childrenAfter(db: Db, parentId: string, after: string | undefined, limit: number, except?: string) {
+  const conditions: SQL[] = [eq(tasks.parentId, parentId)];
+  if (after !== undefined) conditions.push(gt(tasks.id, after));
+  if (except !== undefined) conditions.push(ne(tasks.id, except));
+  return db
+    .select(nodeColumns)
+    .from(tasks)
+    .where(and(...conditions))
+    .orderBy(asc(tasks.id))
+    .limit(limit + 1);
+}
 
 /**
- * The graph around a task: the task, its parent, children and siblings with status, branch and
- * PR, the dependency edges among them, and what each blocked task waits on. The caller may look at
- * itself or at one of its children.
+ * The graph around a task, a page at a time: the task and its parent, then its children and its
+ * siblings (status, branch, PR) in pages of at most TASK_GRAPH_PAGE_MAX, children first. Each page
+ * carries the dependency edges of its own tasks (what they depend on; the first page also the task's
+ * and its parent's) and what each of its blocked tasks waits on, so every edge comes exactly once
+ * across the pages. `nextCursor` is there while more remain. The caller may look at itself or at one
+ * of its children.
  */
 export async function taskGraph(db: Db, caller: { taskId: string; projectId: string }, input: unknown) {
-  const { taskId = caller.taskId } = parseInput(taskGraphInputSchema, input);
+  const { taskId = caller.taskId, limit, cursor: cursorText } = parseInput(taskGraphInputSchema, input);
   const [task] = await db.select(nodeColumns).from(tasks).where(eq(tasks.id, taskId));
   if (!task || (task.id !== caller.taskId && task.parentId !== caller.taskId)) {
     throw new SamError("forbidden", `Cannot read the graph of task ${taskId}: only your own task or your subtasks`);
   }
+  const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, task.id);
+  if (cursor?.list === "siblings" && !task.parentId) throw badCursor("lists siblings, but the task has no parent");
   const [parent] = task.parentId ? await db.select(nodeColumns).from(tasks).where(eq(tasks.id, task.parentId)) : [];
-  const [children, siblings] = await Promise.all([
-    db.select(nodeColumns).from(tasks).where(eq(tasks.parentId, task.id)),
-    task.parentId ? db.select(nodeColumns).from(tasks).where(eq(tasks.parentId, task.parentId)) : Promise.resolve([]),
-  ]);
-  const nodes = new Map([task, ...(parent ? [parent] : []), ...children, ...siblings].map((n) => [n.id, n]));
-  // The same set of tasks as a subquery, not a list of ids: a list is two bound parameters per task,
-  // and a neighbourhood of more than ~16,000 tasks would exceed SQLite's limit of 32,766.
-  const around = task.parentId ? [task.id, task.parentId] : [task.id];
-  const nodeIds = sql`(SELECT id FROM tasks WHERE id IN (${sql.join(
-    around.map((id) => sql`${id}`),
-    sql`, `,
-  )}) OR parent_id IN (${sql.join(
-    around.map((id) => sql`${id}`),
-    sql`, `,
-  )}))`;
-  const touching = or(inArray(taskDependencies.taskId, nodeIds), inArray(taskDependencies.dependsOnTaskId, nodeIds));
-  const edges = await db
-    .select({ taskId: taskDependencies.taskId, dependsOnTaskId: taskDependencies.dependsOnTaskId })
-    .from(taskDependencies)
-    .where(touching);
-  const blockers = await db
-    .select(nodeColumns)
-    .from(tasks)
-    .where(
-      inArray(tasks.id, db.select({ id: taskDependencies.dependsOnTaskId }).from(taskDependencies).where(touching)),
+
+  let children: GraphRow[] = [];
+  let siblings: GraphRow[] = [];
+  let nextCursor: Cursor | undefined;
+  if (cursor?.list !== "siblings") {
+    const fetched = await childrenAfter(db, task.id, cursor?.after, limit);
+    children = fetched.slice(0, limit);
+    if (fetched.length > limit) nextCursor = { of: task.id, list: "children", after: children.at(-1)!.id };
+  }
+  if (!nextCursor && parent) {
+    // The siblings fill what room the children left; with none left, one row says whether they follow.
+    const room = limit - children.length;
+    const fetched = await childrenAfter(
+      db,
+      parent.id,
+      cursor?.list === "siblings" ? cursor.after : undefined,
+      room,
+      task.id,
     );
+    siblings = fetched.slice(0, room);
+    if (fetched.length > room) nextCursor = { of: task.id, list: "siblings", after: siblings.at(-1)?.id };
+  }
+
+  const firstPage = cursor === undefined;
+  const listed: GraphRow[] = [...(firstPage ? [task, ...(parent ? [parent] : [])] : []), ...children, ...siblings];
+  const ids = listed.map((n) => n.id);
+  const edges =
+    ids.length === 0
+      ? []
+      : await db
+          .select({ taskId: taskDependencies.taskId, dependsOnTaskId: taskDependencies.dependsOnTaskId })
+          .from(taskDependencies)
+          .where(inArray(taskDependencies.taskId, ids));
+  const blockerIds = [...new Set(edges.map((e) => e.dependsOnTaskId))];
+  const blockers =
+    blockerIds.length === 0
+      ? []
+      : await db
+          .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+          .from(tasks)
+          .where(inArray(tasks.id, blockerIds));
   const byId = new Map(blockers.map((b) => [b.id, b]));
   // Each task's edges, grouped once (filtering all edges per task was quadratic in the graph's size).
   const edgesOf = new Map<string, string[]>();
   for (const e of edges) edgesOf.set(e.taskId, [...(edgesOf.get(e.taskId) ?? []), e.dependsOnTaskId]);
-  const blocked = [...nodes.values()]
+  const blocked = listed
     .filter((n) => n.status === "queued")
     .map((n) => ({
       taskId: n.id,
@@ -75,8 +148,9 @@ export async function taskGraph(db: Db, caller: { taskId: string; projectId: str
     task,
     parent: parent ?? null,
     children,
-    siblings: siblings.filter((s) => s.id !== task.id),
+    siblings,
     edges,
     blocked,
+    ...(nextCursor ? { nextCursor: encodeCursor(nextCursor) } : {}),
   };
 }
