@@ -48,15 +48,24 @@ export interface NodeCommand {
 }
 
 /**
- * Runs a daemon route on a node through its channel: the result as the daemon answered it, or
- * undefined when none came within `timeoutMs` (the command is then not sent any more).
+ * How long a caller waits for a node whose channel is not open: it reconnects at once after the web
+ * app ends a channel and within 2 s after an error, so longer means it is away (its machine down, its
+ * network cut). Callers that would wait the whole timeout (a scheduler pass delivering messages,
+ * releasing workspaces) give up instead; the pass after next tries again.
+ */
+export const CHANNEL_CLOSED_GRACE_MS = 5_000;
+
+/**
+ * Runs a daemon route on a node through its channel: the result as the daemon answered it;
+ * `timeout` when none came within `timeoutMs`, `disconnected` when the node's channel stayed closed
+ * for CHANNEL_CLOSED_GRACE_MS. Either way the command is not sent any more.
  */
 export async function sendNodeCommand(
   db: Db,
   nodeId: string,
   command: NodeCommand,
   timeoutMs: number,
-): Promise<CommandResult | undefined> {
+): Promise<CommandResult | "timeout" | "disconnected"> {
   const id = newId();
   const deadline = Date.now() + timeoutMs;
   const wake: { fn?: () => void } = {};
@@ -77,21 +86,37 @@ export async function sendNodeCommand(
       expiresAt: new Date(deadline),
     });
     events.emit(`pending:${nodeId}`);
+    let closedSince: number | undefined;
     for (;;) {
       if (answered) return answered;
-      const row = await db.query.nodeCommands.findFirst({
-        where: eq(nodeCommands.id, id),
-        columns: { status: true, resultStatus: true, resultBody: true },
-      });
+      const [row] = await db
+        .select({
+          status: nodeCommands.status,
+          resultStatus: nodeCommands.resultStatus,
+          resultBody: nodeCommands.resultBody,
+          channelOpen: nodes.channelOpen,
+        })
+        .from(nodeCommands)
+        .innerJoin(nodes, eq(nodes.id, nodeCommands.nodeId))
+        .where(eq(nodeCommands.id, id));
       if (row?.status === "done" && row.resultStatus !== null) {
         return {
           status: row.resultStatus,
           body: row.resultBody === null ? undefined : (JSON.parse(row.resultBody) as unknown),
         };
       }
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      if (!answered) await sleep(Math.min(COMMAND_POLL_MS, left), wake);
+      const now = Date.now();
+      closedSince = row?.channelOpen ? undefined : (closedSince ?? now);
+      const away = closedSince !== undefined && now - closedSince >= CHANNEL_CLOSED_GRACE_MS;
+      if (away || now >= deadline) {
+        // Given up: a node that connects later must not run it.
+        await db
+          .update(nodeCommands)
+          .set({ expiresAt: new Date(now) })
+          .where(and(eq(nodeCommands.id, id), ne(nodeCommands.status, "done")));
+        return away ? "disconnected" : "timeout";
+      }
+      if (!answered) await sleep(Math.min(COMMAND_POLL_MS, deadline - now), wake);
     }
   } finally {
     events.off(`done:${id}`, onDone);

@@ -92,10 +92,13 @@ async function callOverChannel(
   timeoutMs: number,
 ): Promise<{ status: number; json: unknown }> {
   const result = await sendNodeCommand(target.db, target.nodeId, { method, route, body }, timeoutMs);
-  if (!result) {
+  if (result === "disconnected") {
+    throw new SamError("unavailable", `The node is not connected (its command channel is closed): ${method} ${route}`);
+  }
+  if (result === "timeout") {
     throw new SamError(
       "unavailable",
-      `The node's daemon did not answer ${method} ${route} within ${Math.round(timeoutMs / 1000)} s (is its channel connected?)`,
+      `The node's daemon did not answer ${method} ${route} within ${Math.round(timeoutMs / 1000)} s`,
     );
   }
   return { status: result.status, json: result.body };
