@@ -1,6 +1,11 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { authenticateTaskToken } from "../auth/task-tokens";
@@ -17,16 +22,23 @@ const toolList = TOOLS.map((t) => ({
   inputSchema: z.toJSONSchema(t.input, { io: "input" }) as { type: "object"; [key: string]: unknown },
 }));
 
+/** Runs one tool for the caller: its result as MCP text content. */
+async function callTool(ctx: ToolContext, name: string, args: unknown) {
+  const tool = toolsByName.get(name);
+  if (!tool) throw new SamError("not_found", `Unknown tool ${JSON.stringify(name)}`);
+  const result = await tool.handler(ctx, parseInput(tool.input, args ?? {}));
+  return { content: [{ type: "text" as const, text: JSON.stringify(result) }] };
+}
+
+// The SDK's Server builds a JSON Schema validator (Ajv) unless given one: one for the process.
+const jsonSchemaValidator = new AjvJsonSchemaValidator();
+
 function mcpServerFor(ctx: ToolContext): Server {
-  const server = new Server({ name: "sam", version: "0.1.0" }, { capabilities: { tools: {} } });
+  const server = new Server({ name: "sam", version: "0.1.0" }, { capabilities: { tools: {} }, jsonSchemaValidator });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: toolList }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
-    const tool = toolsByName.get(request.params.name);
     try {
-      if (!tool) throw new SamError("not_found", `Unknown tool ${JSON.stringify(request.params.name)}`);
-      const args = parseInput(tool.input, request.params.arguments ?? {});
-      const result = await tool.handler(ctx, args);
-      return { content: [{ type: "text", text: JSON.stringify(result) }] };
+      return await callTool(ctx, request.params.name, request.params.arguments);
     } catch (err) {
       // Every failure is a JSON-RPC error with SAM's stable code, never a 5xx. The SDK sends the
       // thrown error's code, message and data as they are; an McpError would prefix the message with
@@ -36,6 +48,50 @@ function mcpServerFor(ctx: ToolContext): Server {
     }
   });
   return server;
+}
+
+/** A tools/call the SDK would take as it is: one request, nothing in its params but name, arguments and _meta. */
+interface PlainToolCall {
+  id: string | number;
+  name: string;
+  arguments?: Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const CALL_PARAMS = new Set(["name", "arguments", "_meta"]);
+
+/**
+ * The tools/call in `message` when the request is one the SDK's transport and server would accept
+ * and run unchanged: it then gets the same answer without them. Anything else (initialize,
+ * tools/list, notifications, batches, odd shapes or headers) returns undefined and goes through the SDK.
+ */
+function plainToolCall(headers: Headers, message: unknown): PlainToolCall | undefined {
+  const accept = headers.get("accept") ?? "";
+  const contentType = (headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const version = headers.get("mcp-protocol-version");
+  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
+  if (contentType !== "application/json") return undefined;
+  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
+  if (!isObject(message) || message.jsonrpc !== "2.0" || message.method !== "tools/call") return undefined;
+  if (Object.keys(message).some((k) => k !== "jsonrpc" && k !== "id" && k !== "method" && k !== "params"))
+    return undefined;
+  const { id, params } = message;
+  if (!(typeof id === "string" || Number.isSafeInteger(id)) || !isObject(params)) return undefined;
+  if (Object.keys(params).some((k) => !CALL_PARAMS.has(k))) return undefined;
+  if (typeof params.name !== "string") return undefined;
+  if (params._meta !== undefined && !isObject(params._meta)) return undefined;
+  if (params.arguments !== undefined && !isObject(params.arguments)) return undefined;
+  return { id: id as string | number, name: params.name, arguments: params.arguments };
+}
+
+/** Answers a plain tools/call as the SDK would in JSON response mode: a result, or SAM's JSON-RPC error. */
+async function answerToolCall(ctx: ToolContext, call: PlainToolCall): Promise<Response> {
+  try {
+    const result = await callTool(ctx, call.name, call.arguments);
+    return Response.json({ result, jsonrpc: "2.0", id: call.id });
+  } catch (err) {
+    return Response.json({ jsonrpc: "2.0", id: call.id, error: jsonRpcErrorOf(err) });
+  }
 }
 
 /**
@@ -51,9 +107,18 @@ export async function handleMcpRequest(db: Db, req: Request, opts: { maxBodyByte
   } catch (err) {
     return errorResponse(err);
   }
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    message = undefined;
+  }
+  // The hot path: a tool call skips the SDK's per-request server, transport and message schemas.
+  const call = plainToolCall(req.headers, message);
+  if (call) return answerToolCall(ctx, call);
   // The SDK checks a call's shape before SAM sees it and answers a malformed one with "Internal
   // error"; a call whose arguments are not an object is refused here, naming the problem.
-  const refused = refuseNonObjectArguments(text);
+  const refused = refuseNonObjectArguments(message);
   if (refused) return Response.json(refused);
   const request = new Request(req.url, { method: "POST", headers: req.headers, body: text });
   const transport = new WebStandardStreamableHTTPServerTransport({
@@ -71,13 +136,7 @@ export async function handleMcpRequest(db: Db, req: Request, opts: { maxBodyByte
 }
 
 /** A JSON-RPC error for a tools/call whose `arguments` is present but not a JSON object. */
-function refuseNonObjectArguments(body: string): unknown {
-  let message: unknown;
-  try {
-    message = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
+function refuseNonObjectArguments(message: unknown): unknown {
   if (!message || typeof message !== "object" || Array.isArray(message)) return undefined;
   const { id, method, params } = message as { id?: unknown; method?: unknown; params?: { arguments?: unknown } };
   if (method !== "tools/call" || params?.arguments === undefined) return undefined;

@@ -45,7 +45,10 @@ export async function dispatchTask(
   input: unknown,
 ): Promise<DispatchResult> {
   const args = parseInput(dispatchInputSchema, input);
-  const parent = await db.query.tasks.findFirst({ where: eq(tasks.id, caller.taskId) });
+  const [parent] = await db
+    .select({ id: tasks.id, projectId: tasks.projectId, rootId: tasks.rootId, depth: tasks.depth })
+    .from(tasks)
+    .where(eq(tasks.id, caller.taskId));
   if (!parent) throw new SamError("not_found", "The calling task no longer exists");
   const spec = {
     parentId: parent.id,
