@@ -102,10 +102,9 @@ beforeAll(async () => {
   children = await insertTasks(project.id, parentId, parentId, 1, 250);
   grandchildren = await insertTasks(project.id, children[0]!, parentId, 2, 30);
   // Each child from the 10th on waits on two earlier ones: 480 edges, none closing a cycle.
-  edges = children.slice(10).flatMap((id, i) => [
-    [id, children[i]!] as [string, string],
-    [id, children[i + 5]!] as [string, string],
-  ]);
+  edges = children
+    .slice(10)
+    .flatMap((id, i) => [[id, children[i]!] as [string, string], [id, children[i + 5]!] as [string, string]]);
   await db.run(sql`
     INSERT INTO task_dependencies (task_id, depends_on_task_id)
     VALUES ${sql.join(
@@ -190,7 +189,10 @@ describe("get_task_dependencies is read in pages of at most 100 tasks", () => {
     for (const [args, field, message] of cases) {
       const { error } = await call(parentToken, args);
       expect(error?.data?.code, JSON.stringify(args)).toBe("invalid_input");
-      expect(error!.data!.fields!.map((f) => f.field), JSON.stringify(args)).toEqual([field]);
+      expect(
+        error!.data!.fields!.map((f) => f.field),
+        JSON.stringify(args),
+      ).toEqual([field]);
       expect(error!.message).toMatch(message);
     }
     // A cursor is no key to another task's graph: the caller's rights are checked on every page.
