@@ -61,20 +61,51 @@ async function retryingBusy<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A libSQL client whose statements and batches survive write contention. Batches open their
- * transaction as a writer (BEGIN IMMEDIATE): every batch of SAM writes, and a transaction that
- * starts as a reader and then writes is refused at once when another writer got in between,
- * instead of waiting for the lock.
+ * Whether a statement only reads. What cannot be told to be a read (a WITH that writes, PRAGMA,
+ * DDL) counts as a write.
  */
-function contentionSafe(client: Client): Client {
+function isRead(stmt: InStatement | string): boolean {
+  const text = (typeof stmt === "string" ? stmt : Array.isArray(stmt) ? stmt[0] : stmt.sql).trimStart();
+  if (/^select\b/i.test(text)) return true;
+  return /^with\b/i.test(text) && !/\b(insert|update|delete|replace)\b/i.test(text);
+}
+
+/**
+ * One write at a time per process to a libSQL server. With many write transactions waiting for
+ * its lock at once, sqld was seen to stop granting it for good (a fresh client's write then hangs
+ * while reads go on): a transaction that began as a reader and upgraded to a writer is refused as
+ * busy, and under a dozen such waiters at once the lock's hand-over wedges. Queuing this process's
+ * writes here keeps the server's waiters down to one per instance; reads are not queued.
+ */
+function writeQueue(): <T>(run: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(run: () => Promise<T>) => {
+    const result = tail.then(run, run);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
+const globalForWrites = globalThis as unknown as { __samDbWrites?: ReturnType<typeof writeQueue> };
+
+/**
+ * A libSQL client whose statements and batches survive write contention: refused as busy, they are
+ * tried again (outside the write queue, so others go on meanwhile); against a server, writes queue
+ * in this process (see writeQueue).
+ */
+function contentionSafe(client: Client, remote: boolean): Client {
   const execute = client.execute.bind(client) as (stmt: InStatement) => ReturnType<Client["execute"]>;
   const batch = client.batch.bind(client);
+  globalForWrites.__samDbWrites ??= writeQueue();
+  const queued = globalForWrites.__samDbWrites;
+  const inQueue = <T>(write: boolean, run: () => Promise<T>) => (remote && write ? queued(run) : run());
   Object.assign(client, {
-    execute: (stmtOrSql: InStatement | string, args?: unknown) =>
-      retryingBusy(() =>
-        execute(typeof stmtOrSql === "string" ? { sql: stmtOrSql, args: (args ?? []) as [] } : stmtOrSql),
-      ),
-    batch: (stmts: InStatement[], mode: TransactionMode = "write") => retryingBusy(() => batch(stmts, mode)),
+    execute: (stmtOrSql: InStatement | string, args?: unknown) => {
+      const stmt = typeof stmtOrSql === "string" ? { sql: stmtOrSql, args: (args ?? []) as [] } : stmtOrSql;
+      return retryingBusy(() => inQueue(!isRead(stmt), () => execute(stmt)));
+    },
+    batch: (stmts: InStatement[], mode?: TransactionMode) =>
+      retryingBusy(() => inQueue(mode !== "read", () => batch(stmts, mode))),
   });
   return client;
 }
@@ -91,7 +122,7 @@ export function openDb(target: DbTarget): Db {
   }
   // The busy timeout lets concurrent writers from several processes wait instead of failing.
   const client = createClient({ url: target.url, authToken: target.authToken, timeout: 10_000 });
-  return drizzle(contentionSafe(client), { schema }) as Db;
+  return drizzle(contentionSafe(client, !isFile), { schema }) as Db;
 }
 
 const globalForDb = globalThis as unknown as { __samDb?: Db };

@@ -1,6 +1,7 @@
 import type { Db } from "@/db/client";
 import { SamError } from "../errors";
 import { onIdeasChanged } from "../events/bus";
+import { followOtherInstances } from "../events/other-instances";
 import { getProjectForUser } from "../projects/projects";
 import { type BoardCard, boardCards } from "./board";
 
@@ -28,6 +29,7 @@ export async function* watchBoard(
     hinted = true;
     wake?.();
   });
+  const unfollow = followOtherInstances(db);
   try {
     let last: string | undefined;
     while (!signal.aborted) {
@@ -54,6 +56,7 @@ export async function* watchBoard(
       });
     }
   } finally {
+    unfollow();
     unsubscribe();
   }
 }

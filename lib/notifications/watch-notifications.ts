@@ -1,5 +1,6 @@
 import type { Db } from "@/db/client";
 import { onNotificationsChanged } from "../events/bus";
+import { followOtherInstances } from "../events/other-instances";
 import { wakeable } from "../tasks/watch-task";
 import { type NotificationView, notificationsChangedSince, unreadCount } from "./list";
 
@@ -60,6 +61,7 @@ export async function* watchNotifications(
   const unsubscribe = onNotificationsChanged((change) => {
     if (change.userIds.includes(userId)) wakeUp.wake();
   });
+  const unfollow = followOtherInstances(db);
   try {
     let cursor = after ?? Date.now();
     // What was last sent for each notification changed inside the lookback window.
@@ -90,6 +92,7 @@ export async function* watchNotifications(
       await wakeUp.sleep(pollMs);
     }
   } finally {
+    unfollow();
     unsubscribe();
   }
 }

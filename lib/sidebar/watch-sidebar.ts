@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { SamError } from "../errors";
 import { onTaskChanged } from "../events/bus";
+import { followOtherInstances } from "../events/other-instances";
 import { getProjectForUser } from "../projects/projects";
 import { wakeable } from "../tasks/watch-task";
 import { filterCounts, inList, loadGroups } from "./load-sidebar";
@@ -37,6 +38,7 @@ export async function* watchSidebar(
   const wakeUp = wakeable(signal);
   // A hint carries no project, and a poll is three index range reads: any hint wakes it.
   const unsubscribe = onTaskChanged(() => wakeUp.wake());
+  const unfollow = followOtherInstances(db);
   let cursor = after;
   // What was last sent for each changed row still inside the lookback window.
   const sent = new Map<string, string>();
@@ -57,6 +59,7 @@ export async function* watchSidebar(
       await wakeUp.sleep(pollMs);
     }
   } finally {
+    unfollow();
     unsubscribe();
   }
 }

@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { taskDependencies, tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { onTaskChanged } from "../events/bus";
+import { followOtherInstances } from "../events/other-instances";
 import { subtreeUsageCount } from "../usage/task-usage";
 import {
   type AgentEventWithSender,
@@ -56,6 +57,7 @@ export async function* watchTask(
   const unsubscribe = onTaskChanged((change) => {
     if (change.taskId === taskId) wakeUp.wake();
   });
+  const unfollow = followOtherInstances(db);
   try {
     // Fingerprint first, row after: a change in between is then in the snapshot, never lost.
     let fingerprint = await stateFingerprint(db, taskId);
@@ -128,6 +130,7 @@ export async function* watchTask(
       await wakeUp.sleep(pollMs);
     }
   } finally {
+    unfollow();
     unsubscribe();
   }
 }

@@ -13,6 +13,7 @@ import { makeGitRepo } from "../helpers/git";
 import {
   allEdges,
   callTool,
+  callToolOk,
   createProject,
   createRootTask,
   findCycle,
@@ -30,11 +31,10 @@ import { makeTempDir } from "../helpers/temp-dir";
  * process never interleaves two requests' database calls: a check-then-insert done in JavaScript
  * would pass there by luck. Against a libSQL server (sqld, DATABASE_URL) every statement is a network
  * round trip and concurrent requests really interleave, so only checks made inside the guarded
- * statements hold. That run is opt-in (SAM_TEST_SQLD=1): under this load sqld refuses some writes
- * with SQLITE_BUSY, which the app reports as an internal error, and takes ~30 s per race (see the
- * issue's notes); the races tolerate exactly the logged SQLITE_BUSY failures and nothing else.
+ * statements hold; there the writes also contend for sqld's lock, which the database layer waits out,
+ * so every call gets its real answer.
  */
-const BACKENDS = process.env.SAM_TEST_SQLD === "1" ? (["file", "sqld"] as const) : (["file"] as const);
+const BACKENDS = ["file", "sqld"] as const;
 
 describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (backend) => {
   let app: AppServer;
@@ -48,8 +48,10 @@ describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (b
   beforeAll(async () => {
     if (backend === "sqld") {
       sqld = await startSqld(repos.dir);
-      app = await startAppServer({ env: { SAM_SCHEDULER: "off", DATABASE_URL: sqld.url } });
-      db = openDb({ url: sqld.url });
+      app = await startAppServer({
+        env: { SAM_SCHEDULER: "off", DATABASE_URL: sqld.url, DATABASE_AUTH_TOKEN: sqld.authToken },
+      });
+      db = openDb({ url: sqld.url, authToken: sqld.authToken });
     } else {
       app = await startAppServer({ env: { SAM_SCHEDULER: "off" } });
       db = openAppDb(app);
@@ -68,57 +70,36 @@ describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (b
   const noServerErrors = (outcomes: ToolOutcome[]) =>
     expect(outcomes.filter((o) => o.status >= 500).map((o) => `${o.status} ${o.raw.text}`)).toEqual([]);
 
-  /** How many SQLITE_BUSY failures the app has logged so far (each logs one error whose cause is the server's answer). */
-  const busyLogged = () =>
-    (app.output().match(/\[cause\]: \[Error \[ResponseError\]: SQLite error: database is locked\]/g) ?? []).length;
-
   /**
-   * A race's calls, sorted. Calls that came back as an internal error are tolerated only against
-   * sqld, and only as many as the app logged SQLITE_BUSY failures meanwhile: sqld gives up on a
-   * write that waited too long for its lock, and the app reports that as "Internal error" (a known
-   * defect, see the issue's notes) — it breaks no invariant, but the call fails without saying why.
+   * A race's calls, sorted: every call gets a real answer (no 5xx, no internal error, no busy
+   * database), and the refusals are the answers the rules give.
    */
   async function race(calls: () => Promise<ToolOutcome[]>) {
-    const busyBefore = busyLogged();
     const outcomes = await calls();
     noServerErrors(outcomes);
-    // The app's output is read through a pipe: give its last lines a moment to arrive.
-    await new Promise((r) => setTimeout(r, 100));
-    const internal = outcomes.filter((o) => o.error?.data?.code === "internal");
-    const tolerated = backend === "sqld" ? busyLogged() - busyBefore : 0;
-    if (internal.length > 0)
-      console.warn(
-        `${backend}: ${internal.length} calls failed with an internal error (${tolerated} SQLITE_BUSY logged)`,
-      );
-    expect(internal.length, "internal errors that are not a logged SQLITE_BUSY").toBeLessThanOrEqual(tolerated);
-    const busy = new Set(internal);
-    return { outcomes, busy, refused: outcomes.filter((o) => o.error !== undefined && !busy.has(o)) };
+    expect(outcomes.filter((o) => o.error?.data?.code === "internal" || o.error?.data?.code === "unavailable")).toEqual(
+      [],
+    );
+    expect(outcomes.filter((o) => /SQLITE_BUSY|database is locked/.test(o.raw.text))).toEqual([]);
+    return { outcomes, refused: outcomes.filter((o) => o.error !== undefined) };
   }
 
-  /** A call that must succeed; against sqld a SQLITE_BUSY failure is tried again (setup, not the race under test). */
-  async function mustCall<T>(token: string, name: string, args: Record<string, unknown>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await callTool(app.baseUrl, token, name, args);
-      if (outcome.result !== undefined) return outcome.result as T;
-      if (backend !== "sqld" || outcome.error?.data?.code !== "internal" || attempt === 5) {
-        throw new Error(`${name}(${JSON.stringify(args)}) failed: HTTP ${outcome.status} ${outcome.raw.text}`);
-      }
-    }
-  }
+  const mustCall = <T>(token: string, name: string, args: Record<string, unknown>) =>
+    callToolOk<T>(app.baseUrl, token, name, args);
 
   it("100 dispatch_task calls at once by one parent with a children limit of 5 create exactly 5 children", async () => {
     const projectId = await createProject(api, newRepo(), { maxChildren: 5, maxActiveDispatched: 50 });
     const parentId = await createRootTask(api, projectId, "The parent of a hundred attempts");
     const token = await mintTaskToken(db, parentId);
 
-    const { outcomes, busy, refused } = await race(() =>
+    const { outcomes, refused } = await race(() =>
       Promise.all(Array.from({ length: 100 }, (_, i) => dispatch(token, `Child attempt ${i}`))),
     );
 
     expect(outcomes.every((o) => o.status === 200)).toBe(true);
     const created = outcomes.filter((o) => o.result !== undefined).map((o) => (o.result as { taskId: string }).taskId);
     expect(created).toHaveLength(5);
-    expect(refused).toHaveLength(95 - busy.size);
+    expect(refused).toHaveLength(95);
     for (const r of refused) {
       expect(r.error!.data).toMatchObject({ code: "limit_reached", limit: "maxChildren", value: 5 });
       expect(r.error!.message).toMatch(/Children limit reached: .*the limit is 5/);
@@ -149,13 +130,11 @@ describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (b
     );
     // Interleave the parents so that their calls really compete.
     calls.sort((a, b) => Number(a.description.split(" ")[2]) - Number(b.description.split(" ")[2]));
-    const { outcomes, busy, refused } = await race(() =>
-      Promise.all(calls.map((c) => dispatch(c.token, c.description))),
-    );
+    const { outcomes, refused } = await race(() => Promise.all(calls.map((c) => dispatch(c.token, c.description))));
 
     const created = outcomes.filter((o) => o.result !== undefined);
     expect(created).toHaveLength(10);
-    expect(refused).toHaveLength(50 - busy.size);
+    expect(refused).toHaveLength(50);
     for (const r of refused) {
       expect(r.error!.data).toMatchObject({ code: "limit_reached", limit: "maxActiveDispatched", value: 10 });
       expect(r.error!.message).toMatch(/Project limit reached: .*the limit is 10/);
@@ -190,13 +169,8 @@ describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (b
     return { parentId, token, children };
   }
 
-  /**
-   * Reads the whole edge table over and over while `work` runs; every read must be acyclic. Not
-   * against sqld: there a reader polling during the write storm left a write lock held for good
-   * (a fresh client's writes timed out while reads went on) — the final state is checked instead.
-   */
+  /** Reads the whole edge table over and over while `work` runs; every read must be acyclic. */
   async function watchForCycles<T>(work: Promise<T>): Promise<{ value: T; reads: number; cycles: string[][] }> {
-    if (backend === "sqld") return { value: await work, reads: 1, cycles: [] };
     let done = false;
     const cycles: string[][] = [];
     let reads = 0;
@@ -226,28 +200,21 @@ describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (b
     const { value, reads, cycles } = await watchForCycles(
       race(() => Promise.all(pairs.flatMap(([a, b]) => [add(a, b), add(b, a)]))),
     );
-    const { outcomes, busy } = value;
+    const { outcomes } = value;
 
     expect(cycles).toEqual([]);
     expect(reads).toBeGreaterThan(0);
-    let unsettled = 0;
     for (let i = 0; i < pairs.length; i++) {
       const pair = [outcomes[2 * i]!, outcomes[2 * i + 1]!];
       const won = pair.filter((o) => (o.result as { added?: boolean } | undefined)?.added === true);
-      const lost = pair.filter((o) => o.error !== undefined && !busy.has(o));
-      if (pair.some((o) => busy.has(o))) {
-        // A call that failed on SQLITE_BUSY (sqld only) changed nothing: at most one edge.
-        expect(won.length + lost.length, `pair ${i}`).toBeLessThanOrEqual(1);
-        if (won.length === 0) unsettled++;
-        continue;
-      }
+      const lost = pair.filter((o) => o.error !== undefined);
       expect(won, `pair ${i}`).toHaveLength(1);
       expect(lost, `pair ${i}`).toHaveLength(1);
       expect(lost[0]!.error!.data?.code).toBe("conflict");
       expect(lost[0]!.error!.message).toMatch(/cycle/);
     }
     const edges = await db.select().from(taskDependencies).where(inArray(taskDependencies.taskId, children));
-    expect(edges).toHaveLength(200 - unsettled);
+    expect(edges).toHaveLength(200);
     for (const [a, b] of pairs) {
       expect(
         edges.filter((e) => (e.taskId === a && e.dependsOnTaskId === b) || (e.taskId === b && e.dependsOnTaskId === a))
@@ -270,7 +237,7 @@ describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (b
     const { value, cycles } = await watchForCycles(
       race(() => Promise.all(triangles.flatMap(([a, b, c]) => [add(a, b), add(b, c), add(c, a), add(a, b)]))),
     );
-    const { outcomes, busy } = value;
+    const { outcomes } = value;
 
     expect(cycles).toEqual([]);
     const edges = await allEdges(db);
@@ -279,11 +246,6 @@ describe.each(BACKENDS)("orchestration under concurrent calls (%s database)", (b
       const [a, b, c] = triangles[i]!;
       const group = outcomes.slice(4 * i, 4 * i + 4);
       const mine = edges.filter((e) => [a, b, c].includes(e.taskId));
-      if (group.some((o) => busy.has(o))) {
-        // A call that failed on SQLITE_BUSY (sqld only) changed nothing: never all three sides.
-        expect(mine.length, `triangle ${i}`).toBeLessThanOrEqual(2);
-        continue;
-      }
       // Two of the three sides, never all three; the duplicate a→b is stored once.
       expect(mine, `triangle ${i}`).toHaveLength(2);
       const refused = group.filter((o) => o.error !== undefined);

@@ -6,12 +6,13 @@ import { type Db, getDb } from "@/db/client";
 import { pullRequestComments } from "@/db/schema";
 import { SamError } from "@/lib/errors";
 import { onPullChanged } from "@/lib/events/bus";
+import { followOtherInstances } from "@/lib/events/other-instances";
 import { getPullRequestFor } from "@/lib/pulls/access";
 
 export const dynamic = "force-dynamic";
 
-// The database is the truth (a PR may change in another process, GitHub's sync included); this
-// process's hints only wake the poll early.
+// The database is the truth (a PR may change in another process, GitHub's sync included); change
+// hints, this process's and other instances' (followOtherInstances), only wake the poll early.
 const POLL_MS = 2000;
 
 interface Params {
@@ -71,6 +72,7 @@ async function* pullVersions(db: Db, userId: string, id: string, signal: AbortSi
     hinted = true;
     wake?.();
   });
+  const unfollow = followOtherInstances(db);
   try {
     let last: string | undefined;
     while (!signal.aborted) {
@@ -96,6 +98,7 @@ async function* pullVersions(db: Db, userId: string, id: string, signal: AbortSi
       });
     }
   } finally {
+    unfollow();
     unsubscribe();
   }
 }
