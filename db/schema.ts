@@ -408,6 +408,8 @@ export const tasks = sqliteTable(
   },
   (t) => [
     index("tasks_parent_status_idx").on(t.parentId, t.status),
+    // get_task_dependencies reads a parent's children a page at a time in id order.
+    index("tasks_parent_id_idx").on(t.parentId, t.id),
     index("tasks_project_status_idx").on(t.projectId, t.status),
     index("tasks_project_depth_status_idx").on(t.projectId, t.depth, t.status),
     // The project sidebar pages root tasks newest first and polls for recent changes.

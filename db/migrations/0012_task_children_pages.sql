@@ -1,0 +1,1 @@
+CREATE INDEX `tasks_parent_id_idx` ON `tasks` (`parent_id`,`id`);
