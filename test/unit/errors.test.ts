@@ -119,3 +119,21 @@ describe("recognising SamErrors", () => {
     expect(SamError.is({ name: "SamError", code: "not_found" })).toBe(false);
   });
 });
+
+describe("a busy or unreachable database", () => {
+  test("an `unavailable` error wrapped by the query builder keeps its code: 503 over HTTP, -32053 over JSON-RPC", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const wrapped = new Error("Failed query: INSERT INTO tasks ...", {
+      cause: new SamError("unavailable", "The database is too busy to take this change; try again shortly"),
+    });
+    expect(toSamError(wrapped).code).toBe("unavailable");
+    const res = errorResponse(wrapped);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      error: { code: "unavailable", message: "The database is too busy to take this change; try again shortly" },
+    });
+    const rpc = jsonRpcErrorOf(wrapped);
+    expect(rpc).toMatchObject({ code: -32053, data: { code: "unavailable" } });
+    expect(rpc.code).not.toBe(-32603);
+  });
+});
