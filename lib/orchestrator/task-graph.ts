@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, ne, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { taskDependencies, tasks } from "@/db/schema";
+import { tasks } from "@/db/schema";
 import { SamError } from "../errors";
 import { parseInput } from "../validation";
 
@@ -114,36 +114,27 @@ export async function taskGraph(db: Db, caller: { taskId: string; projectId: str
 
   const firstPage = cursor === undefined;
   const listed: GraphRow[] = [...(firstPage ? [task, ...(parent ? [parent] : [])] : []), ...children, ...siblings];
-  const ids = listed.map((n) => n.id);
-  const edges =
-    ids.length === 0
+  // The page's edges with what each points at, in one read; the ids go as one JSON parameter.
+  const rows =
+    listed.length === 0
       ? []
-      : await db
-          .select({ taskId: taskDependencies.taskId, dependsOnTaskId: taskDependencies.dependsOnTaskId })
-          .from(taskDependencies)
-          .where(inArray(taskDependencies.taskId, ids));
-  const blockerIds = [...new Set(edges.map((e) => e.dependsOnTaskId))];
-  const blockers =
-    blockerIds.length === 0
-      ? []
-      : await db
-          .select({ id: tasks.id, title: tasks.title, status: tasks.status })
-          .from(tasks)
-          .where(inArray(tasks.id, blockerIds));
-  const byId = new Map(blockers.map((b) => [b.id, b]));
-  // Each task's edges, grouped once (filtering all edges per task was quadratic in the graph's size).
-  const edgesOf = new Map<string, string[]>();
-  for (const e of edges) edgesOf.set(e.taskId, [...(edgesOf.get(e.taskId) ?? []), e.dependsOnTaskId]);
+      : await db.all<{ taskId: string; dependsOnTaskId: string; title: string; status: string }>(sql`
+          SELECT d.task_id AS taskId, d.depends_on_task_id AS dependsOnTaskId, b.title, b.status
+          FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_task_id
+          WHERE d.task_id IN (SELECT value FROM json_each(${JSON.stringify(listed.map((n) => n.id))}))`);
+  const edges = rows.map((r) => ({ taskId: r.taskId, dependsOnTaskId: r.dependsOnTaskId }));
+  // What each task of the page waits on: the tasks its edges point at that have not completed.
+  const waitingOf = new Map<string, { id: string; title: string; status: string }[]>();
+  for (const r of rows) {
+    if (r.status === "completed") continue;
+    waitingOf.set(r.taskId, [
+      ...(waitingOf.get(r.taskId) ?? []),
+      { id: r.dependsOnTaskId, title: r.title, status: r.status },
+    ]);
+  }
   const blocked = listed
-    .filter((n) => n.status === "queued")
-    .map((n) => ({
-      taskId: n.id,
-      waitingOn: (edgesOf.get(n.id) ?? [])
-        .map((dependsOnTaskId) => byId.get(dependsOnTaskId))
-        .filter((b) => b !== undefined && b.status !== "completed")
-        .map((b) => ({ id: b!.id, title: b!.title, status: b!.status })),
-    }))
-    .filter((b) => b.waitingOn.length > 0);
+    .filter((n) => n.status === "queued" && waitingOf.has(n.id))
+    .map((n) => ({ taskId: n.id, waitingOn: waitingOf.get(n.id)! }));
   return {
     task,
     parent: parent ?? null,
