@@ -6,6 +6,7 @@ import type { Db } from "@/db/client";
 import { cloudSettings, nodeJoinTokens, nodes, tasks } from "@/db/schema";
 import { loadConfig } from "@/lib/config";
 import { setupScriptOf } from "@/lib/nodes/cloud/cloud-init";
+import { HetznerApi } from "@/lib/nodes/cloud/hetzner-api";
 import { cloudUpkeep, provisionCloudNodes } from "@/lib/nodes/cloud/provision";
 import { clearCloudSettings, getCloudSettings, setCloudSettings } from "@/lib/nodes/cloud/settings";
 import { daemonBundle } from "@/lib/nodes/daemon-bundle";
@@ -202,6 +203,37 @@ describe("cloud VMs for queued work", () => {
     const node = await db.query.nodes.findFirst({ where: eq(nodes.id, nodeId ?? "") });
     expect(node).toMatchObject({ status: "destroyed", providerRef: null });
     expect(node?.destroyedAt).toBeInstanceOf(Date);
+  });
+
+  it("a creation cut short leaves no node behind: its row goes, and a VM the API made for it is deleted by its labels", async () => {
+    const settings = await instanceSettings();
+    const long = new Date(Date.now() - 10 * 60_000);
+    const [row] = await db
+      .insert(nodes)
+      .values({
+        id: `cut-${randomBytes(4).toString("hex")}`,
+        name: "sam-cut",
+        provider: "hetzner",
+        status: "provisioning",
+        cloudSettingsId: settings.id,
+        createdAt: long,
+      })
+      .returning();
+    // The server the API made before the web app stopped.
+    const api = new HetznerApi(fixture.token, fixture.url);
+    await api.createServer({
+      name: "sam-cut",
+      serverType: "cx22",
+      image: "debian-12",
+      location: "fsn1",
+      userData: "",
+      labels: { "sam-managed": "true", "sam-settings": settings.id, "sam-node": row?.id ?? "" },
+    });
+    await cloudUpkeep(db, config());
+    expect(await db.query.nodes.findFirst({ where: eq(nodes.id, row?.id ?? "") })).toMatchObject({
+      status: "destroyed",
+    });
+    expect(fixture.servers.size).toBe(0);
   });
 
   it("keeps a warm pool of idle VMs, and disabling the settings lets their VMs go", async () => {

@@ -4,7 +4,7 @@
  * running at once, in one process or many, create only what the work needs and never more than the
  * settings' max VMs. Failures back off exponentially and are recorded on the settings.
  */
-import { and, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { cloudSettings, nodeJoinTokens, nodes, tasks } from "@/db/schema";
 import type { SamConfig } from "../../config";
@@ -28,6 +28,8 @@ const BACKOFF_MAX_MS = 30 * 60_000;
 // are looked for; and how long a failed deletion waits before it is tried again.
 const ORPHAN_SCAN_MS = 5 * 60_000;
 const DELETE_RETRY_MS = 60_000;
+// A create call answers within its timeout (30 s); a node row still without a server after this never got one.
+const UNFINISHED_CREATE_MS = 5 * 60_000;
 
 const onNodeList = sql.join(
   ON_NODE_STATUSES.map((s) => sql`${s}`),
@@ -315,6 +317,20 @@ export async function cloudUpkeep(db: Db, config: SamConfig): Promise<void> {
     await declareNodeLost(db, node.id, reason);
     if (node.settingsId) await recordFailure(db, node.settingsId, reason);
   }
+
+  // A creation cut short (the web app stopped between the node row and the API's answer): the
+  // node goes, and a VM the API did make is found by the label scan below.
+  await db
+    .update(nodes)
+    .set({ status: "destroyed", statusReason: "VM creation did not finish", destroyedAt: new Date(now) })
+    .where(
+      and(
+        eq(nodes.provider, "hetzner"),
+        eq(nodes.status, "provisioning"),
+        isNull(nodes.providerRef),
+        lt(nodes.createdAt, new Date(now - UNFINISHED_CREATE_MS)),
+      ),
+    );
 
   // A drained VM that finished its work costs money for nothing.
   await db
