@@ -9,6 +9,8 @@
  *    tasks and 20,000 dependency edges (seeded directly with batched INSERTs, acyclic):
  *    get_task_dependencies per page (100 tasks), walking every page of a 2,500-child view (goal: p50 under 20 ms).
  *
+ * 3. The same dispatch run against three web app instances on one sqld (bench/dispatch-instances.ts).
+ *
  * Figures only, no assertions. BENCH_DISPATCH_CALLS, BENCH_CONCURRENCY and BENCH_GRAPH_CALLS change the sizes.
  */
 import { randomInt } from "node:crypto";
@@ -25,6 +27,7 @@ import { startAppServer } from "../test/helpers/app-server";
 import { makeGitRepo } from "../test/helpers/git";
 import { callTool, createProject, createRootTask } from "../test/helpers/mcp";
 import { makeTempDir } from "../test/helpers/temp-dir";
+import { benchDispatchInstances } from "./dispatch-instances";
 import { percentile } from "./stats";
 
 const CALLS = Number(process.env.BENCH_DISPATCH_CALLS ?? 2000);
@@ -347,3 +350,5 @@ async function main() {
 }
 
 await main();
+console.log("  the same dispatch run against three instances on one sqld:");
+await benchDispatchInstances({ concurrency: CONCURRENCY });
