@@ -205,6 +205,23 @@ describe("cloud VMs for queued work", () => {
     expect(node?.destroyedAt).toBeInstanceOf(Date);
   });
 
+  it("a VM that does not join within 30 minutes is lost, counted as a failure and deleted", async () => {
+    await instanceSettings();
+    const { tasks: work } = await queued(1);
+    const [nodeId] = await provisionCloudNodes(db, config(), work);
+    const serverId = Number((await vmNodes())[0]?.providerRef);
+    await db
+      .update(nodes)
+      .set({ createdAt: new Date(Date.now() - 31 * 60_000) })
+      .where(eq(nodes.id, nodeId ?? ""));
+    await cloudUpkeep(db, config());
+    const lost = await db.query.nodes.findFirst({ where: eq(nodes.id, nodeId ?? "") });
+    expect(lost?.status).toBe("lost");
+    expect((await getCloudSettings(db, owner.id, "instance"))?.lastError).toMatch(/did not join within 30 minutes/);
+    expect(fixture.servers.has(serverId)).toBe(false);
+    expect((await db.query.nodes.findFirst({ where: eq(nodes.id, nodeId ?? "") }))?.providerRef).toBeNull();
+  });
+
   it("a creation cut short leaves no node behind: its row goes, and a VM the API made for it is deleted by its labels", async () => {
     const settings = await instanceSettings();
     const long = new Date(Date.now() - 10 * 60_000);

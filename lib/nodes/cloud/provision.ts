@@ -290,13 +290,8 @@ async function deleteOrphans(db: Db, row: CloudSettingsRow): Promise<void> {
  */
 export async function cloudUpkeep(db: Db, config: SamConfig): Promise<void> {
   const rows = await db.select().from(cloudSettings);
-  const gone = await db
-    .select()
-    .from(nodes)
-    .where(
-      and(eq(nodes.provider, "hetzner"), inArray(nodes.status, ["lost", "destroyed"]), isNotNull(nodes.providerRef)),
-    );
-  if (rows.length === 0 && gone.length === 0) return;
+  // Without settings there are no VMs to keep, and no token to delete any with.
+  if (rows.length === 0) return;
   const now = Date.now();
   // Built ahead, so the first VM is not held up by it.
   if (rows.some((r) => r.enabled)) daemonBundle(config.dataDir).catch(() => {});
@@ -351,6 +346,12 @@ export async function cloudUpkeep(db: Db, config: SamConfig): Promise<void> {
     }
   }
 
+  const gone = await db
+    .select()
+    .from(nodes)
+    .where(
+      and(eq(nodes.provider, "hetzner"), inArray(nodes.status, ["lost", "destroyed"]), isNotNull(nodes.providerRef)),
+    );
   const byId = new Map(rows.map((r) => [r.id, r]));
   for (const node of gone)
     await deleteVmOf(db, node, node.cloudSettingsId ? byId.get(node.cloudSettingsId) : undefined);
