@@ -108,7 +108,31 @@ export async function sweepLostNodes(db: Db, timeoutMs: number): Promise<number>
       ),
     );
   for (const node of stale) await declareNodeLost(db, node.id, NODE_LOST);
+  await requeueMissedLostTasks(db);
   return stale.length;
+}
+
+const REQUEUE_CATCH_UP_MS = 60 * 60_000;
+
+/**
+ * Re-queues tasks that failed with their node but got no new attempt, because the process that
+ * failed them stopped before it made one: failed in the last hour, no replacement yet, and nothing
+ * known to refuse one (the lineage's retry limit, an ended parent, an archived project). The retry's
+ * own guard keeps it to one attempt when this races the process that failed them.
+ */
+async function requeueMissedLostTasks(db: Db): Promise<void> {
+  const missed = await db.all<{ id: string }>(sql`
+    SELECT t.id AS id FROM tasks t
+    JOIN nodes n ON n.id = t.node_id AND n.status IN ('lost', 'destroyed')
+    JOIN projects p ON p.id = t.project_id AND p.archived_at IS NULL
+    WHERE t.status = 'failed' AND t.ended_at > ${Date.now() - REQUEUE_CATCH_UP_MS}
+      AND (t.failure_reason LIKE ${`${NODE_LOST}%`} OR t.failure_reason LIKE ${`${NODE_REMOVED}%`})
+      AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.retry_of_id = t.id)
+      AND (SELECT count(*) FROM tasks l WHERE l.lineage_id = t.lineage_id AND l.retry_of_id IS NOT NULL) < p.max_retries
+      AND (t.parent_id IS NULL OR (SELECT pt.status FROM tasks pt WHERE pt.id = t.parent_id)
+        NOT IN ('completed', 'failed', 'cancelled'))
+    LIMIT 50`);
+  for (const task of missed) await retryLostAttempt(db, task.id);
 }
 
 /** Records a heartbeat: the node is alive at `url`, with its sandbox and version as it reports them. */

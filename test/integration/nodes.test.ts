@@ -404,6 +404,28 @@ describe("lost nodes", () => {
     expect((await taskRow(retry.id)).nodeId).toBe(healthy);
   });
 
+  it("a task failed with its node but not re-queued (the process stopped in between) is re-queued by the next sweep, once", async () => {
+    await onlyNodes();
+    const projectId = await newProject();
+    const gone = await addNode({ status: "lost" });
+    await addNode();
+    const task = await runningTask(projectId, gone);
+    // Failed as the sweep fails it, and nothing more: the process stopped before the new attempt.
+    await transitionTask(db, {
+      taskId: task,
+      from: ["running"],
+      to: "failed",
+      actor: { kind: "system" },
+      reason: "node lost",
+      set: { failureReason: "node lost" },
+    });
+    await Promise.all([sweepLostNodes(db, 60_000), sweepLostNodes(db, 60_000)]);
+    await sweepLostNodes(db, 60_000);
+    const retries = await db.select().from(tasks).where(eq(tasks.retryOfId, task));
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ status: "queued", retryCount: 1 });
+  });
+
   it("re-queueing respects the lineage's retry limit", async () => {
     await onlyNodes();
     const projectId = await newProject();
