@@ -115,21 +115,17 @@ export async function retryLostAttempt(
   const failed = await db.query.tasks.findFirst({ where: eq(tasks.id, taskId) });
   if (failed?.status !== "failed") return { refused: `task ${taskId} is not failed` };
   const attempt = failed.retryCount + 1;
-  const description = retryDescription(
-    failed.description,
-    attempt,
-    failed.failureReason ?? "node lost",
-    await lastWords(db, failed.id),
-  );
+  const describe = async () =>
+    retryDescription(failed.description, attempt, failed.failureReason ?? "node lost", await lastWords(db, failed.id));
   try {
     if (!failed.parentId) {
       // A root task is started by a person; its retry is theirs as if they had asked for it.
       if (!failed.createdByUserId) return { refused: "the task has no user to retry it for" };
-      const retried = await retryRootTask(db, failed.createdByUserId, failed, attempt, description);
+      const retried = await retryRootTask(db, failed.createdByUserId, failed, attempt, await describe());
       return { taskId: retried.taskId, attempt };
     }
     const child = { ...failed, parentId: failed.parentId };
-    const retried = await retryChild(db, child, attempt, description);
+    const retried = await retryChild(db, child, attempt, await describe());
     await tellParentOfRetry(db, child, retried.taskId, attempt);
     return { taskId: retried.taskId, attempt };
   } catch (err) {
