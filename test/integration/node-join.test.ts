@@ -121,6 +121,29 @@ describe("joining a node and its command channel (real libSQL)", () => {
     await two.cancel();
   });
 
+  it("a channel ends after its time and the node's channel shows closed; a ping renews its last sign of life", async () => {
+    const { token } = await mintJoinToken(db, {});
+    const { nodeId } = await join(db, token);
+    const channel = reader(
+      openChannel(db, nodeId, { nodeId, version: "0.2.0", capacity: 3 }, new AbortController().signal, {
+        maxMs: 400,
+        pingMs: 100,
+      }),
+    );
+    const row = () => db.query.nodes.findFirst({ where: eq(nodes.id, nodeId) });
+    expect(await channel.next()).toEqual({ type: "ping" });
+    await expect.poll(async () => (await row())?.channelOpen).toBe(true);
+    const connected = (await row())?.channelConnectedAt?.getTime() ?? 0;
+    expect(await row()).toMatchObject({ version: "0.2.0", capacity: 3 });
+    await expect.poll(async () => (await row())?.channelConnectedAt?.getTime() ?? 0).toBeGreaterThan(connected);
+    await expect(
+      (async () => {
+        for (;;) await channel.next();
+      })(),
+    ).rejects.toThrow("the channel ended");
+    await expect.poll(async () => (await row())?.channelOpen).toBe(false);
+  });
+
   it("a call to a node whose channel stays closed fails as unavailable after a short grace, and the command is never sent later", async () => {
     const { token } = await mintJoinToken(db, {});
     const { nodeId } = await join(db, token);
@@ -141,7 +164,7 @@ describe("joining a node and its command channel (real libSQL)", () => {
     await channel.cancel();
   });
 
-  it("a command written by another instance reaches the channel by its poll; the daemon's refusal maps to the same error as over HTTP; a row that is no command is refused, not sent; no answer in time is none", async () => {
+  it("a command written by another instance reaches the channel by its poll; the daemon's refusal maps to the same error as over HTTP; a row that is no command is refused, not sent; no answer in time is a timeout", async () => {
     const { token } = await mintJoinToken(db, {});
     const { nodeId } = await join(db, token);
     const channel = reader(
