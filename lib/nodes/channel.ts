@@ -185,7 +185,10 @@ export function openChannel(
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      const write = (line: ChannelLine) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+      const write = (line: ChannelLine) => {
+        // The node may have gone while a write was on its way.
+        if (!closed) controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+      };
       const pinger = setInterval(() => {
         if (closed) return;
         write({ type: "ping" });
@@ -194,8 +197,10 @@ export function openChannel(
           .update(nodes)
           .set({ channelConnectedAt: now })
           .where(and(eq(nodes.id, nodeId), eq(nodes.channelConnectedAt, heardAt)))
-          .then(() => {
-            heardAt = now;
+          .returning({ id: nodes.id })
+          .then((renewed) => {
+            // None: a newer connection of the node holds the mark now.
+            if (renewed.length > 0) heardAt = now;
           })
           .catch(() => {});
       }, opts.pingMs ?? CHANNEL_PING_MS);
