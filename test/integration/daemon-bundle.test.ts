@@ -11,7 +11,11 @@ afterAll(() => temp.cleanup());
 
 /** Runs a command with nothing of this machine's Node setup: no NODE_OPTIONS, no tsx loader, no repo cwd. */
 function bare(command: string, args: string[], cwd: string) {
-  return spawnSync(command, args, { cwd, env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: cwd }, encoding: "utf8" });
+  return spawnSync(command, args, {
+    cwd,
+    env: { NODE_ENV: "production", PATH: "/usr/local/bin:/usr/bin:/bin", HOME: cwd },
+    encoding: "utf8",
+  });
 }
 
 describe("the daemon bundle a cloud VM downloads", () => {
