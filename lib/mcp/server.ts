@@ -84,13 +84,27 @@ function plainToolCall(headers: Headers, message: unknown): PlainToolCall | unde
   return { id: id as string | number, name: params.name, arguments: params.arguments };
 }
 
+/** Below this size compressing an answer costs both ends more than it saves (the usual 1 KiB threshold). */
+const COMPRESS_FROM_BYTES = 1024;
+
+/** A JSON answer; a small one asks not to be transformed, so a server streaming it does not gzip it. */
+function jsonAnswer(message: unknown): Response {
+  const text = JSON.stringify(message);
+  return new Response(text, {
+    headers: {
+      "content-type": "application/json",
+      ...(Buffer.byteLength(text) < COMPRESS_FROM_BYTES ? { "cache-control": "no-transform" } : {}),
+    },
+  });
+}
+
 /** Answers a plain tools/call as the SDK would in JSON response mode: a result, or SAM's JSON-RPC error. */
 async function answerToolCall(ctx: ToolContext, call: PlainToolCall): Promise<Response> {
   try {
     const result = await callTool(ctx, call.name, call.arguments);
-    return Response.json({ result, jsonrpc: "2.0", id: call.id });
+    return jsonAnswer({ result, jsonrpc: "2.0", id: call.id });
   } catch (err) {
-    return Response.json({ jsonrpc: "2.0", id: call.id, error: jsonRpcErrorOf(err) });
+    return jsonAnswer({ jsonrpc: "2.0", id: call.id, error: jsonRpcErrorOf(err) });
   }
 }
 
