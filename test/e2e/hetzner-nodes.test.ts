@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
@@ -148,6 +149,13 @@ describe.skipIf(unavailable)("cloud VMs on Hetzner (against a stand-in of its AP
     const [server] = [...fixture.servers.values()];
     const [vmNode] = await vmNodes(app);
     expect(vmNode).toMatchObject({ status: "provisioning", providerRef: String(server?.id), name: server?.name });
+
+    // The bundle the web app serves is the one whose hash the VM's script holds.
+    const bundle = await fetch(`${webUrl}/api/daemon/bundle`);
+    const bytes = Buffer.from(await bundle.arrayBuffer());
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    expect(bundle.headers.get("x-sam-bundle-sha256")).toBe(sha256);
+    expect(setupScriptOf(server?.userData ?? "")).toContain(`BUNDLE_SHA256='${sha256}'`);
 
     // The VM boots: its setup script fetches the daemon from the web app, checks it and joins.
     const vm = bootVm(ns, server?.userData ?? "");
