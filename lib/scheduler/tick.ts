@@ -108,8 +108,10 @@ async function updateWarmPool(db: Db, warmMs: number): Promise<void> {
   const idle = sql`${nodeLoad(sql`nodes.id`)} = 0`;
   // A cloud VM stays warm as long as its settings say.
   const warmFor = sql`coalesce((SELECT cs.warm_minutes * 60000 FROM cloud_settings cs WHERE cs.id = nodes.cloud_settings_id), ${warmMs})`;
+  // A joined machine is its owner's to keep or remove: it never goes warm, so it is never retired.
   await db.run(
-    sql`UPDATE nodes SET status = 'warm', warm_until = ${now} + ${warmFor} WHERE status = 'ready' AND ${idle}`,
+    sql`UPDATE nodes SET status = 'warm', warm_until = ${now} + ${warmFor}
+      WHERE status = 'ready' AND provider <> 'joined' AND ${idle}`,
   );
   await db.run(sql`UPDATE nodes SET status = 'ready', warm_until = NULL WHERE status = 'warm' AND NOT ${idle}`);
   const expired = await db

@@ -316,6 +316,19 @@ describe("placement", () => {
     expect((await taskRow(b.id)).nodeId).toBe(light);
   });
 
+  it("an idle joined machine is never retired by the warm period, while an idle local node is", async () => {
+    await onlyNodes();
+    const joined = await addNode({ provider: "joined", url: null });
+    const local = await addNode({ provider: "local" });
+    const warmZero = () => loadConfig({ SAM_DATA_DIR: dir, SAM_LOCAL_NODES: "0", SAM_WARM_MINUTES: "0" });
+    // First pass: idle nodes turn warm (for no time at all); second pass: expired warm nodes retire.
+    await tick(db, warmZero(), "http://127.0.0.1:1");
+    await tick(db, warmZero(), "http://127.0.0.1:1");
+    const status = async (id: string) => (await db.query.nodes.findFirst({ where: eq(nodes.id, id) }))?.status;
+    expect(await status(local)).toBe("destroyed");
+    expect(await status(joined)).toBe("ready");
+  });
+
   it("concurrent ticks never place a task on a node without its labels, nor past a node's capacity", async () => {
     await onlyNodes();
     const labelled = await newProject(["ssd"]);
