@@ -85,7 +85,14 @@ export async function sendNodeCommand(
       body: command.body === undefined ? null : JSON.stringify(command.body),
       expiresAt: new Date(deadline),
     });
-    events.emit(`pending:${nodeId}`);
+    // The command itself rides along: a channel in this process sends it without reading it back.
+    events.emit(`pending:${nodeId}`, {
+      type: "command",
+      id,
+      method: command.method,
+      route: command.route,
+      ...(command.body === undefined ? {} : { body: command.body }),
+    } satisfies ChannelLine);
     let closedSince: number | undefined;
     for (;;) {
       if (answered) return answered;
@@ -175,7 +182,9 @@ export function openChannel(
   const wake: { fn?: () => void } = {};
   let closed = false;
   let pending = false;
-  const onPending = () => {
+  let sendNow: (line: ChannelLine) => void = () => {};
+  const onPending = (line?: ChannelLine) => {
+    if (line) sendNow(line);
     pending = true;
     wake.fn?.();
   };
@@ -234,6 +243,21 @@ export function openChannel(
       signal.addEventListener("abort", finish, { once: true });
       if (signal.aborted) finish();
 
+      const markSent = (id: string) =>
+        db
+          .update(nodeCommands)
+          .set({ status: "sent", sentAt: new Date() })
+          .where(and(eq(nodeCommands.id, id), eq(nodeCommands.status, "pending")));
+      sendNow = (line) => {
+        if (closed || line.type !== "command" || sentHere.has(line.id)) return;
+        const valid = channelLineSchema.safeParse(line);
+        // One that is no command is left to the pump, which answers it with the refusal.
+        if (!valid.success) return;
+        write(valid.data);
+        sentHere.add(line.id);
+        void markSent(line.id).catch(() => {});
+      };
+
       const pump = async () => {
         const rows = await db
           .select()
@@ -267,10 +291,7 @@ export function openChannel(
           }
           write(line.data);
           sentHere.add(row.id);
-          await db
-            .update(nodeCommands)
-            .set({ status: "sent", sentAt: new Date() })
-            .where(and(eq(nodeCommands.id, row.id), eq(nodeCommands.status, "pending")));
+          await markSent(row.id);
         }
       };
 

@@ -208,10 +208,9 @@ describe("joining a node and its command channel (real libSQL)", () => {
     const next = daemonClient.cancel({ db, nodeId }, "session-3");
     const sent = await channel.next();
     expect(sent).toMatchObject({ type: "command", route: DAEMON_ROUTES.sessionCancel("session-3") });
-    expect(await db.query.nodeCommands.findFirst({ where: eq(nodeCommands.id, bad) })).toMatchObject({
-      status: "done",
-      resultStatus: 400,
-    });
+    await expect
+      .poll(() => db.query.nodeCommands.findFirst({ where: eq(nodeCommands.id, bad) }))
+      .toMatchObject({ status: "done", resultStatus: 400 });
     if (sent.type === "command") await recordCommandResult(db, nodeId, sent.id, { status: 200, body: {} });
     await next;
 
