@@ -7,11 +7,12 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { openDb } from "@/db/client";
+import { getDb, openDb } from "@/db/client";
 import { applyMigrations } from "@/db/migrate";
 import { createLoginLink } from "@/lib/auth/login-links";
 import { loadConfig } from "@/lib/config";
 import { authSecret, secretKey } from "@/lib/instance-secrets";
+import { isMcpPost, serveMcpPost } from "@/lib/mcp/node-endpoint";
 import { removeServerRecord, writeServerRecord } from "@/lib/running-server";
 import { ensureInstanceOwner } from "@/lib/users";
 import { ensureBuilt } from "./build-state";
@@ -38,7 +39,9 @@ async function main() {
       res.end(JSON.stringify({ error: { code: "unavailable", message: "SAM is starting" } }));
       return;
     }
-    handle(req, res).catch((err: unknown) => {
+    // Agents' tool calls skip Next's request pipeline; the endpoint applies the same rules itself.
+    const served = isMcpPost(req) ? serveMcpPost(getDb(), req, res) : handle(req, res);
+    served.catch((err: unknown) => {
       console.error(err);
       if (!res.headersSent) res.writeHead(500);
       res.end();

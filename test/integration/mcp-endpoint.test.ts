@@ -1,7 +1,10 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
 import { mintTaskToken } from "@/lib/auth/task-tokens";
+import { isMcpPost, serveMcpPost } from "@/lib/mcp/node-endpoint";
 import { handleMcpRequest } from "@/lib/mcp/server";
 import { createProject } from "@/lib/projects/projects";
 import { createTask } from "@/lib/tasks/create-task";
@@ -99,5 +102,52 @@ describe("the MCP endpoint answers tool calls on a short path and keeps every pr
     expect(res.status).toBe(200);
     expect(res.body.map((m: { id: number }) => m.id).sort()).toEqual([1, 2]);
     expect(res.body.every((m: { result?: unknown }) => m.result !== undefined)).toBe(true);
+  });
+});
+
+describe("SAM's own server answers POST /api/mcp without Next, under the proxy's rules", () => {
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      if (isMcpPost(req)) void serveMcpPost(db, req, res);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const send = (headers: Record<string, string>, body: string) =>
+    fetch(`${base}/api/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, ...HEADERS, "accept-encoding": "gzip", ...headers },
+      body,
+    });
+
+  it("a tool call is answered with the security headers, uncompressed", async () => {
+    const res = await send({}, JSON.stringify(call("get_instructions", {})));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-encoding")).toBeNull();
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    const body = await res.json();
+    expect(JSON.parse(body.result.content[0].text).task.id).toBe(taskId);
+  });
+
+  it("a cross-origin POST, a declared body over the cap and a missing token are refused", async () => {
+    const crossOrigin = await send({ origin: "http://evil.example" }, JSON.stringify(call("get_instructions", {})));
+    expect(crossOrigin.status).toBe(403);
+    expect((await crossOrigin.json()).error.code).toBe("forbidden");
+    expect(crossOrigin.headers.get("x-content-type-options")).toBe("nosniff");
+    const oversized = await send({}, JSON.stringify(call("create_idea", { title: "x".repeat(2 * 1024 * 1024) })));
+    expect(oversized.status).toBe(413);
+    const anonymous = await fetch(`${base}/api/mcp`, {
+      method: "POST",
+      headers: HEADERS,
+      body: JSON.stringify(call("get_instructions", {})),
+    });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
   });
 });
