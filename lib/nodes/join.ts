@@ -1,5 +1,5 @@
 import { type JoinRequest, type JoinResponse, nodeLabelsSchema } from "@sam/agent-daemon/contract";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { nodeJoinTokens, nodes, tokens } from "@/db/schema";
@@ -109,12 +109,27 @@ export async function joinNode(db: Db, req: JoinRequest, webUrl: string, heartbe
     lastHeartbeatAt: new Date(now),
     statusReason: null,
   };
-  await db.batch([
-    token.node_id
-      ? db.update(nodes).set(fields).where(eq(nodes.id, nodeId))
-      : db.insert(nodes).values({ id: nodeId, provider: "joined", ...fields }),
-    db.insert(tokens).values({ id: newId(), kind: "node", tokenHash: hashToken(credential), nodeId }),
-    db.update(nodeJoinTokens).set({ nodeId }).where(eq(nodeJoinTokens.id, token.id)),
+  if (!token.node_id) {
+    await db.batch([
+      db.insert(nodes).values({ id: nodeId, provider: "joined", ...fields }),
+      db.insert(tokens).values({ id: newId(), kind: "node", tokenHash: hashToken(credential), nodeId }),
+      db.update(nodeJoinTokens).set({ nodeId }).where(eq(nodeJoinTokens.id, token.id)),
+    ]);
+    return { nodeId, credential, name, labels, heartbeatMs };
+  }
+  // Invariant: a VM joins only the node row still waiting for it; one given up meanwhile (lost,
+  // deleted) stays gone and gets no credential. The credential is written before the row changes.
+  const [credentialRow, joined] = await db.batch([
+    db.run(sql`INSERT INTO tokens (id, kind, token_hash, node_id)
+      SELECT ${newId()}, 'node', ${hashToken(credential)}, ${nodeId}
+      WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ${nodeId} AND status = 'provisioning')`),
+    db
+      .update(nodes)
+      .set(fields)
+      .where(and(eq(nodes.id, nodeId), eq(nodes.status, "provisioning"))),
   ]);
+  if (credentialRow.rowsAffected === 0 || joined.rowsAffected === 0) {
+    throw new SamError("unauthenticated", "The node this join token was made for is gone; the VM is not needed");
+  }
   return { nodeId, credential, name, labels, heartbeatMs };
 }

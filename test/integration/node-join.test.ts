@@ -46,6 +46,29 @@ describe("joining a node and its command channel (real libSQL)", () => {
   });
   afterAll(() => cleanup());
 
+  it("a VM's token makes its waiting node ready, but a node given up meanwhile stays gone and gets no credential", async () => {
+    const waitingId = newId();
+    const goneId = newId();
+    await db.insert(nodes).values([
+      { id: waitingId, name: "vm-1", provider: "hetzner", status: "provisioning" },
+      { id: goneId, name: "vm-2", provider: "hetzner", status: "lost" },
+    ]);
+    const waiting = await mintJoinToken(db, { nodeId: waitingId, labels: ["cloud"] });
+    const gone = await mintJoinToken(db, { nodeId: goneId });
+
+    const joined = await join(db, waiting.token, { name: "vm-1" });
+    expect(joined.nodeId).toBe(waitingId);
+    expect(await db.query.nodes.findFirst({ where: eq(nodes.id, waitingId) })).toMatchObject({
+      provider: "hetzner",
+      status: "ready",
+      labels: JSON.stringify(["cloud"]),
+    });
+
+    await expect(join(db, gone.token)).rejects.toThrow(/is gone/);
+    expect(await db.query.nodes.findFirst({ where: eq(nodes.id, goneId) })).toMatchObject({ status: "lost" });
+    expect(await db.select().from(tokens).where(eq(tokens.nodeId, goneId))).toEqual([]);
+  });
+
   it("a join token makes one joined node with the token's and the asked labels, and a hashed credential that authenticates it", async () => {
     const { token } = await mintJoinToken(db, { labels: ["gpu"] });
     const joined = await join(db, token, { labels: ["eu", "gpu"], name: "build box" });

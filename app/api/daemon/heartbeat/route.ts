@@ -14,7 +14,7 @@ export async function POST(req: Request) {
     const node = await authenticateNodeToken(db, req.headers.get("authorization"));
     const beat = parseInput(heartbeatRequestSchema, await jsonBody(req));
     if (beat.nodeId !== node.id) throw new SamError("forbidden", "The heartbeat names another node");
-    const alive = await recordHeartbeat(db, node.id, beat.url, beat.sandbox);
+    const alive = await recordHeartbeat(db, node.id, beat.url, beat.sandbox, beat.version);
     if (!alive) throw new SamError("conflict", "This node was declared lost; start a new one");
     return Response.json({ ok: true });
   });
