@@ -28,13 +28,16 @@ function isBusy(err: unknown): boolean {
   return false;
 }
 
-/** Whether the database server could not be reached at all (refused, reset, DNS): nothing was done. */
-function isUnreachable(err: unknown): boolean {
+/**
+ * Why the database server could not be reached at all (refused, DNS), if that is the failure:
+ * nothing was done.
+ */
+function unreachableCode(err: unknown): string | undefined {
   for (let e = err; e instanceof Error; e = e.cause) {
     const code = (e as { code?: unknown }).code;
-    if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") return true;
+    if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") return code;
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -49,7 +52,10 @@ async function retryingBusy<T>(run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (err) {
-      if (isUnreachable(err)) throw new SamError("unavailable", "The database cannot be reached; try again shortly");
+      const unreachable = unreachableCode(err);
+      if (unreachable) {
+        throw new SamError("unavailable", `The database cannot be reached (${unreachable}); try again shortly`);
+      }
       if (!isBusy(err)) throw err;
       if (Date.now() >= deadline) {
         throw new SamError("unavailable", "The database is too busy to take this change; try again shortly");
