@@ -1,7 +1,7 @@
 import type { AgentEventPayload } from "@sam/agent-daemon/contract";
 import type { AgentEventWithSender, SentMessage } from "@/lib/tasks/sent-messages";
 import type { TaskDetails } from "@/lib/tasks/show-task";
-import { isTerminal } from "@/lib/tasks/statuses";
+import { isTerminal, viewHasNews } from "@/lib/tasks/statuses";
 
 /** What JSON makes of a value: dates become ISO strings, the rest keeps its shape. */
 export type Jsonified<T> = T extends Date
@@ -36,8 +36,14 @@ export function toJson<T>(value: T): Jsonified<T> {
 
 /**
  * Whether a task's event stream has nothing more to send: the server ends it once the task and all
- * its subtasks have ended (a parent's view follows its subtasks after its own end).
+ * its subtasks have ended (a parent's view follows its subtasks after its own end), and a failed
+ * subtask's once it was retried or its parent ended.
  */
-export function streamIsOver(task: Pick<TaskJson, "status" | "children">): boolean {
-  return isTerminal(task.status) && task.children.every((child) => isTerminal(child.status));
+export function streamIsOver(task: Pick<TaskJson, "status" | "children" | "retriedAsId" | "parent">): boolean {
+  return !viewHasNews({
+    status: task.status,
+    childrenActive: task.children.some((child) => !isTerminal(child.status)),
+    retried: task.retriedAsId !== null,
+    parentStatus: task.parent?.status ?? null,
+  });
 }

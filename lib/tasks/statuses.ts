@@ -30,3 +30,18 @@ export const ACTIVE_STATUSES = ["queued", ...ON_NODE_STATUSES] as const satisfie
 export function isTerminal(status: TaskStatus): boolean {
   return (TERMINAL_STATUSES as readonly TaskStatus[]).includes(status);
 }
+
+/**
+ * Whether a task's view still has news to wait for: the task or one of its subtasks has not ended,
+ * or it is a failed subtask not yet retried whose parent lives (Retry is offered until the parent
+ * ends, and the page must learn of that end). One rule for the server's feed and the browser's.
+ */
+export function viewHasNews(task: {
+  status: TaskStatus;
+  childrenActive: boolean;
+  retried: boolean;
+  parentStatus: TaskStatus | null;
+}): boolean {
+  if (!isTerminal(task.status) || task.childrenActive) return true;
+  return task.status === "failed" && !task.retried && task.parentStatus !== null && !isTerminal(task.parentStatus);
+}

@@ -13,7 +13,7 @@ import {
   withSenders,
 } from "./sent-messages";
 import { agentEventsOf, getTaskForUser, type TaskDetails, type TaskRow, taskDetails } from "./show-task";
-import { isTerminal } from "./statuses";
+import { isTerminal, viewHasNews } from "./statuses";
 
 export type TaskFeedItem =
   | { kind: "task"; task: TaskDetails }
@@ -44,8 +44,9 @@ const EVENT_PAGE = 500;
  * messages on their way to the agent whenever they change (sent, handed over, received, or the
  * task ended). The database is polled (it is the truth, shared by every
  * instance); this process's change hints only wake the poll early. The feed ends when the signal
- * aborts, when the user can no longer see the task, or once the task and all its subtasks have ended
- * and its session's events are all out.
+ * aborts, when the user can no longer see the task, or once its view has no more news (`viewHasNews`:
+ * the task and all its subtasks have ended, and a failed subtask was retried or its parent ended) and
+ * its session's events are all out.
  */
 export async function* watchTask(
   db: Db,
@@ -121,7 +122,7 @@ export async function* watchTask(
       }
 
       // A task that ended still has news while its subtasks run: their progress is part of its view.
-      if (isTerminal(current.status) && !fingerprint.childrenActive) {
+      if (!fingerprint.hasNews) {
         // Counted from the recorded end, so a task that ended long ago closes its feed at once.
         endedAt ??= current.endedAt?.getTime() ?? Date.now();
         // Nothing follows a session's finish; without one, wait a little for a late daemon.
@@ -151,7 +152,7 @@ async function reloadIfVisible(db: Db, userId: string, taskId: string): Promise<
  * its subtree has. Equal keys mean the
  * details have not changed, so the full details are loaded only when this differs.
  */
-async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; childrenActive: boolean }> {
+async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; hasNews: boolean }> {
   const dependencies = db
     .select({ id: taskDependencies.dependsOnTaskId })
     .from(taskDependencies)
@@ -162,6 +163,7 @@ async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; 
     .select({
       id: tasks.id,
       parentId: tasks.parentId,
+      retryOfId: tasks.retryOfId,
       status: tasks.status,
       updatedAt: tasks.updatedAt,
       title: tasks.title,
@@ -185,9 +187,18 @@ async function stateFingerprint(db: Db, taskId: string): Promise<{ key: string; 
     .orderBy(tasks.id);
   // A turn's usage changes the figures without touching any task row.
   const [rows, usageRows] = await Promise.all([rowsRead, subtreeUsageCount(db, taskId)]);
+  const self = rows.find((row) => row.id === taskId);
+  const parentRow = self?.parentId ? rows.find((row) => row.id === self.parentId) : undefined;
   return {
     key: JSON.stringify([rows, usageRows]),
-    childrenActive: rows.some((row) => row.parentId === taskId && !isTerminal(row.status)),
+    hasNews:
+      !self ||
+      viewHasNews({
+        status: self.status,
+        childrenActive: rows.some((row) => row.parentId === taskId && !isTerminal(row.status)),
+        retried: rows.some((row) => row.retryOfId === taskId),
+        parentStatus: parentRow?.status ?? null,
+      }),
   };
 }
 

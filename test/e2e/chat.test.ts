@@ -228,6 +228,18 @@ describe("the project chat, against the real app and scripted agents", () => {
       await messages(other).filter({ hasText: "Again." }).first().waitFor({ timeout: 30_000 });
       expect(await messages(other).filter({ hasText: "Again." }).count()).toBe(1);
       await expect.poll(() => messages(other).count()).toBe(4);
+
+      // A tab that lacks the message opening the latest turn is not resumed into its reply: it loads
+      // the transcript (which shows that message) and resumes from there.
+      const stream = (after: number) =>
+        owner.context.request.get(`${app.baseUrl}/api/chat/${sessionIdOf(page)}/stream?after=${after}`);
+      const stored = (await (
+        await owner.context.request.get(`${app.baseUrl}/api/chat/${sessionIdOf(page)}/transcript`)
+      ).json()) as Transcript;
+      const opening = stored.messages.find((m) => m.role === "user" && JSON.stringify(m.parts).includes("Again."));
+      const openingSeq = (opening!.metadata as { seq: number }).seq;
+      expect((await stream(openingSeq - 1)).status()).toBe(204);
+      expect((await stream(openingSeq)).status()).toBe(200);
     } finally {
       await other.close();
     }

@@ -274,7 +274,10 @@ describe("Qwen Code as a SAM agent, sandboxed without network, through the key e
     expect(stopped.status).toBe("failed");
     expect(stopped.failureReason).toContain("stopped by the test");
     expect(running.sessionId).toBeTruthy();
-    await expect.poll(() => processesMentioning("qwen-code-0.24.4").filter((p) => pids.includes(p))).toEqual([]);
+    // The daemon ends the agent's processes after the task is marked failed: wait for that, not for a moment.
+    await expect
+      .poll(() => processesMentioning("qwen-code-0.24.4").filter((p) => pids.includes(p)), { timeout: 30_000 })
+      .toEqual([]);
 
     expect(JSON.stringify(await events(app, taskId))).not.toContain(fixture.apiKey);
     expect(app.output()).not.toContain(fixture.apiKey);

@@ -311,7 +311,7 @@ describe("webhooks: a project's notifications reach the outside", () => {
       expect(jsonOf(requests[1]!).event.seq).toBe(jsonOf(requests[0]!).event.seq);
       expect(requests[1]!.headers["x-sam-delivery"]).not.toBe(requests[0]!.headers["x-sam-delivery"]);
       await panel.remove(hint);
-      await expect.poll(() => panel.hints().allTextContents()).not.toContain(hint);
+      await expect.poll(() => panel.hints().allTextContents(), { timeout: 15_000 }).not.toContain(hint);
     } finally {
       await browser.close();
     }

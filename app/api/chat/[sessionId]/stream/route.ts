@@ -10,7 +10,9 @@ export const dynamic = "force-dynamic";
 /**
  * Resumes the session's latest turn for a browser that has events up to `?after=<seq>`: the whole
  * turn again (the browser replaces its copy of the reply), then live until the turn ends. 204 when
- * the browser already has everything and no turn is under way.
+ * the browser already has everything and no turn is under way, and when it lacks the message that
+ * opened the latest turn (another tab sent it): a reply streamed without it would show the answer and
+ * never the message, so the browser loads the transcript first and resumes from there.
  */
 export async function GET(req: Request, { params }: { params: Promise<{ sessionId: string }> }) {
   return handle(async () => {
@@ -19,7 +21,9 @@ export async function GET(req: Request, { params }: { params: Promise<{ sessionI
     const { session, task } = await getSessionForUser(db, user.id, (await params).sessionId);
     const after = afterOf(req);
     const turn = await latestTurn(db, session);
-    if (!turn || (turn.ended && after >= turn.lastSeq)) return new Response(null, { status: 204 });
+    if (!turn || after < turn.startSeq || (turn.ended && after >= turn.lastSeq)) {
+      return new Response(null, { status: 204 });
+    }
     return turnResponse(db, req, {
       userId: user.id,
       sessionId: session.id,
