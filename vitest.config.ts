@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import SlowestFirst from "./test/slowest-first";
 
 const alias = { "@": path.dirname(fileURLToPath(import.meta.url)) };
 
@@ -9,6 +10,7 @@ export default defineConfig({
   test: {
     // Once per run, whichever projects run: a temp dir for the run, and no process left behind.
     globalSetup: ["test/leftover-processes.ts"],
+    sequence: { sequencer: SlowestFirst },
     projects: [
       {
         resolve: { alias },
@@ -19,6 +21,8 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          // Most of these wait on git, sqld and child processes: two at a time keep both cores busy.
+          maxWorkers: 2,
         },
       },
       {

@@ -459,7 +459,8 @@ describe("ideas: captured in conversations, moved on the board, executed into ta
     // The user is editing the content when an agent changes the idea.
     await ideaPage.field("Content").fill("My own words, half written");
     const token = await mintTaskToken(db, firstTaskId);
-    const content = scriptPrompt("Changed by the agent.", [{ say: "Nothing to build." }]);
+    // The task it becomes lasts long enough for this page to see it executing, however slow the machine.
+    const content = scriptPrompt("Changed by the agent.", [{ say: "Nothing to build." }, { sleep: 8000 }]);
     await callToolOk(app.baseUrl, token, "update_idea", {
       ideaId: idea!.id,
       title: "Renamed by the agent",
