@@ -11,6 +11,9 @@ export interface TaskIdentity {
   taskId: string;
   projectId: string;
   tokenId: string;
+  /** Where the task sits in its tree (never changes): a dispatch under it needs no read of its own. */
+  rootId: string;
+  depth: number;
 }
 
 const terminalList = sql.join(
@@ -66,10 +69,18 @@ export async function mintTaskToken(db: Db, taskId: string): Promise<string> {
 export async function authenticateTaskToken(db: Db, authorization: string | null): Promise<TaskIdentity> {
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
   if (!token) throw new SamError("unauthenticated", "A task token is required (Authorization: Bearer <token>)");
-  // One read by the unique token hash; a plain select, since a relational query costs more to build than to run.
+  // One read by the unique token hash, with the task's place in its tree; a plain select, since a
+  // relational query costs more to build than to run.
   const [row] = await db
-    .select({ id: tokens.id, taskId: tokens.taskId, projectId: tokens.projectId })
+    .select({
+      id: tokens.id,
+      taskId: tokens.taskId,
+      projectId: tokens.projectId,
+      rootId: tasks.rootId,
+      depth: tasks.depth,
+    })
     .from(tokens)
+    .innerJoin(tasks, eq(tasks.id, tokens.taskId))
     .where(
       and(
         eq(tokens.tokenHash, hashToken(token)),
@@ -81,5 +92,5 @@ export async function authenticateTaskToken(db: Db, authorization: string | null
     .limit(1);
   if (!row?.taskId || !row.projectId)
     throw new SamError("unauthenticated", "The task token is invalid, revoked or expired");
-  return { taskId: row.taskId, projectId: row.projectId, tokenId: row.id };
+  return { taskId: row.taskId, projectId: row.projectId, tokenId: row.id, rootId: row.rootId, depth: row.depth };
 }

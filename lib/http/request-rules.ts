@@ -92,3 +92,18 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
   }
   return Buffer.concat(chunks).toString("utf8");
 }
+
+/**
+ * A Node request's body as text, read no further than the cap (a declared length over it is refused
+ * before, by `assertDeclaredLengthWithin`); leaving the loop early destroys the request.
+ */
+export async function readStreamText(chunks: AsyncIterable<Uint8Array>, maxBytes: number): Promise<string> {
+  const read: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+    read.push(chunk);
+  }
+  return Buffer.concat(read).toString("utf8");
+}

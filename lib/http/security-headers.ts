@@ -33,6 +33,9 @@ export function contentSecurityPolicy({ nonce, dev, formTargets, https }: Policy
   return directives.join("; ");
 }
 
+/** The policy of an answer that is data (JSON), never a page: nothing may load from it or frame it. */
+export const API_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
 /** The headers every response carries: the policy above, no framing, no sniffing, no referrer to other sites. */
 export function securityHeaders(policy: string): Record<string, string> {
   return {

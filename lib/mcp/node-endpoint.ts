@@ -1,12 +1,10 @@
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 import type { Db } from "@/db/client";
 import { loadConfig } from "../config";
 import { errorResponse } from "../errors";
-import { assertDeclaredLengthWithin, assertSameOrigin } from "../http/request-rules";
-import { contentSecurityPolicy, securityHeaders } from "../http/security-headers";
-import { handleMcpRequest } from "./server";
+import { assertDeclaredLengthWithin, assertSameOrigin, readStreamText } from "../http/request-rules";
+import { API_POLICY, securityHeaders } from "../http/security-headers";
+import { answerMcpBody, jsonAnswerHeaders, mcpCaller, plainToolCallIn, toolCallAnswer } from "./server";
 
 /** Whether a request is a POST to the MCP endpoint (the only method it serves). */
 export function isMcpPost(req: IncomingMessage): boolean {
@@ -14,24 +12,24 @@ export function isMcpPost(req: IncomingMessage): boolean {
 }
 
 let config: ReturnType<typeof loadConfig> | undefined;
+// An answer here is always data, never a page: one fixed policy that lets nothing load or frame it.
+const SECURITY = securityHeaders(API_POLICY);
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+  res.writeHead(status, { ...SECURITY, ...headers, "content-length": String(Buffer.byteLength(body)) });
+  res.end(body);
+}
 
 /**
  * Serves a POST to /api/mcp straight from SAM's own HTTP server, without Next's request pipeline
  * (its router, proxy and streamed, compressed responses cost several times the tool call itself).
- * The same rules as through Next: the proxy's cross-origin and declared-length checks, the
- * security headers on the answer, then the route's handler.
+ * The same rules as through Next: the proxy's cross-origin and declared-length checks and security
+ * headers, then the route's: the token before the body, the body no further than the cap. A plain
+ * tool call is answered from the body's text, with no web Request or Response made for it.
  */
 export async function serveMcpPost(db: Db, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // Read once the server has set its public URL (at start), then fixed for the process.
   config ??= loadConfig();
-  const security = securityHeaders(
-    contentSecurityPolicy({
-      nonce: randomBytes(16).toString("base64"),
-      dev: false,
-      formTargets: config.github ? [new URL(config.github.enterpriseUrl ?? "https://github.com").origin] : [],
-      https: config.publicUrl.startsWith("https:"),
-    }),
-  );
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (typeof value === "string") headers.set(name, value);
@@ -41,22 +39,20 @@ export async function serveMcpPost(db: Db, req: IncomingMessage, res: ServerResp
   try {
     assertSameOrigin(headers, config.publicUrl);
     assertDeclaredLengthWithin(headers, config.maxBodyBytes);
-    const request = new Request(new URL(req.url ?? "/api/mcp", config.publicUrl), {
-      method: "POST",
-      headers,
-      body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
-      duplex: "half",
-    } as RequestInit);
-    response = await handleMcpRequest(db, request, { maxBodyBytes: config.maxBodyBytes });
+    const ctx = await mcpCaller(db, headers.get("authorization"));
+    const text = await readStreamText(req, config.maxBodyBytes);
+    const call = plainToolCallIn(headers, text);
+    if (call) {
+      const answer = await toolCallAnswer(ctx, call);
+      return send(res, 200, jsonAnswerHeaders(answer), answer);
+    }
+    response = await answerMcpBody(ctx, new URL(req.url ?? "/api/mcp", config.publicUrl).href, headers, text);
   } catch (err) {
     response = errorResponse(err);
   }
-  const body = Buffer.from(await response.arrayBuffer());
-  const out: Record<string, string | string[]> = { ...security };
+  const out: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     out[name] = value;
   });
-  out["content-length"] = String(body.length);
-  res.writeHead(response.status, out);
-  res.end(body);
+  send(res, response.status, out, Buffer.from(await response.arrayBuffer()));
 }

@@ -51,7 +51,7 @@ function mcpServerFor(ctx: ToolContext): Server {
 }
 
 /** A tools/call the SDK would take as it is: one request, nothing in its params but name, arguments and _meta. */
-interface PlainToolCall {
+export interface PlainToolCall {
   id: string | number;
   name: string;
   arguments?: Record<string, unknown>;
@@ -87,54 +87,59 @@ function plainToolCall(headers: Headers, message: unknown): PlainToolCall | unde
 /** Below this size compressing an answer costs both ends more than it saves (the usual 1 KiB threshold). */
 const COMPRESS_FROM_BYTES = 1024;
 
-/** A JSON answer; a small one asks not to be transformed, so a server streaming it does not gzip it. */
-function jsonAnswer(message: unknown): Response {
-  const text = JSON.stringify(message);
-  return new Response(text, {
-    headers: {
-      "content-type": "application/json",
-      ...(Buffer.byteLength(text) < COMPRESS_FROM_BYTES ? { "cache-control": "no-transform" } : {}),
-    },
-  });
+/** The headers of a JSON answer; a small one asks not to be transformed, so a server streaming it does not gzip it. */
+export function jsonAnswerHeaders(text: string): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    ...(Buffer.byteLength(text) < COMPRESS_FROM_BYTES ? { "cache-control": "no-transform" } : {}),
+  };
 }
 
-/** Answers a plain tools/call as the SDK would in JSON response mode: a result, or SAM's JSON-RPC error. */
-async function answerToolCall(ctx: ToolContext, call: PlainToolCall): Promise<Response> {
+/** A plain tools/call answered as the SDK would in JSON response mode: a result, or SAM's JSON-RPC error. */
+export async function toolCallAnswer(ctx: ToolContext, call: PlainToolCall): Promise<string> {
   try {
     const result = await callTool(ctx, call.name, call.arguments);
-    return jsonAnswer({ result, jsonrpc: "2.0", id: call.id });
+    return JSON.stringify({ result, jsonrpc: "2.0", id: call.id });
   } catch (err) {
-    return jsonAnswer({ jsonrpc: "2.0", id: call.id, error: jsonRpcErrorOf(err) });
+    return JSON.stringify({ jsonrpc: "2.0", id: call.id, error: jsonRpcErrorOf(err) });
   }
+}
+
+const parsedOrUndefined = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The tool call of a request body that is one plain tools/call (the hot path), else undefined. */
+export function plainToolCallIn(headers: Headers, text: string): PlainToolCall | undefined {
+  return plainToolCall(headers, parsedOrUndefined(text));
+}
+
+/** The caller of an MCP request: its bearer task token is its only identity. */
+export async function mcpCaller(db: Db, authorization: string | null): Promise<ToolContext> {
+  return { db, caller: await authenticateTaskToken(db, authorization) };
 }
 
 /**
- * Serves one MCP POST (Streamable HTTP, stateless): the bearer task token is the caller's only
- * identity, checked before anything else; the body is read no further than the cap.
+ * Answers an authenticated MCP POST whose body was read: a plain tool call directly, anything else
+ * (initialize, tools/list, notifications, batches, odd shapes or headers) through the SDK.
  */
-export async function handleMcpRequest(db: Db, req: Request, opts: { maxBodyBytes?: number } = {}): Promise<Response> {
-  let ctx: ToolContext;
-  let text: string;
-  try {
-    ctx = { db, caller: await authenticateTaskToken(db, req.headers.get("authorization")) };
-    text = await readBodyText(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-  } catch (err) {
-    return errorResponse(err);
-  }
-  let message: unknown;
-  try {
-    message = JSON.parse(text);
-  } catch {
-    message = undefined;
-  }
+export async function answerMcpBody(ctx: ToolContext, url: string, headers: Headers, text: string): Promise<Response> {
+  const message = parsedOrUndefined(text);
   // The hot path: a tool call skips the SDK's per-request server, transport and message schemas.
-  const call = plainToolCall(req.headers, message);
-  if (call) return answerToolCall(ctx, call);
+  const call = plainToolCall(headers, message);
+  if (call) {
+    const answer = await toolCallAnswer(ctx, call);
+    return new Response(answer, { headers: jsonAnswerHeaders(answer) });
+  }
   // The SDK checks a call's shape before SAM sees it and answers a malformed one with "Internal
   // error"; a call whose arguments are not an object is refused here, naming the problem.
   const refused = refuseNonObjectArguments(message);
   if (refused) return Response.json(refused);
-  const request = new Request(req.url, { method: "POST", headers: req.headers, body: text });
+  const request = new Request(url, { method: "POST", headers, body: text });
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
@@ -147,6 +152,22 @@ export async function handleMcpRequest(db: Db, req: Request, opts: { maxBodyByte
     // Stateless: the server and transport live for this request only.
     void server.close();
   }
+}
+
+/**
+ * Serves one MCP POST (Streamable HTTP, stateless): the bearer task token is the caller's only
+ * identity, checked before anything else; the body is read no further than the cap.
+ */
+export async function handleMcpRequest(db: Db, req: Request, opts: { maxBodyBytes?: number } = {}): Promise<Response> {
+  let ctx: ToolContext;
+  let text: string;
+  try {
+    ctx = await mcpCaller(db, req.headers.get("authorization"));
+    text = await readBodyText(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  } catch (err) {
+    return errorResponse(err);
+  }
+  return answerMcpBody(ctx, req.url, req.headers, text);
 }
 
 /** A JSON-RPC error for a tools/call whose `arguments` is present but not a JSON object. */

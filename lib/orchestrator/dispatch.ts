@@ -41,14 +41,20 @@ export interface DispatchResult {
  */
 export async function dispatchTask(
   db: Db,
-  caller: { taskId: string; projectId: string },
+  caller: { taskId: string; projectId: string; rootId?: string; depth?: number },
   input: unknown,
 ): Promise<DispatchResult> {
   const args = parseInput(dispatchInputSchema, input);
-  const [parent] = await db
-    .select({ id: tasks.id, projectId: tasks.projectId, rootId: tasks.rootId, depth: tasks.depth })
-    .from(tasks)
-    .where(eq(tasks.id, caller.taskId));
+  // An authenticated caller comes with its place in the tree (its token was read with its task).
+  const parent =
+    caller.rootId !== undefined && caller.depth !== undefined
+      ? { id: caller.taskId, projectId: caller.projectId, rootId: caller.rootId, depth: caller.depth }
+      : (
+          await db
+            .select({ id: tasks.id, projectId: tasks.projectId, rootId: tasks.rootId, depth: tasks.depth })
+            .from(tasks)
+            .where(eq(tasks.id, caller.taskId))
+        )[0];
   if (!parent) throw new SamError("not_found", "The calling task no longer exists");
   const spec = {
     parentId: parent.id,
