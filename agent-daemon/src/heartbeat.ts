@@ -18,6 +18,9 @@ export interface HeartbeatOptions {
   busy: () => boolean;
 }
 
+/** How long a beat may take to be answered: far below the web app's node timeout (60 s by default). */
+const BEAT_TIMEOUT_MS = 15_000;
+
 /** The web app's answers that mean it will never take this node back. */
 const REFUSED = new Set(["HTTP 401", "HTTP 409"]);
 
@@ -78,8 +81,12 @@ export class Heartbeat {
   }
 
   private send(): Promise<string | undefined> {
-    // A beat never outlives the interval: the next one carries fresher news.
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(Math.max(this.opts.intervalMs, 1_000))]);
+    // A busy web app may answer a beat slower than the interval: cutting it off then would lose every
+    // beat until the node is declared lost. The next beat simply waits for this one.
+    const signal = AbortSignal.any([
+      this.abort.signal,
+      AbortSignal.timeout(Math.max(this.opts.intervalMs, BEAT_TIMEOUT_MS)),
+    ]);
     return postToWeb(this.endpoint, this.opts.nodeToken, this.opts.report(), signal);
   }
 }
