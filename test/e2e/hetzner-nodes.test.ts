@@ -13,7 +13,7 @@ import { runSam } from "../helpers/cli";
 import { freePort } from "../helpers/free-port";
 import { makeGitRepo } from "../helpers/git";
 import { startHetznerFixture } from "../helpers/hetzner-fixture";
-import { killNodeProcesses } from "../helpers/joined-node";
+import { killNodeProcesses, nodeRow } from "../helpers/joined-node";
 import { createNetns, type Netns, netnsUnavailableReason } from "../helpers/netns";
 import { makeTempDir } from "../helpers/temp-dir";
 
@@ -22,15 +22,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function nodeRow(app: AppServer, nodeId: string) {
-  const db = openAppDb(app);
-  try {
-    return await db.query.nodes.findFirst({ where: eq(nodes.id, nodeId) });
-  } finally {
-    db.$client.close();
-  }
-}
 
 async function vmNodes(app: AppServer) {
   const db = openAppDb(app);

@@ -8,7 +8,7 @@ import { type ApiClient, isTerminal, openAppDb, ownerApi, scriptPrompt, waitForT
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { freePort } from "../helpers/free-port";
 import { makeGitRepo } from "../helpers/git";
-import { type JoinedNode, mintJoinToken, startJoinedNode } from "../helpers/joined-node";
+import { type JoinedNode, mintJoinToken, nodeRow, startJoinedNode } from "../helpers/joined-node";
 import { createNetns, type Netns, netnsUnavailableReason } from "../helpers/netns";
 import { makeTempDir } from "../helpers/temp-dir";
 
@@ -74,15 +74,6 @@ async function joinNode(setup: Setup, opts: { capacity?: number } = {}): Promise
   cleanups.push(() => node.stop());
   await until(async () => (await nodeRow(setup.app, node.nodeId))?.channelOpen === true, 30_000);
   return node;
-}
-
-async function nodeRow(app: AppServer, nodeId: string) {
-  const db = openAppDb(app);
-  try {
-    return await db.query.nodes.findFirst({ where: eq(nodes.id, nodeId) });
-  } finally {
-    db.$client.close();
-  }
 }
 
 async function sessionEvents(app: AppServer, taskId: string) {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentEvents, chatSessions, nodes } from "@/db/schema";
+import { agentEvents, chatSessions } from "@/db/schema";
 import { until } from "../../agent-daemon/test/fake-web";
 import {
   type ApiClient,
@@ -15,7 +15,7 @@ import {
 import { type AppServer, startAppServer } from "../helpers/app-server";
 import { freePort } from "../helpers/free-port";
 import { makeGitRepo } from "../helpers/git";
-import { type JoinedNode, mintJoinToken, startJoinedNode } from "../helpers/joined-node";
+import { type JoinedNode, mintJoinToken, nodeRow, startJoinedNode } from "../helpers/joined-node";
 import { createNetns, type Netns, netnsUnavailableReason } from "../helpers/netns";
 import { makeTempDir } from "../helpers/temp-dir";
 
@@ -25,15 +25,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function nodeRow(app: AppServer, nodeId: string) {
-  const db = openAppDb(app);
-  try {
-    return await db.query.nodes.findFirst({ where: eq(nodes.id, nodeId) });
-  } finally {
-    db.$client.close();
-  }
-}
 
 async function agentSaid(app: AppServer, taskId: string, text: string): Promise<boolean> {
   const db = openAppDb(app);

@@ -1,8 +1,12 @@
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { eq } from "drizzle-orm";
+import { nodes } from "@/db/schema";
 import { until } from "../../agent-daemon/test/fake-web";
 import { isRunning, listProcesses, mentions } from "../../agent-daemon/test/processes";
+import { openAppDb } from "./api";
+import type { AppServer } from "./app-server";
 import { runSam } from "./cli";
 import type { Netns } from "./netns";
 import { makeTempDir } from "./temp-dir";
@@ -132,4 +136,14 @@ export async function startJoinedNode(opts: JoinedNodeOptions): Promise<JoinedNo
       if (removeDir) fs.rmSync(temp ? temp.dir : dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A node's row as the web app stored it, read from its database. */
+export async function nodeRow(app: AppServer, nodeId: string) {
+  const db = openAppDb(app);
+  try {
+    return await db.query.nodes.findFirst({ where: eq(nodes.id, nodeId) });
+  } finally {
+    db.$client.close();
+  }
 }
