@@ -11,11 +11,11 @@ import { deleteBranchOnGitHub, mergeOnGitHub } from "./github/pulls";
 import { withPullRequestLock } from "./lock";
 import { PrGitError, prGit, SAM_IDENTITY } from "./pr-git";
 import {
-  advanceBranch,
   BranchMovedError,
-  branchCommit,
+  branchCommits,
   deleteBranch,
   type PullRepository,
+  prepareAdvance,
   refresh,
   withPullRepository,
 } from "./repository";
@@ -79,12 +79,11 @@ async function mergedCommit(
   strategy: MergeStrategy,
   base: string,
   head: string,
+  tree: string,
 ): Promise<string> {
-  const check = await checkMerge(repo, base, head);
-  if (!check.mergeable || !check.tree) throw conflictError(pr, check.conflicts);
   if (strategy === "rebase") return rebased(repo, pr, base, head);
   const commitTree = (parents: string[], message: string) =>
-    prGit([...IDENTITY, "commit-tree", check.tree as string, ...parents.flatMap((p) => ["-p", p]), "-m", message], {
+    prGit([...IDENTITY, "commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message], {
       cwd: repo.dir,
     }).then((r) => r.stdout.trim());
   if (strategy === "merge") {
@@ -107,50 +106,70 @@ export async function mergePullRequest(
   input: { userId: string | null; strategy: MergeStrategy },
 ): Promise<MergeResult> {
   const project = await pullProject(db, pr);
-  return withPullRequestLock(db, pr, "merged", async (lockToken) => {
-    const mergeCommit = await withPullRepository(project, async (repo) => {
+  return withPullRequestLock(db, pr, "merged", (lockToken) =>
+    withPullRepository(project, async (repo) => {
       // A pull request on GitHub is merged there (see github/pulls.ts).
-      if (pr.githubNumber) return mergeOnGitHub(db, repo, pr, input.strategy);
-      for (let attempt = 1; ; attempt++) {
-        const [base, head] = await Promise.all([branchCommit(repo, pr.baseBranch), branchCommit(repo, pr.headBranch)]);
-        if (!base) throw new SamError("conflict", `The base branch ${pr.baseBranch} no longer exists`);
-        if (!head)
-          throw new SamError("conflict", `The branch ${pr.headBranch} of pull request #${pr.number} no longer exists`);
-        // Counted at the head being merged (unless it already was), so the merged PR's diff stays
-        // readable afterwards.
-        const [, alreadyIn] = await Promise.all([
-          pr.headCommit === head && pr.comparisonCommit ? undefined : recountWith(db, repo, pr),
-          prGit(["merge-base", "--is-ancestor", head, base], { cwd: repo.dir, okCodes: [1] }),
-        ]);
-        if (alreadyIn.code === 0) return base;
-        const next = await mergedCommit(repo, pr, input.strategy, base, head);
-        try {
-          await advanceBranch(repo, pr.baseBranch, base, next);
-          return next;
-        } catch (err) {
-          if (!(err instanceof BranchMovedError) || attempt >= ATTEMPTS) {
-            if (err instanceof BranchMovedError) {
-              throw new SamError("conflict", `${pr.baseBranch} kept moving during the merge; try again`);
-            }
-            if (err instanceof PrGitError)
-              throw new SamError("unavailable", `The merge could not be written: ${err.summary}`);
-            throw err;
-          }
-          await refresh(repo);
+      const mergeCommit = pr.githubNumber
+        ? await mergeOnGitHub(db, repo, pr, input.strategy)
+        : await mergeInto(db, repo, pr, input.strategy);
+      // The merge is done: the PR is settled and its branch deleted at once.
+      await Promise.all([
+        settlePullRequest(db, {
+          pullRequestId: pr.id,
+          to: "merged",
+          lockToken,
+          userId: input.userId,
+          mergeCommit,
+          strategy: input.strategy,
+        }),
+        project.deleteBranches ? deleteHeadBranchIn(db, repo, pr) : undefined,
+      ]);
+      return { state: "merged" as const, mergeCommit };
+    }),
+  );
+}
+
+/** Moves the base branch of the project's repository to the merge of the PR's head; returns the new base commit. */
+async function mergeInto(db: Db, repo: PullRepository, pr: PullRequestRow, strategy: MergeStrategy): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    // Where the base is checked out is read alongside, for moving it below.
+    const [commits] = await Promise.all([branchCommits(repo, [pr.baseBranch, pr.headBranch]), repo.workTrees()]);
+    const base = commits.get(pr.baseBranch);
+    const head = commits.get(pr.headBranch);
+    if (!base) throw new SamError("conflict", `The base branch ${pr.baseBranch} no longer exists`);
+    if (!head)
+      throw new SamError("conflict", `The branch ${pr.headBranch} of pull request #${pr.number} no longer exists`);
+    // Counted at the head being merged (unless it already was), so the merged PR's diff stays
+    // readable afterwards; the base's work tree is checked while git looks for conflicts.
+    const [, alreadyIn, check, prepared] = await Promise.all([
+      pr.headCommit === head && pr.comparisonCommit ? undefined : recountWith(db, repo, pr),
+      prGit(["merge-base", "--is-ancestor", head, base], { cwd: repo.dir, okCodes: [1] }),
+      checkMerge(repo, base, head),
+      prepareAdvance(repo, pr.baseBranch, base).then(
+        (move) => ({ move }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
+    if (alreadyIn.code === 0) return base;
+    try {
+      // A conflict is the first thing said, before a dirty work tree.
+      if (!check.mergeable || !check.tree) throw conflictError(pr, check.conflicts);
+      if ("error" in prepared) throw prepared.error;
+      const next = await mergedCommit(repo, pr, strategy, base, head, check.tree);
+      await prepared.move(next);
+      return next;
+    } catch (err) {
+      if (!(err instanceof BranchMovedError) || attempt >= ATTEMPTS) {
+        if (err instanceof BranchMovedError) {
+          throw new SamError("conflict", `${pr.baseBranch} kept moving during the merge; try again`);
         }
+        if (err instanceof PrGitError)
+          throw new SamError("unavailable", `The merge could not be written: ${err.summary}`);
+        throw err;
       }
-    });
-    await settlePullRequest(db, {
-      pullRequestId: pr.id,
-      to: "merged",
-      lockToken,
-      userId: input.userId,
-      mergeCommit,
-      strategy: input.strategy,
-    });
-    if (project.deleteBranches) await deleteHeadBranch(db, project, pr);
-    return { state: "merged" as const, mergeCommit };
-  });
+      await refresh(repo);
+    }
+  }
 }
 
 /**
@@ -159,7 +178,17 @@ export async function mergePullRequest(
  */
 export async function deleteHeadBranch(db: Db, project: Parameters<typeof withPullRepository>[0], pr: PullRequestRow) {
   if (pr.githubNumber) return deleteBranchOnGitHub(db, pr);
-  await withPullRepository(project, (repo) => deleteBranch(repo, pr.headBranch)).catch((err: unknown) =>
-    console.error(`sam: could not delete ${pr.headBranch} after PR #${pr.number}: ${(err as Error).message}`),
-  );
+  await withPullRepository(project, (repo) => deleteBranchIn(repo, pr)).catch((err: unknown) => logKept(pr, err));
+}
+
+/** The same, in a repository already in use (a merge deletes the branch before letting go of it). */
+async function deleteHeadBranchIn(db: Db, repo: PullRepository, pr: PullRequestRow) {
+  if (pr.githubNumber) return deleteBranchOnGitHub(db, pr);
+  await deleteBranchIn(repo, pr).catch((err: unknown) => logKept(pr, err));
+}
+
+const deleteBranchIn = (repo: PullRepository, pr: PullRequestRow) => deleteBranch(repo, pr.headBranch);
+
+function logKept(pr: PullRequestRow, err: unknown) {
+  console.error(`sam: could not delete ${pr.headBranch} after PR #${pr.number}: ${(err as Error).message}`);
 }

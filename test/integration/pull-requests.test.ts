@@ -155,6 +155,26 @@ describe("pull requests", () => {
     expect(row).toMatchObject({ state: "open", lockToken: null });
   });
 
+  it("a base branch checked out in a linked work tree moves with its files there, and a dirty one is refused", async () => {
+    const p = await project("bare");
+    const linked = path.join(tmp.dir, `linked-${++seq}`);
+    git(p.repo, "worktree", "add", "-q", linked, "main");
+    const first = await completedTask(p, { "feature.txt": "linked\n" });
+    const result = await mergePullRequest(db, first.pr, { userId: ownerId, strategy: "merge" });
+    expect(git(linked, "rev-parse", "HEAD")).toBe(result.mergeCommit);
+    expect(fs.readFileSync(path.join(linked, "feature.txt"), "utf8")).toBe("linked\n");
+    expect(git(linked, "status", "--porcelain")).toBe("");
+
+    const second = await completedTask(p, { "other.txt": "o\n" });
+    fs.writeFileSync(path.join(linked, "app.txt"), "my unsaved edit\n");
+    const before = git(p.repo, "rev-parse", "main");
+    await expect(mergePullRequest(db, second.pr, { userId: ownerId, strategy: "squash" })).rejects.toThrow(
+      new RegExp(`main is checked out in ${linked} with uncommitted changes \\(app\\.txt\\)`),
+    );
+    expect(git(p.repo, "rev-parse", "main")).toBe(before);
+    expect(fs.readFileSync(path.join(linked, "app.txt"), "utf8")).toBe("my unsaved edit\n");
+  });
+
   it("a project that keeps branches keeps a closed PR's branch; its diff stays readable", async () => {
     const p = await project("work");
     await db.update(projects).set({ deleteBranches: false }).where(eq(projects.id, p.id));
