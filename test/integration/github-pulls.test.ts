@@ -12,6 +12,7 @@ import { applySessionLifecycle } from "@/lib/events/session-lifecycle";
 import { createProject, updateProjectSettings } from "@/lib/projects/projects";
 import { closePullRequest } from "@/lib/pulls/close";
 import type { PullRequestRow } from "@/lib/pulls/figures";
+import { openOnGitHub } from "@/lib/pulls/github/pulls";
 import { syncGitHubPullRequests } from "@/lib/pulls/github/sync";
 import { mergePullRequest } from "@/lib/pulls/merge";
 import { ensurePullRequest } from "@/lib/pulls/open";
@@ -201,6 +202,25 @@ describe("pull requests on GitHub", () => {
     expect(github.pull(p.fullName, 102)).toMatchObject({ state: "closed", merged: false });
     expect(await reload(second.pr)).toMatchObject({ state: "closed" });
     expect(await github.branchCommit(p.fullName, second.branch)).toBeUndefined();
+    expect(github.violations).toEqual([]);
+  });
+
+  it("opens of one pull request at once open it on GitHub once, and leave no error behind", async () => {
+    const p = await project("read");
+    const { pr } = await completedTask(p, { "new.txt": "hello\n" });
+    expect(pr).toMatchObject({ githubNumber: null, githubError: expect.stringContaining("cannot open") });
+    await setGitHubToken(p.id, github.grantToken([p.fullName], "write"));
+    const before = github.requests.length;
+    // Each caller holds its own copy of the row, as the task's open and the scheduler's sync do.
+    const opened = await Promise.all(Array.from({ length: 5 }, () => openOnGitHub(db, { ...pr })));
+    expect(opened).toEqual([true, true, true, true, true]);
+    const creates = github.requests.slice(before).filter((r) => r === `POST /api/v3/repos/${p.fullName}/pulls`);
+    expect(creates).toHaveLength(1);
+    // A caller whose row is older than the finished open does not open it again.
+    expect(await openOnGitHub(db, { ...pr })).toBe(true);
+    expect(github.requests.slice(before).filter((r) => r.startsWith("POST"))).toHaveLength(1);
+    expect(await reload(pr)).toMatchObject({ githubNumber: 101, githubError: null });
+    expect(github.pulls(p.fullName)).toHaveLength(1);
     expect(github.violations).toEqual([]);
   });
 

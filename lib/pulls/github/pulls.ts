@@ -46,12 +46,6 @@ function parseAnswer<T>(schema: z.ZodType<T>, data: unknown, what: string, conte
   return parsed.data;
 }
 
-async function recordGitHubError(db: Db, pr: PullRequestRow, message: string): Promise<void> {
-  await db.run(sql`UPDATE pull_requests SET github_error = ${message}, updated_at = ${NOW} WHERE id = ${pr.id}`);
-  pr.githubError = message;
-  emitPullChanged({ projectId: pr.projectId, pullRequestId: pr.id });
-}
-
 /**
  * Opens the pull request on GitHub when its project's remote is there and it has a GITHUB_TOKEN
  * secret, storing its URL and GitHub's number. A failure leaves SAM's pull request as it is and is
@@ -59,8 +53,29 @@ async function recordGitHubError(db: Db, pr: PullRequestRow, message: string): P
  */
 export async function openOnGitHub(db: Db, pr: PullRequestRow): Promise<boolean> {
   if (pr.githubNumber) return true;
+  // One open of a pull request at a time in this process: a second caller (the sync, while the
+  // task's own open is under way) shares the first's answer instead of opening it twice.
+  let open = opening.get(pr.id);
+  if (!open) {
+    open = openOnce(db, pr).finally(() => opening.delete(pr.id));
+    opening.set(pr.id, open);
+  }
+  const link = await open;
+  if (link) Object.assign(pr, { ...link, githubError: null });
+  return link !== undefined;
+}
+
+const opening = new Map<string, Promise<{ url: string; githubNumber: number } | undefined>>();
+
+async function openOnce(db: Db, pr: PullRequestRow): Promise<{ url: string; githubNumber: number } | undefined> {
+  // The row in hand may be older than an open that has finished since.
+  const now = await db.query.pullRequests.findFirst({
+    where: (p, { eq }) => eq(p.id, pr.id),
+    columns: { url: true, githubNumber: true },
+  });
+  if (now?.githubNumber && now.url) return { url: now.url, githubNumber: now.githubNumber };
   const context = await githubContext(db, pr.projectId);
-  if (!context) return false;
+  if (!context) return undefined;
   const { owner, name } = context.repository;
   try {
     const created = await context.octokit.pulls.create({
@@ -77,14 +92,17 @@ export async function openOnGitHub(db: Db, pr: PullRequestRow): Promise<boolean>
       UPDATE pull_requests SET url = ${pull.html_url}, github_number = ${pull.number}, github_error = NULL,
         github_synced_at = ${NOW}, updated_at = ${NOW}
       WHERE id = ${pr.id} AND github_number IS NULL`);
-    Object.assign(pr, { url: pull.html_url, githubNumber: pull.number, githubError: null });
     emitPullChanged({ projectId: pr.projectId, pullRequestId: pr.id });
-    return true;
+    return { url: pull.html_url, githubNumber: pull.number };
   } catch (err) {
     const failure = githubFailure(err, "open a pull request", context.repository);
     console.error(`sam: pull request #${pr.number}: ${failure.message}`);
-    await recordGitHubError(db, pr, failure.message);
-    return false;
+    // A pull request another instance has linked meanwhile keeps no error from this attempt.
+    await db.run(sql`UPDATE pull_requests SET github_error = ${failure.message}, updated_at = ${NOW}
+      WHERE id = ${pr.id} AND github_number IS NULL`);
+    pr.githubError = failure.message;
+    emitPullChanged({ projectId: pr.projectId, pullRequestId: pr.id });
+    return undefined;
   }
 }
 
