@@ -117,6 +117,10 @@ export class Session {
   /** The stop found a turn under way: if that turn ends normally, a task keeps its own outcome. */
   private stopDuringTurn = false;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The harness's start, settled once it runs or was given up (and then closed). */
+  private booting: Promise<void> = Promise.resolve();
+  /** Stops a harness still starting when the session ends first. */
+  private readonly startAborter = new AbortController();
   /** The end in progress, shared by everyone who asks for it. */
   private ending: Promise<void> | undefined;
   private markFinished!: () => void;
@@ -169,7 +173,7 @@ export class Session {
     const { request } = this.deps;
     this.append({ type: "session_started", harness: request.harness, model: request.model });
     this.append({ type: "user_message", text: request.prompt, source: "task" });
-    void this.boot();
+    this.booting = this.boot();
   }
 
   inject(message: InjectMessageRequest): InjectResult {
@@ -280,6 +284,8 @@ export class Session {
         workspaceId: request.workspaceId,
         onEvent: (event) => this.onHarnessEvent(event),
         onCrash: (reason) => this.onCrash(reason),
+        onModelUnreachable: (reason) => this.onModelUnreachable(reason),
+        signal: this.startAborter.signal,
       });
     } catch (err) {
       await identity;
@@ -315,6 +321,22 @@ export class Session {
     // The harness exits when the end closes it; that is not a crash.
     if (this.isOver()) return;
     void this.end({ outcome: "failed", reason: `harness crashed: ${reason}` });
+  }
+
+  /**
+   * The model server is not there: a task fails saying so, and a conversation's reply is cancelled
+   * with the reason shown (its next message tries again), instead of waiting out the agent's retries.
+   */
+  private onModelUnreachable(reason: string): void {
+    // A stop under way keeps its own outcome.
+    if (this.isOver() || this.state === "stopping") return;
+    if (this.deps.request.mode === "task") {
+      void this.end({ outcome: "failed", reason }, { cancel: true });
+      return;
+    }
+    if (!this.turnRunning()) return;
+    this.append({ type: "agent_error", message: reason });
+    void within(this.harness!.cancel(), HARNESS_WAIT_MS);
   }
 
   private deliver(message: Message): InjectResult {
@@ -418,6 +440,11 @@ export class Session {
     const save = this.deps.request.mode === "task" && harness !== undefined;
     try {
       if (cancelTurn) await within(harness!.cancel(), HARNESS_WAIT_MS);
+      // A harness still starting is stopped where it is: its processes are gone before the end is recorded.
+      if (!harness) {
+        this.startAborter.abort();
+        await within(this.booting, HARNESS_WAIT_MS);
+      }
       // Let the turn record how it ended before the session's last events.
       await within(this.turns, HARNESS_WAIT_MS);
       // Closed before saving, so the agent cannot change files while they are committed.

@@ -1,9 +1,12 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AgentEventPayload, type StartSession, startSessionRequestSchema } from "../src/contract.ts";
 import { RequestError } from "../src/errors.ts";
-import type { HarnessSession } from "../src/harness/types.ts";
+import { connectHarness } from "../src/harness/acp-client.ts";
+import { spawnHarnessProcess } from "../src/harness/subprocess.ts";
+import type { HarnessOptions, HarnessSession } from "../src/harness/types.ts";
 import { Session } from "../src/session.ts";
 import { FakeHarness, testWorkspace } from "./fake-harness.ts";
 import { gitIn, makeRepo } from "./git-repo.ts";
@@ -32,7 +35,10 @@ describe("session lifecycle (fake harness, real git)", () => {
   });
   afterEach(() => temp.cleanup());
 
-  function makeSession(overrides: Partial<StartSession> = {}, startHarness?: () => Promise<HarnessSession>): Session {
+  function makeSession(
+    overrides: Partial<StartSession> = {},
+    startHarness?: (options: HarnessOptions) => Promise<HarnessSession>,
+  ): Session {
     const request = startSessionRequestSchema.parse({
       sessionId: "session-1",
       taskId: "task-1",
@@ -224,6 +230,37 @@ describe("session lifecycle (fake harness, real git)", () => {
       reason: "harness failed to start: unknown model provider nope",
     });
     expect(() => gitIn(source, "rev-parse", "--verify", "--quiet", `refs/heads/${BRANCH}`)).toThrow();
+  });
+
+  it("a stop while the harness is still starting ends its process before the session's end is recorded", async () => {
+    // A real agent process that never answers ACP's initialize: the start hangs until it is ended.
+    const child = spawn(process.execPath, ["-e", "process.stdin.resume(); setInterval(() => {}, 1000)"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const alive = () => {
+      try {
+        process.kill(child.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let aliveAtEnd: boolean | undefined;
+    const session = makeSession({}, (options) => connectHarness(spawnHarnessProcess(child), options));
+    const append = events.push.bind(events);
+    events.push = (...items) => {
+      if (items.some((e) => e.type === "session_finished")) aliveAtEnd = alive();
+      return append(...items);
+    };
+    try {
+      expect(session.view().state).toBe("starting");
+      session.stop({ graceMs: 0, reason: "stopped while starting" });
+      await session.done;
+      expect(finished()).toMatchObject({ outcome: "failed", reason: "stopped while starting" });
+      expect(aliveAtEnd).toBe(false);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 
   it("a push that fails fails the session with git's first error line", async () => {

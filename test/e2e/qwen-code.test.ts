@@ -252,9 +252,10 @@ describe("Qwen Code as a SAM agent, sandboxed without network, through the key e
 
   it("stopping Qwen mid-turn ends its task, and the key is in neither its environment, its HOME, the events nor the logs", async () => {
     const taskId = await createTask(`wait for the model ${HOLD_MARK}`);
-    await expect
-      .poll(() => fixture.completions().some((r) => userText(r.body).includes(HOLD_MARK)), { timeout: 120_000 })
-      .toBe(true);
+    // Qwen's turn, held (the web app's own request for the task's title carries the prompt too, without tools).
+    const heldTurn = () =>
+      fixture.completions().some((r) => toolNames(r.body).length > 0 && userText(r.body).includes(HOLD_MARK));
+    await expect.poll(heldTurn, { timeout: 120_000 }).toBe(true);
     const running = await waitForTask(api, taskId, (t) => t.status === "running");
 
     // While its turn is held: the agent's environment and HOME.

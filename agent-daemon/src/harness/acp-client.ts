@@ -152,6 +152,11 @@ export async function connectHarness(transport: HarnessTransport, options: Harne
     })
     .connect(transport.stream);
 
+  // A session that ends while its harness starts takes the harness down with it.
+  const abandon = () => void transport.terminate();
+  if (options.signal?.aborted) abandon();
+  else options.signal?.addEventListener("abort", abandon, { once: true });
+
   void transport.ended.then((reason) => {
     connection.close(new Error(reason));
     if (started && !closing && !crashed) {
@@ -211,6 +216,7 @@ export async function connectHarness(transport: HarnessTransport, options: Harne
       options.onEvent({ type: "agent_error", message });
     }
   } catch (error) {
+    options.signal?.removeEventListener("abort", abandon);
     // A harness that died says why in its exit; one that refused says why in its answer.
     const reason = connection.signal.aborted ? await transport.ended : describeAgentError(error);
     closing = true;
@@ -218,6 +224,7 @@ export async function connectHarness(transport: HarnessTransport, options: Harne
     await transport.terminate();
     throw new Error(`harness failed to start: ${reason}`);
   }
+  options.signal?.removeEventListener("abort", abandon);
   started = true;
   const session = sessionId;
 

@@ -135,6 +135,12 @@ export class ToolCallTracker {
       inputKnown = true;
     }
     const finished = update.status === "completed" || update.status === "failed";
+    // Qwen Code ends a call it announced while the model was still streaming, then dropped (its stream
+    // was retried), with a failed frame: that call never ran, so it is not in the transcript at all.
+    if (finished && !call.announced && update._meta?.preparationDiscarded === true) {
+      this.calls.delete(update.toolCallId);
+      return [];
+    }
     const events: HarnessEvent[] = [];
     if (!call.announced && (inputKnown || finished || update.status === "in_progress")) {
       events.push(this.announce(update.toolCallId, call));

@@ -139,7 +139,12 @@ async function openKeyEndpoint(options: HarnessOptions): Promise<KeyProxy | unde
       throw new Error(`model ${model} needs an API key: store the provider's key as a project secret`);
     upstream = options.modelBaseUrl ?? DEFAULT_BASE_URLS[provider];
   }
-  return startKeyProxy({ provider, upstream, ...(options.modelApiKey ? { apiKey: options.modelApiKey } : {}) });
+  return startKeyProxy({
+    provider,
+    upstream,
+    ...(options.modelApiKey ? { apiKey: options.modelApiKey } : {}),
+    ...(options.onModelUnreachable ? { onUnreachable: options.onModelUnreachable } : {}),
+  });
 }
 
 /** Writes an agent's configuration files into its HOME, owned by the agent's user. */
@@ -276,6 +281,8 @@ export function harnessStarter(deps: HarnessDeps) {
     if (spec.package) {
       if (!deps.installer) throw new Error(`${spec.title} cannot be installed on this node`);
       const installed = await deps.installer.ensure(spec);
+      // The session ended during the install: nothing is started for it.
+      options.signal?.throwIfAborted();
       const node = confined ? sandbox.insidePath(installed.node) : installed.node;
       command = [node, confined ? sandbox.insidePath(installed.entry) : installed.entry, ...spec.args];
       binDir = path.dirname(node);

@@ -41,6 +41,10 @@ export interface HarnessOptions {
   onEvent: (event: HarnessEvent) => void;
   /** Called once if the harness dies without being closed (a crashed subprocess). */
   onCrash: (reason: string) => void;
+  /** Called when the model server could not be reached several times in a row (see key-proxy.ts). */
+  onModelUnreachable?: (reason: string) => void;
+  /** Aborted when the session ends before the harness has started: its process is ended and the start rejects. */
+  signal?: AbortSignal;
 }
 
 export interface HarnessSession {

@@ -39,7 +39,16 @@ export interface KeyProxyOptions {
   upstream: string;
   /** The real key; an OpenAI-compatible server may need none. */
   apiKey?: string;
+  /**
+   * Called (with the message the agent is answered) each time the model server could not be reached
+   * UNREACHABLE_LIMIT times in a row: the session gives up then instead of waiting out the agent's
+   * own retries, which can take minutes against a server that is not there.
+   */
+  onUnreachable?: (message: string) => void;
 }
+
+/** Connection failures in a row, with no answer from the model server between them, that end a session. */
+export const UNREACHABLE_LIMIT = 3;
 
 export interface KeyProxy {
   /** The dummy key the agent presents. */
@@ -115,6 +124,7 @@ export async function startKeyProxy(options: KeyProxyOptions): Promise<KeyProxy>
   const dummyKey = `sam-dummy-${randomBytes(24).toString("hex")}`;
   // Keep-alive to the provider: a turn's requests reuse one connection instead of a handshake each.
   const agent = new transport.Agent({ keepAlive: true });
+  let unreachableInARow = 0;
 
   const answer = (res: http.ServerResponse, status: number, message: string) => {
     const body = providerError(options.provider, status, message);
@@ -155,6 +165,7 @@ export async function startKeyProxy(options: KeyProxyOptions): Promise<KeyProxy>
         agent,
       },
       (reply) => {
+        unreachableInARow = 0;
         const replyHeaders = { ...reply.headers };
         for (const name of HOP_HEADERS) delete replyHeaders[name];
         res.writeHead(reply.statusCode ?? 502, replyHeaders);
@@ -170,7 +181,10 @@ export async function startKeyProxy(options: KeyProxyOptions): Promise<KeyProxy>
         return;
       }
       const cause = err.code ? `${err.code}: ${err.message}` : err.message;
-      answer(res, 502, `the model server at ${options.upstream} cannot be reached (${cause})`);
+      const message = `the model server at ${options.upstream} cannot be reached (${cause})`;
+      answer(res, 502, message);
+      // An agent hanging up is not the server's failure.
+      if (!res.destroyed && ++unreachableInARow >= UNREACHABLE_LIMIT) options.onUnreachable?.(message);
     });
     req.pipe(forward);
     // An agent that hangs up (a cancelled turn) ends the provider's request too.

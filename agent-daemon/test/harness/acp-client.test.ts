@@ -99,6 +99,22 @@ describe("the daemon's ACP client with a third-party agent", () => {
           status: "completed",
           content: [text('{"taskId":"t-42"}')],
         }),
+        // Qwen Code: a call prepared while the model streamed, then dropped with its stream (never run).
+        update({
+          sessionUpdate: "tool_call",
+          toolCallId: "qwen-0",
+          title: "dispatch_task",
+          status: "pending",
+          rawInput: {},
+          _meta: { toolName: "mcp__sam__dispatch_task", phase: "preparing" },
+        }),
+        update({
+          sessionUpdate: "tool_call_update",
+          toolCallId: "qwen-0",
+          status: "failed",
+          content: [],
+          _meta: { toolName: "mcp__sam__dispatch_task", phase: "preparing", preparationDiscarded: true },
+        }),
         // Qwen Code: a "preparing" frame with an empty input, the input in an update, rawOutput a string.
         update({
           sessionUpdate: "tool_call",

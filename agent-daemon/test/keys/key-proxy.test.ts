@@ -171,6 +171,43 @@ describe("the key endpoint", () => {
     });
   });
 
+  it("gives up on a model server that cannot be reached three times in a row; an answer between starts the count again", async () => {
+    // A model server that comes and goes on one port.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const down = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const up = () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    cleanups.push(async () => server.listening && (await down()));
+    const upstream = `http://127.0.0.1:${port}/v1`;
+    const givenUp: string[] = [];
+    const openai = await proxy({ provider: "openai-compatible", upstream, onUnreachable: (m) => givenUp.push(m) });
+    const ask = async () =>
+      (
+        await fetch(`${openai.baseUrl}/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${openai.dummyKey}`, "content-type": "application/json" },
+          body: chat(false),
+        })
+      ).status;
+
+    await down();
+    expect([await ask(), await ask()]).toEqual([502, 502]);
+    await up();
+    expect(await ask()).toBe(200);
+    await down();
+    expect([await ask(), await ask()]).toEqual([502, 502]);
+    expect(givenUp).toEqual([]);
+    expect(await ask()).toBe(502);
+    expect(givenUp).toEqual([
+      expect.stringContaining(`the model server at ${upstream} cannot be reached (ECONNREFUSED`),
+    ]);
+  });
+
   it("puts the real key where each provider expects it and strips every dummy", async () => {
     const server = await recorder();
     const anthropic = await proxy({ provider: "anthropic", upstream: `${server.url}/v1`, apiKey: "real-a" });
