@@ -36,6 +36,9 @@ export default defineConfig({
           globalSetup: ["test/e2e/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          // A page's answer under two busy workers can take seconds; vitest's 1 s default made a
+          // poll give up on a form that was still being sent.
+          expect: { poll: { timeout: 15_000, interval: 100 } },
           // Each file starts its own server and browser; two cores allow two at a time.
           maxWorkers: 2,
         },
