@@ -34,6 +34,7 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/e2e/global-setup.ts"],
+          setupFiles: ["test/e2e/failure-pages.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // A page's answer under two busy workers can take seconds; vitest's 1 s default made a

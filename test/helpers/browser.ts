@@ -10,8 +10,13 @@ export interface PageProblem {
 // and API calls are left out: tests ask for pages that must 404 and for requests that must be refused.
 const ASSETS = new Set(["script", "stylesheet", "image", "font", "manifest", "media"]);
 
+// The pages open in this test file's browsers, to show what they held when a test fails.
+const openPages = new Set<Page>();
+
 /** Watches a page for console errors, uncaught exceptions and missing assets. */
 function watch(page: Page, problems: PageProblem[]): void {
+  openPages.add(page);
+  page.on("close", () => openPages.delete(page));
   page.on("console", (message) => {
     // A refused API call is logged by Chromium as a failed load; the response check below judges
     // resources, and the tests judge API answers themselves.
@@ -64,6 +69,8 @@ export async function launchBrowser(): Promise<Browser> {
   };
   const close = browser.close.bind(browser);
   browser.close = async (options) => {
+    const pages = browser.contexts().flatMap((context) => context.pages());
+    closedPages = [closedPages, await describe(pages)].filter(Boolean).join("\n");
     await close(options);
     if (problems.length > 0) {
       throw new Error(
@@ -87,4 +94,30 @@ export async function signInWithLink(browser: Browser, link: string, baseUrl: st
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${baseUrl}/projects`);
   return { context, page };
+}
+
+// What the pages of browsers closed during the current test showed (tests close theirs in `finally`,
+// before a failure is reported).
+let closedPages = "";
+
+async function describe(pages: Page[], maxChars = 2000): Promise<string> {
+  const parts = await Promise.all(
+    pages.map(async (page) => {
+      const text = await page
+        .locator("body")
+        .innerText({ timeout: 2_000 })
+        .catch((error: Error) => `(unreadable: ${error.message.split("\n")[0]})`);
+      const shown = text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+      return `--- ${page.url()}\n${shown}`;
+    }),
+  );
+  return parts.join("\n");
+}
+
+/** Each page's address and visible text (shortened) during the current test, for its failure log. */
+export async function describeTestPages(): Promise<string> {
+  const open = await describe([...openPages]);
+  const shown = [closedPages, open].filter(Boolean).join("\n");
+  closedPages = "";
+  return shown;
 }
