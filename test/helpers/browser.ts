@@ -105,6 +105,7 @@ async function describe(pages: Page[], maxChars = 2000): Promise<string> {
     pages.map(async (page) => {
       const text = await page
         .locator("body")
+        // biome-ignore lint/performance/useDomNodeTextContent: what the page showed, not its hidden text
         .innerText({ timeout: 2_000 })
         .catch((error: Error) => `(unreadable: ${error.message.split("\n")[0]})`);
       const shown = text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
