@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, lte, notInArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type NotificationKind, notificationEvents, projects, webhookDeliveries, webhooks } from "@/db/schema";
 import { SamError } from "../errors";
@@ -21,6 +21,8 @@ const RETRY_AFTER_MAX_MS = 60 * 60_000;
 const LEASE_MS = ATTEMPT_TIMEOUT_MS + 20_000;
 /** Events a webhook takes per statement batch; the next pass takes the rest. */
 const ENQUEUE_BATCH = 100;
+/** How long a finished delivery (delivered or failed) stays in the log, with its attempts. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60_000;
 
 const NOW = sql`cast(unixepoch('subsec') * 1000 as integer)`;
 
@@ -81,6 +83,21 @@ export async function enqueueDeliveries(db: Db): Promise<number> {
     created += inserted.rowsAffected;
   }
   return created;
+}
+
+/**
+ * Deletes the finished deliveries created before `before` (their attempts go with them), so the log
+ * does not grow for as long as the instance runs. Pending ones stay whatever their age: they still
+ * have attempts to make. Returns how many were deleted.
+ */
+export async function pruneDeliveries(
+  db: Db,
+  before: Date = new Date(Date.now() - DELIVERY_RETENTION_MS),
+): Promise<number> {
+  const result = await db
+    .delete(webhookDeliveries)
+    .where(and(inArray(webhookDeliveries.status, ["delivered", "failed"]), lt(webhookDeliveries.createdAt, before)));
+  return result.rowsAffected;
 }
 
 export interface ClaimedDelivery {
@@ -219,10 +236,12 @@ export async function attemptDelivery(
 }
 
 /**
- * One whole pass, awaited: new events become deliveries and the due ones are attempted. For hosts
- * without a long-lived process (the cron route); the runner does the same continuously.
+ * One whole pass, awaited: expired deliveries are deleted, new events become deliveries and the due
+ * ones are attempted. For hosts without a long-lived process (the cron route); the runner does the
+ * same continuously.
  */
 export async function webhookPass(db: Db, key: Buffer, publicUrl: string, limit = 50): Promise<number> {
+  await pruneDeliveries(db);
   await enqueueDeliveries(db);
   const claimed: ClaimedDelivery[] = [];
   for (const due of await dueDeliveries(db, limit)) {

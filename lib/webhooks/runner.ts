@@ -1,9 +1,11 @@
 import type { Db } from "@/db/client";
 import { onNotificationsChanged } from "../events/bus";
-import { attemptDelivery, claimDelivery, dueDeliveries, enqueueDeliveries } from "./deliveries";
+import { attemptDelivery, claimDelivery, dueDeliveries, enqueueDeliveries, pruneDeliveries } from "./deliveries";
 
 /** Attempts this process has under way at once; a slow receiver holds one of them up to 10 s. */
 const MAX_IN_FLIGHT = 8;
+/** How often this process deletes the log's expired deliveries (at its first pass, then hourly). */
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 export interface WebhookRunner {
   /** Asks for a pass as soon as possible; passes never overlap, requests during one coalesce. */
@@ -27,6 +29,7 @@ export function startWebhookRunner(db: Db, opts: WebhookRunnerOptions): WebhookR
   let running = false;
   let again = false;
   let stopped = false;
+  let prunedAt = 0;
   const inFlight = new Set<string>();
 
   async function sendDue(): Promise<void> {
@@ -54,6 +57,10 @@ export function startWebhookRunner(db: Db, opts: WebhookRunnerOptions): WebhookR
     try {
       do {
         again = false;
+        if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+          prunedAt = Date.now();
+          await pruneDeliveries(db);
+        }
         await enqueueDeliveries(db);
         await sendDue();
       } while (again && !stopped);

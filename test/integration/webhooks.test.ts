@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { type Db, openDb } from "@/db/client";
 import { webhookAttempts, webhookDeliveries } from "@/db/schema";
@@ -10,6 +10,7 @@ import { createLocalUser, ensureInstanceOwner, type User } from "@/lib/users";
 import {
   attemptDelivery,
   claimDelivery,
+  DELIVERY_RETENTION_MS,
   dueDeliveries,
   enqueueDeliveries,
   MAX_ATTEMPTS,
@@ -282,6 +283,33 @@ describe("webhook deliveries", () => {
     await receiver.waitFor((r) => seqsAt(r, "/control").includes(first) && seqsAt(r, "/control").includes(second));
     expect(receiver.requests.filter((r) => r.path === "/doomed")).toHaveLength(1);
     expect(await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, doomed.id))).toEqual([]);
+  });
+
+  test("the runner deletes finished deliveries older than 30 days with their attempts; pending and newer ones stay", async () => {
+    const hook = await addWebhook(db, key, owner.id, projectId, { url: `${receiver.origin}/hook` });
+    for (let i = 0; i < 4; i++) await raise();
+    startRunner();
+    await logWhen(hook.id, (l) => l.length === 4 && l.every((d) => d.status === "delivered"));
+    runner!.stop();
+    const rows = await db.select().from(webhookDeliveries).orderBy(asc(webhookDeliveries.eventSeq));
+    const [oldDelivered, oldFailed, recent, oldPending] = rows.map((r) => r.id) as [string, string, string, string];
+    const expired = new Date(Date.now() - DELIVERY_RETENTION_MS - 60_000);
+    await db
+      .update(webhookDeliveries)
+      .set({ createdAt: expired })
+      .where(inArray(webhookDeliveries.id, [oldDelivered, oldFailed, oldPending]));
+    await db.update(webhookDeliveries).set({ status: "failed" }).where(eq(webhookDeliveries.id, oldFailed));
+    await db
+      .update(webhookDeliveries)
+      .set({ status: "pending", nextAttemptAt: new Date(Date.now() + 3_600_000) })
+      .where(eq(webhookDeliveries.id, oldPending));
+
+    startRunner();
+    const kept = async () =>
+      (await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries)).map((r) => r.id).sort();
+    await expect.poll(kept, { timeout: 10_000 }).toEqual([recent, oldPending].sort());
+    const attempts = await db.select({ deliveryId: webhookAttempts.deliveryId }).from(webhookAttempts);
+    expect(attempts.map((a) => a.deliveryId).sort()).toEqual([recent, oldPending].sort());
   });
 
   test("a host name that resolves to a metadata address is refused at send time", async () => {
