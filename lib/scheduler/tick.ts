@@ -62,13 +62,15 @@ interface NodeLoad {
 
 /**
  * The nodes that may take work: ready or warm (never provisioning, draining, lost or destroyed); a
- * local node once its daemon's address is known (joined and cloud nodes are reached over their
- * channel, never at an address).
+ * local node once its daemon's address is known; a joined or cloud node while its command channel is
+ * open (it is reached over that channel, never at an address: a start sent while it is away would
+ * wait, then fail, while another node had room).
  */
 async function nodeLoads(db: Db): Promise<NodeLoad[]> {
   const rows = await db.all<Omit<NodeLoad, "labels"> & { labels: string }>(sql`
     SELECT n.id AS id, n.status AS status, n.capacity AS capacity, n.labels AS labels, ${nodeLoad(sql`n.id`)} AS load
-    FROM nodes n WHERE n.status IN ('ready', 'warm') AND (n.provider <> 'local' OR n.url IS NOT NULL)`);
+    FROM nodes n WHERE n.status IN ('ready', 'warm')
+      AND CASE WHEN n.provider = 'local' THEN n.url IS NOT NULL ELSE n.channel_open = 1 END`);
   return rows.map((r) => ({
     ...r,
     capacity: Number(r.capacity),

@@ -316,6 +316,22 @@ describe("placement", () => {
     expect((await taskRow(b.id)).nodeId).toBe(light);
   });
 
+  it("a joined node whose command channel is closed gets no new work, even warm and idle", async () => {
+    await onlyNodes();
+    const projectId = await newProject();
+    await addNode({ provider: "joined", url: null, status: "warm", capacity: 4, channelOpen: false });
+    const a = await createTask(db, owner.id, { projectId, prompt: "A.", mode: "task" });
+    const alone = await runTick();
+    expect(alone.claimed).not.toContain(a.id);
+    expect(await taskRow(a.id)).toMatchObject({ status: "queued", nodeId: null });
+
+    // A local node with room takes it instead (its dead address fails the start at once).
+    const local = await addNode({ capacity: 1 });
+    const withLocal = await runTick();
+    expect(withLocal.claimed).toContain(a.id);
+    expect((await taskRow(a.id)).nodeId).toBe(local);
+  });
+
   it("an idle joined machine is never retired by the warm period, while an idle local node is", async () => {
     await onlyNodes();
     const joined = await addNode({ provider: "joined", url: null });
