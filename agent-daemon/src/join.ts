@@ -9,17 +9,19 @@ import { VERSION } from "./version.ts";
 import { webEndpoint } from "./web-client.ts";
 
 export const JOIN_USAGE = `usage: sam daemon --join <url> --token <token> [--dir D] [--name N] [--capacity N] [--labels a,b]
+       sam daemon --join <url> --token-file <file> [...]
        sam daemon --dir D   (a node that joined before: D/node.json holds its credential)
 
   --join <url>      the web app's URL, as this machine reaches it
   --token <token>   the one-use join token (\`sam node token\` on the web app's machine)
+  --token-file <f>  reads the token from a file instead, out of sight of \`ps\`; deleted once spent
   --dir <dir>       where the node keeps its credential, workspaces and outbox (default ~/.sam-node)
   --name <name>     the node's name on the Nodes page (default joined-<id>)
   --capacity <n>    how many tasks it runs at once, 1-64 (default 4)
   --labels a,b      labels it asks for, besides the token's
 Set SAM_SANDBOX=off only on a machine that cannot run bubblewrap: agents then run unconfined.`;
 
-const FLAGS = ["--join", "--token", "--dir", "--name", "--capacity", "--labels"] as const;
+const FLAGS = ["--join", "--token", "--token-file", "--dir", "--name", "--capacity", "--labels"] as const;
 type Flag = (typeof FLAGS)[number];
 
 /** Whether the command line asks for a joined node (rather than a daemon a local web app starts). */
@@ -31,6 +33,7 @@ const capacityMessage = "must be a whole number from 1 to 64";
 const joinArgsSchema = z.object({
   "--join": z.url({ protocol: /^https?$/, message: "must be the web app's http(s) URL" }).optional(),
   "--token": joinRequestSchema.shape.token.optional(),
+  "--token-file": z.string().min(1, { message: "must be a file" }).optional(),
   "--dir": z.string().min(1, { message: "must be a directory" }).default(path.join(os.homedir(), ".sam-node")),
   "--name": joinRequestSchema.shape.name,
   "--capacity": z.coerce
@@ -89,6 +92,30 @@ function parseFlags(argv: readonly string[]): Result<z.output<typeof joinArgsSch
       ok: false,
       usage: true,
       errors: parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`),
+    };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/** The join token, from `--token` or the file `--token-file` names (one of them), if given. */
+function joinToken(args: z.output<typeof joinArgsSchema>): Result<string | undefined> {
+  const file = args["--token-file"];
+  if (file === undefined) return { ok: true, value: args["--token"] };
+  if (args["--token"] !== undefined) {
+    return { ok: false, usage: true, errors: ["give --token or --token-file, not both"] };
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    return { ok: false, usage: true, errors: [`--token-file: cannot read ${file}: ${(err as Error).message}`] };
+  }
+  const parsed = joinRequestSchema.shape.token.safeParse(text.trim());
+  if (!parsed.success) {
+    return {
+      ok: false,
+      usage: true,
+      errors: [`--token-file: ${file} holds no join token (${parsed.error.issues[0]?.message})`],
     };
   }
   return { ok: true, value: parsed.data };
@@ -172,8 +199,8 @@ export async function joinedNodeConfig(argv: readonly string[], env: NodeJS.Proc
   if (!existing.ok) return existing;
   let node = existing.value;
   if (node) {
-    if (args["--token"])
-      log(`${nodeFile} exists: this node joined before as ${node.name ?? node.nodeId}; --token is not used`);
+    if (args["--token"] || args["--token-file"])
+      log(`${nodeFile} exists: this node joined before as ${node.name ?? node.nodeId}; its join token is not used`);
     const webUrl = args["--join"] ?? node.webUrl;
     const capacity = args["--capacity"] ?? node.capacity;
     if (webUrl !== node.webUrl || capacity !== node.capacity) {
@@ -181,14 +208,18 @@ export async function joinedNodeConfig(argv: readonly string[], env: NodeJS.Proc
       writeNodeFile(nodeFile, node);
     }
   } else {
+    const token = joinToken(args);
+    if (!token.ok) return token;
     const missing = [
       ...(args["--join"] ? [] : ["--join <url> is required (no node.json in the directory yet)"]),
-      ...(args["--token"] ? [] : ["--token <token> is required (no node.json in the directory yet)"]),
+      ...(token.value
+        ? []
+        : ["--token <token> or --token-file <file> is required (no node.json in the directory yet)"]),
     ];
-    if (missing.length > 0 || !args["--join"] || !args["--token"]) return { ok: false, errors: missing, usage: true };
+    if (missing.length > 0 || !args["--join"] || !token.value) return { ok: false, errors: missing, usage: true };
     const capacity = args["--capacity"] ?? 4;
     const joined = await join(args["--join"], {
-      token: args["--token"],
+      token: token.value,
       ...(args["--name"] ? { name: args["--name"] } : {}),
       capacity,
       labels: args["--labels"] ?? [],
@@ -205,6 +236,8 @@ export async function joinedNodeConfig(argv: readonly string[], env: NodeJS.Proc
     };
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeNodeFile(nodeFile, node);
+    // Spent: nothing is left to read in it, and no one should wonder.
+    if (args["--token-file"]) fs.rmSync(args["--token-file"], { force: true });
     log(`joined as node ${node.name} (${node.nodeId}); its credential is in ${nodeFile}`);
   }
   const config = readConfig([], {

@@ -69,6 +69,20 @@ function bootVm(ns: Netns, userData: string): { child: ChildProcess; output: () 
   return { child, output: () => out, dir: temp.dir };
 }
 
+/** The command lines of this machine's processes that mention `text`. */
+function commandLinesMentioning(text: string): string[] {
+  const lines: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const line = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      if (line.includes(text)) lines.push(line);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return lines;
+}
+
 const finishing = (label: string) =>
   scriptPrompt(`Write a file on the cloud VM (${label}).`, [
     { tool: "write_file", args: { path: `${label}.txt`, content: `made on a cloud VM: ${label}\n` } },
@@ -154,6 +168,14 @@ describe.skipIf(unavailable)("cloud VMs on Hetzner (against a stand-in of its AP
       throw new Error(`${err.message}\n--- the VM said:\n${vm.output()}`);
     });
     expect(done).toMatchObject({ status: "completed", nodeId: vmNode?.id });
+    // The VM's daemon took the join token from a file, now deleted, never from its command line.
+    const joinToken = /JOIN_TOKEN='([^']+)'/.exec(setupScriptOf(server?.userData ?? ""))?.[1] ?? "";
+    expect(joinToken).toMatch(/^samj_/);
+    expect(fs.existsSync(path.join(vm.dir, "node", "node.json"))).toBe(true);
+    expect(fs.existsSync(path.join(vm.dir, "node", "join-token"))).toBe(false);
+    const vmCommandLines = commandLinesMentioning(vm.dir);
+    expect(vmCommandLines.some((line) => line.includes("--token-file"))).toBe(true);
+    expect(vmCommandLines.filter((line) => line.includes(joinToken))).toEqual([]);
     expect(await nodeRow(app, vmNode?.id ?? "")).toMatchObject({
       provider: "hetzner",
       webUrl,

@@ -40,14 +40,17 @@ describe("the user data a cloud VM boots with", () => {
     expect(output).toMatch(/runcmd/);
   });
 
-  it("holds a POSIX shell script that installs what is missing, checks the bundle's hash and joins with the token", () => {
+  it("holds a POSIX shell script that installs what is missing, checks the bundle's hash and joins with the token from a file", () => {
     const script = setupScriptOf(cloudInitUserData(input));
     execFileSync("sh", ["-n"], { input: script });
     expect(script).toContain("BUNDLE_URL='https://sam.example.com/api/daemon/bundle'");
     expect(script).toContain(`BUNDLE_SHA256='${"ab".repeat(32)}'`);
     // A quote in a value stays inside its word.
     expect(script).toContain(`JOIN_TOKEN='samj_it'"'"'s-a-token'`);
-    expect(script).toMatch(/--join "\$WEB_URL" --token "\$JOIN_TOKEN"/);
+    // The token goes in a 0600 file, never on the daemon's command line (or its service's unit file).
+    expect(script).toMatch(/--join "\$WEB_URL" --token-file "\$NODE_DIR\/join-token"/);
+    expect(script).toContain(`(umask 077 && printf '%s\\n' "$JOIN_TOKEN" > "$NODE_DIR/join-token")`);
+    expect(script).not.toMatch(/--token "/);
     expect(script).toContain("LABELS='eu,gpu'");
     for (const tool of ["bwrap", "git", "setpriv"]) expect(script).toContain(`command -v ${tool}`);
   });

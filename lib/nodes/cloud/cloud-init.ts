@@ -109,7 +109,10 @@ rm -rf "$ROOT/daemon"
 mv "$ROOT/daemon.new" "$ROOT/daemon"
 rm -f "$ARCHIVE"
 
-set -- "$(command -v node)" "$ROOT/daemon/bin/sam-daemon.mjs" --join "$WEB_URL" --token "$JOIN_TOKEN" \\
+# The token reaches the daemon in a file of its own (0600, deleted once spent), not on its command
+# line, where \`ps\` and the service's unit file would show it.
+[ -f "$NODE_DIR/node.json" ] || (umask 077 && printf '%s\\n' "$JOIN_TOKEN" > "$NODE_DIR/join-token")
+set -- "$(command -v node)" "$ROOT/daemon/bin/sam-daemon.mjs" --join "$WEB_URL" --token-file "$NODE_DIR/join-token" \\
   --dir "$NODE_DIR" --name "$NODE_NAME" --capacity "$CAPACITY"
 [ -n "$LABELS" ] && set -- "$@" --labels "$LABELS"
 
