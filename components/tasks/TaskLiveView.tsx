@@ -5,6 +5,7 @@ import type { ReactNode } from "react";
 import { TaskQuestions } from "@/components/chat/HumanInputCard";
 import { PullRequestLink } from "@/components/pulls/PullRequestLink";
 import { LocalTime } from "./LocalTime";
+import { PlacementWaitNote } from "./PlacementWaitNote";
 import { TaskChildren } from "./TaskChildren";
 import { TaskControls } from "./TaskControls";
 import { TaskEventLog } from "./TaskEventLog";
@@ -182,6 +183,7 @@ export function TaskLiveView({
             BLOCKED: Waiting on {task.blockedByTitles.join(", ")}
           </p>
         ) : null}
+        {task.status === "queued" && task.placementWait ? <PlacementWaitNote reason={task.placementWait} /> : null}
         {task.progress ? (
           <p
             data-testid="task-progress"

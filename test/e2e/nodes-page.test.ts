@@ -11,6 +11,7 @@ import { type BrowserSession, launchBrowser, signInWithLink } from "../helpers/b
 import { makeGitRepo } from "../helpers/git";
 import { makeTempDir } from "../helpers/temp-dir";
 import { NodesPage } from "../pages/nodes-page";
+import { TaskPage } from "../pages/task-page";
 
 describe("the Nodes page", () => {
   let app: AppServer;
@@ -70,6 +71,27 @@ describe("the Nodes page", () => {
 
     await page.remove(nodeId);
     await expect.poll(() => page.row(nodeId).count()).toBe(0);
+  });
+
+  it("a task whose project requires labels no node has says so on its page, and starts once the project no longer requires them", async () => {
+    const labelled = await api.post<{ id: string }>("/api/projects", {
+      repo: makeGitRepo(path.join(repos.dir, "labelled")),
+    });
+    expect((await api.patch(`/api/projects/${labelled.body.id}`, { nodeLabels: ["gpu"] })).status).toBe(200);
+    const task = await api.post<{ id: string }>("/api/tasks", {
+      projectId: labelled.body.id,
+      prompt: scriptPrompt("Needs a GPU.", [{ say: "done" }]),
+    });
+    const page = new TaskPage(owner.page, app.baseUrl, labelled.body.id);
+    await page.open(task.body.id);
+    await expect
+      .poll(() => page.placementWait.textContent())
+      .toMatch(/^Waiting for a node with the labels gpu: no live node has them all\./);
+    expect(await seriousAxeViolations(owner.page)).toEqual([]);
+
+    expect((await api.patch(`/api/projects/${labelled.body.id}`, { nodeLabels: [] })).status).toBe(200);
+    await page.waitForStatus("completed");
+    expect(await page.placementWait.count()).toBe(0);
   });
 
   it("only the instance admin sees or manages nodes: anyone else gets 403 from /api/nodes and its actions", async () => {

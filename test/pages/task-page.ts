@@ -66,6 +66,11 @@ export class TaskPage {
     return this.page.getByRole("form", { name });
   }
 
+  /** Why a queued task waits for a node, when its project requires labels no live node has. */
+  get placementWait(): Locator {
+    return this.page.getByTestId("task-placement-wait");
+  }
+
   get parentLink(): Locator {
     return this.page.getByTestId("task-parent").getByRole("link");
   }
