@@ -21,7 +21,13 @@ export const retryInputSchema = z
 
 const LAST_WORDS_CHARS = 2_000;
 
-/** The end of what the failed agent said (texts and errors), for its replacement to read. */
+const SAID_BY = { user: "the user", parent: "the parent task", system: "SAM", task: "another task" } as const;
+
+/**
+ * The end of the failed attempt's exchange, for its replacement to read: what its agent said (texts
+ * and errors) and what it was told after its prompt (a conversation's follow-ups, messages to a
+ * running task), each message marked with who sent it.
+ */
 async function lastWords(db: Db, taskId: string): Promise<string> {
   const session = await db.query.chatSessions.findFirst({
     where: eq(chatSessions.taskId, taskId),
@@ -31,12 +37,25 @@ async function lastWords(db: Db, taskId: string): Promise<string> {
   const rows = await db
     .select({ type: agentEvents.type, payload: agentEvents.payload })
     .from(agentEvents)
-    .where(and(eq(agentEvents.sessionId, session.id), inArray(agentEvents.type, ["agent_text", "agent_error"])))
+    .where(
+      and(
+        eq(agentEvents.sessionId, session.id),
+        inArray(agentEvents.type, ["agent_text", "agent_error", "user_message"]),
+      ),
+    )
     .orderBy(asc(agentEvents.seq));
+  let prompted = false;
   const text = rows
     .map((r) => {
-      const payload = JSON.parse(r.payload) as { text?: string; message?: string };
-      return r.type === "agent_error" ? `\n[error] ${payload.message}\n` : (payload.text ?? "");
+      const payload = JSON.parse(r.payload) as { text?: string; message?: string; source?: keyof typeof SAID_BY };
+      if (r.type === "agent_error") return `\n[error] ${payload.message}\n`;
+      if (r.type !== "user_message") return payload.text ?? "";
+      // The first is the task's own prompt, which the replacement gets anyway.
+      if (!prompted) {
+        prompted = true;
+        return "";
+      }
+      return `\n[from ${SAID_BY[payload.source ?? "user"] ?? "the user"}] ${payload.text ?? ""}\n`;
     })
     .join("")
     .trim();

@@ -125,6 +125,51 @@ describe("retrying a failed root task as the project's user", () => {
     expect(history).toEqual([expect.objectContaining({ toStatus: "queued", actorKind: "user", actorId: owner.id })]);
   });
 
+  test("a retried conversation is told what was said after its prompt, each message marked with its sender", async () => {
+    const task = await createTask(db, owner.id, {
+      projectId,
+      prompt: "Let us plan the parser",
+      mode: "conversation",
+    });
+    const session = await db.query.chatSessions.findFirst({ where: eq(chatSessions.taskId, task.id) });
+    const said = [
+      { type: "user_message", text: "Let us plan the parser", source: "user" },
+      { type: "agent_text", text: "A tokenizer first, then a Pratt parser." },
+      { type: "user_message", text: "Use recursive descent instead", source: "user" },
+      { type: "agent_text", text: "Recursive descent it is." },
+      { type: "user_message", text: "Check the grammar file too", source: "parent" },
+    ];
+    await db.insert(agentEvents).values(
+      said.map((payload, i) => ({
+        sessionId: session!.id,
+        seq: i + 1,
+        type: payload.type,
+        payload: JSON.stringify(payload),
+      })),
+    );
+    await transitionTask(db, {
+      taskId: task.id,
+      from: ["queued"],
+      to: "failed",
+      actor: { kind: "node" },
+      reason: "node lost",
+      set: { failureReason: "node lost" },
+    });
+
+    const result = await retryAsOwner(task.id);
+    const retry = await db.query.tasks.findFirst({ where: eq(tasks.id, result.taskId) });
+    expect(retry!.description).toContain(
+      [
+        "> A tokenizer first, then a Pratt parser.",
+        "> [from the user] Use recursive descent instead",
+        "> Recursive descent it is.",
+        "> [from the parent task] Check the grammar file too",
+      ].join("\n"),
+    );
+    // The prompt is the description's own start, not repeated among the messages.
+    expect(retry!.description.split("Let us plan the parser")).toHaveLength(2);
+  });
+
   test("a failed revision's retry revises the same pull request on its branch", async () => {
     const failedId = await failedRootTask("Revise #1: Fix the parser", "agent error: gave up");
     await db
