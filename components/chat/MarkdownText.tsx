@@ -1,7 +1,8 @@
+"use client";
+
 import type { Element, ElementContent } from "hast";
-import type { ComponentProps } from "react";
-import ReactMarkdown, { type Components, defaultUrlTransform, type ExtraProps } from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
+import { type ComponentProps, useEffect, useState } from "react";
+import ReactMarkdown, { type Components, defaultUrlTransform, type ExtraProps, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { ScriptBlock } from "./ScriptBlock";
 import { ScrollablePre } from "./ScrollablePre";
@@ -47,17 +48,41 @@ function CodeBlock({ node, ...props }: ComponentProps<"pre"> & ExtraProps) {
 
 const components: Components = { a: SafeLink, img: ImageAsLink, pre: CodeBlock };
 
+type RehypePlugins = NonNullable<Options["rehypePlugins"]>;
+const NO_PLUGINS: RehypePlugins = [];
+// Highlighting (highlight.js and its languages) is loaded the first time a message has a fenced code
+// block, not with every chat page; once loaded, every message shares it.
+let highlighting: Promise<RehypePlugins> | undefined;
+function useHighlighting(text: string): RehypePlugins {
+  const needed = text.includes("```") || text.includes("~~~");
+  // The first render has no highlighting, on the server as in the browser, so hydration matches.
+  const [plugins, setPlugins] = useState(NO_PLUGINS);
+  useEffect(() => {
+    if (!needed) return;
+    highlighting ??= import("rehype-highlight").then((m) => [[m.default, { detect: false, ignoreMissing: true }]]);
+    let live = true;
+    void highlighting.then((loaded) => {
+      if (live) setPlugins(loaded);
+    });
+    return () => {
+      live = false;
+    };
+  }, [needed]);
+  return plugins;
+}
+
 /**
  * Markdown from a message, rendered safely: raw HTML is never turned into elements (there is no
  * raw-HTML plugin), URLs pass react-markdown's allow-list, code blocks are highlighted, and
  * sam-script blocks are folded to a summary.
  */
 export function MarkdownText({ text }: { text: string }) {
+  const rehypePlugins = useHighlighting(text);
   return (
     <div className="chat-markdown min-w-0 break-words text-sm leading-relaxed">
       <ReactMarkdown
         remarkPlugins={[remarkGfm]}
-        rehypePlugins={[[rehypeHighlight, { detect: false, ignoreMissing: true }]]}
+        rehypePlugins={rehypePlugins}
         components={components}
         urlTransform={defaultUrlTransform}
       >

@@ -320,8 +320,8 @@ describe("the project chat, against the real app and scripted agents", () => {
     expect(await list.locator("[onerror]").count()).toBe(0);
     expect(await list.locator("script").count()).toBe(0);
     expect(await list.locator('a[href^="javascript:"]').count()).toBe(0);
-    // Code blocks are highlighted.
-    expect(await list.locator("pre code.hljs, pre code.language-js").count()).toBeGreaterThan(0);
+    // Code blocks are highlighted (highlight.js loads with the first one).
+    await list.locator("pre code.hljs.language-js .hljs-keyword").first().waitFor();
     // Any real link opens without handing the page over.
     for (const rel of await list.locator("a[href]").evaluateAll((as) => as.map((a) => a.getAttribute("rel")))) {
       expect(rel).toContain("noopener");
