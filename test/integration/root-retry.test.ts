@@ -57,6 +57,10 @@ async function fail(taskId: string, reason: string, said: string): Promise<void>
     type: "agent_text",
     payload: JSON.stringify({ type: "agent_text", text: said }),
   });
+  await markFailed(taskId, reason);
+}
+
+async function markFailed(taskId: string, reason: string): Promise<void> {
   const moved = await transitionTask(db, {
     taskId,
     from: ["queued"],
@@ -147,14 +151,7 @@ describe("retrying a failed root task as the project's user", () => {
         payload: JSON.stringify(payload),
       })),
     );
-    await transitionTask(db, {
-      taskId: task.id,
-      from: ["queued"],
-      to: "failed",
-      actor: { kind: "node" },
-      reason: "node lost",
-      set: { failureReason: "node lost" },
-    });
+    await markFailed(task.id, "node lost");
 
     const result = await retryAsOwner(task.id);
     const retry = await db.query.tasks.findFirst({ where: eq(tasks.id, result.taskId) });
